@@ -1,0 +1,68 @@
+"""Every error the sync raises on purpose, so callers catch one family.
+
+    TalksError                  a sentence fit to show the user as is
+    ├── InputError              bad input: a page or a response we cannot use
+    │   ├── PageError           not the webinar/talks page, empty, binary, too large
+    │   └── ResponseError       malformed API JSON, unusable yt-dlp output
+    ├── YouTubeError            YouTube refused, for a reason retrying will not fix
+    │   ├── QuotaExceeded       the day's quota is spent (resets midnight Pacific)
+    │   ├── BadApiKey           YOUTUBE_API_KEY is not valid
+    │   ├── PlaylistNotFound    a playlist id that does not exist or is private
+    │   └── BotWall             yt-dlp was asked to prove it is not a bot
+    ├── FetchError              a page or API could not be reached after retries
+    ├── ShrinkRefused           a source shrank suspiciously; --allow-shrink overrides
+    └── LockHeld                another sync holds the database's lock
+
+Messages never contain the API key: build them from redacted text only
+(`sync.redact.redact`).
+"""
+
+
+class TalksError(Exception):
+    """Base class; str(error) is one sentence for the user."""
+
+    exit_code = 1
+
+
+class InputError(TalksError):
+    pass
+
+
+class PageError(InputError):
+    pass
+
+
+class ResponseError(InputError):
+    pass
+
+
+class YouTubeError(TalksError):
+    pass
+
+
+class QuotaExceeded(YouTubeError):
+    pass
+
+
+class BadApiKey(YouTubeError):
+    pass
+
+
+class PlaylistNotFound(YouTubeError):
+    pass
+
+
+class BotWall(YouTubeError):
+    pass
+
+
+class FetchError(TalksError):
+    pass
+
+
+class ShrinkRefused(TalksError):
+    pass
+
+
+class LockHeld(TalksError):
+    exit_code = 3
