@@ -1,0 +1,274 @@
+"""The shape of the database, declared as data and applied by `ensure_schema(db)`.
+
+This is a public contract: people write SQL against these tables and views, and
+the README documents every column. Add columns freely (`ensure_schema` adds the
+missing ones to an existing file); never rename or drop one.
+"""
+from __future__ import annotations
+
+import sqlite_utils
+
+# Bookkeeping columns every sourced table carries: which run first and last saw
+# the row, and when its source stopped showing it (rows are never deleted).
+SEEN = {"first_seen_run": int, "last_seen_run": int, "removed_at": str}
+
+TABLES: dict[str, dict] = {
+    "talks": {
+        "pk": "id",
+        "columns": {
+            "id": int,
+            "code": str,  # S03E02; NULL until the talk is listed
+            "season": int,
+            "episode": int,
+            "status": str,  # listed | upcoming | unlisted
+            "title": str,
+            "date": str,  # ISO date
+            "date_text": str,  # as the page writes it
+            "speakers": str,  # "Hubert Dariusz Zając and Natalia-Rozalia Avlona"
+            "speakers_ascii": str,  # ASCII-folded copy, so "zajac" finds Zając
+            "affiliation": str,
+            "abstract": str,
+            "bio": str,
+            "topic": str,  # "Next webinar: <topic>" of an announced talk
+            "page_video_id": str,  # what the webinar page links (may be stale)
+            "talks_page_video_id": str,  # what the talks page links
+            "video_id": str,  # the recording chosen by the matcher (or NULL)
+            "recording_url": str,  # watch URL of video_id: Datasette embeds a player
+            **SEEN,
+        },
+    },
+    "speakers": {
+        "pk": "id",
+        "columns": {
+            "id": int,
+            "name": str,
+            "name_ascii": str,
+            "honorific": str,
+            "url": str,
+            **SEEN,
+        },
+    },
+    "talk_speakers": {
+        "pk": ("talk_id", "speaker_id"),
+        "columns": {"talk_id": int, "speaker_id": int, "position": int, **SEEN},
+        "foreign_keys": [("talk_id", "talks", "id"), ("speaker_id", "speakers", "id")],
+    },
+    "videos": {
+        "pk": "video_id",
+        "columns": {
+            "video_id": str,
+            "title": str,
+            "description": str,
+            "published_at": str,
+            "duration_seconds": int,
+            "channel": str,
+            "channel_id": str,
+            "thumbnail_url": str,
+            "view_count": int,
+            "has_captions": int,
+            "availability": str,  # public | unlisted | private | deleted | not_found
+            "url": str,
+            **SEEN,
+        },
+    },
+    "playlists": {
+        "pk": "playlist_id",
+        "columns": {"playlist_id": str, "title": str, "etag": str, "url": str, **SEEN},
+    },
+    "playlist_items": {
+        "pk": ("playlist_id", "video_id"),
+        "columns": {
+            "playlist_id": str,
+            "video_id": str,
+            "position": int,
+            "added_at": str,
+            **SEEN,
+        },
+    },
+    "matches": {
+        # The current decision for each talk; its history is in `changes`.
+        "pk": "talk_id",
+        "columns": {
+            "talk_id": int,
+            "code": str,
+            "video_id": str,
+            "method": str,  # page_link | talks_page_link | episode_code | title_speaker | manual
+            "score": float,
+            "evidence": str,
+            **SEEN,
+        },
+        "foreign_keys": [("talk_id", "talks", "id")],
+    },
+    "match_decisions": {
+        # Organizers' pins and rejections; written only by `talks match`, read by every sync.
+        "pk": ("talk_id", "video_id"),
+        "columns": {
+            "talk_id": int,
+            "code": str,
+            "video_id": str,
+            "action": str,  # pin | reject
+            "decided_at": str,
+        },
+        "foreign_keys": [("talk_id", "talks", "id")],
+    },
+    "transcript_segments": {
+        "pk": "id",
+        "columns": {
+            "id": int,
+            "video_id": str,
+            "start_seconds": float,
+            "end_seconds": float,
+            "text": str,
+            "url": str,  # link to that second of the video
+            **SEEN,
+        },
+    },
+    "sync_runs": {
+        "pk": "id",
+        "columns": {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,  # running | ok | failed
+            "source": str,  # none | api | ytdlp | snapshot
+            "today": str,
+            "snapshot_date": str,  # set when the data came from the bundled snapshot
+            "pages": str,
+            "playlists": str,
+            "requests": int,
+            "quota_units": int,
+            "talks_seen": int,
+            "videos_seen": int,
+            "rows_changed": int,
+            "error": str,
+        },
+    },
+    "changes": {
+        "pk": "id",
+        "columns": {
+            "id": int,
+            "run_id": int,
+            "table_name": str,
+            "row_key": str,
+            "column_name": str,
+            "old_value": str,
+            "new_value": str,
+        },
+        "foreign_keys": [("run_id", "sync_runs", "id")],
+    },
+}
+
+INDEXES = [
+    ("talks", ["code"], True),
+    ("speakers", ["name"], True),
+    ("playlist_items", ["video_id"], False),
+    ("changes", ["run_id"], False),
+    ("transcript_segments", ["video_id", "start_seconds"], False),
+]
+
+# remove_diacritics 2 folds accents (jimenez finds Jiménez); *_ascii columns
+# cover letters no tokenizer folds (ø, ł).
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+FTS_CONFIG: dict[str, list[str]] = {
+    "talks": ["code", "title", "abstract", "speakers", "speakers_ascii", "affiliation", "bio"],
+    "videos": ["title", "description"],
+    "transcript_segments": ["text"],
+}
+
+# The "today" of the reports: the last successful run's, so a snapshot database
+# answers the same on any day; date('now') for a database never synced.
+_REPORT_TODAY = (
+    "coalesce((SELECT today FROM sync_runs WHERE status = 'ok' ORDER BY id DESC LIMIT 1),"
+    " date('now'))"
+)
+
+def missing_recordings_sql(today_sql: str = _REPORT_TODAY) -> str:
+    """Past talks with no watchable recording; `today_sql` is an SQL expression."""
+    return f"""
+SELECT
+  t.id AS talk_id, t.code, t.title, t.date, t.speakers, t.status,
+  CASE
+    WHEN t.status = 'unlisted' THEN 'never_listed'
+    WHEN linked.availability = 'private' OR rec.availability = 'private' THEN 'private'
+    WHEN linked.availability = 'deleted' OR rec.availability = 'deleted' THEN 'deleted'
+    WHEN linked.availability = 'not_found' THEN 'broken_link'
+    ELSE 'no_video'
+  END AS reason,
+  coalesce(t.page_video_id, t.talks_page_video_id) AS linked_video_id
+FROM talks t
+LEFT JOIN videos rec ON rec.video_id = t.video_id
+LEFT JOIN videos linked ON linked.video_id = coalesce(t.page_video_id, t.talks_page_video_id)
+WHERE t.status IN ('listed', 'unlisted')
+  AND t.date IS NOT NULL
+  AND t.date < {today_sql}
+  AND (rec.availability IS NULL OR rec.availability NOT IN ('public', 'unlisted'))
+ORDER BY t.date, t.code
+"""
+
+
+VIEWS: dict[str, str] = {
+    "missing_recordings": missing_recordings_sql(),
+    "stale_links": """
+SELECT
+  t.id AS talk_id, t.code, t.title, t.page_video_id, t.video_id,
+  CASE
+    WHEN linked.video_id IS NULL OR linked.availability = 'not_found' THEN 'not_found'
+    WHEN linked.availability IN ('private', 'deleted') THEN linked.availability
+    WHEN t.video_id IS NOT NULL AND t.video_id != t.page_video_id THEN 'not_recording'
+    ELSE 'not_in_playlist'
+  END AS reason
+FROM talks t
+LEFT JOIN videos linked ON linked.video_id = t.page_video_id
+WHERE t.page_video_id IS NOT NULL
+  AND t.removed_at IS NULL
+  AND (
+    linked.video_id IS NULL
+    OR linked.availability NOT IN ('public', 'unlisted')
+    OR (t.video_id IS NOT NULL AND t.video_id != t.page_video_id)
+    OR (EXISTS (SELECT 1 FROM playlists WHERE removed_at IS NULL)
+        AND NOT EXISTS (SELECT 1 FROM playlist_items pi
+                        WHERE pi.video_id = t.page_video_id AND pi.removed_at IS NULL))
+  )
+ORDER BY t.code
+""",
+    "unmatched_videos": """
+SELECT
+  v.video_id, v.title, v.availability, v.published_at, v.duration_seconds, v.url,
+  group_concat(pi.playlist_id) AS playlists
+FROM videos v
+JOIN playlist_items pi ON pi.video_id = v.video_id AND pi.removed_at IS NULL
+WHERE v.video_id NOT IN (SELECT video_id FROM talks WHERE video_id IS NOT NULL)
+GROUP BY v.video_id
+ORDER BY v.published_at
+""",
+}
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create or upgrade every table, index, full-text index and view. Idempotent."""
+    for name, spec in TABLES.items():
+        table = db[name]
+        if not table.exists():
+            table.create(
+                spec["columns"],
+                pk=spec["pk"],
+                foreign_keys=spec.get("foreign_keys"),
+            )
+        else:
+            existing = set(table.columns_dict)
+            for column, column_type in spec["columns"].items():
+                if column not in existing:
+                    table.add_column(column, column_type)
+    for table_name, columns, unique in INDEXES:
+        db[table_name].create_index(columns, unique=unique, if_not_exists=True)
+    for table_name, columns in FTS_CONFIG.items():
+        table = db[table_name]
+        fts = table.detect_fts()
+        if fts and set(db[fts].columns_dict) != set(columns):
+            table.disable_fts()  # columns changed: rebuild the index below
+            fts = None
+        if not fts:
+            table.enable_fts(columns, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
+            table.populate_fts(columns)
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql.strip(), replace=True)

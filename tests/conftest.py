@@ -1,0 +1,36 @@
+"""Shared fixtures: paths to real pages, a CLI runner, temporary databases."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "fixtures"
+CORPUS = TESTS.parent.parent / "shared" / "corpus" / "pages"
+SNAPSHOT = TESTS.parent / "sync" / "snapshot"
+TODAY = "2026-08-11"  # the date of the newest pages in the snapshot
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return str(tmp_path / "talks.db")
+
+
+def open_db(path) -> sqlite_utils.Database:
+    return sqlite_utils.Database(path)
+
+
+def rows(path, sql, params=()):
+    db = sqlite_utils.Database(path)
+    try:
+        return [dict(r) for r in db.query(sql, params)]
+    finally:
+        db.close()
