@@ -1,0 +1,383 @@
+"""Which video is which talk's recording: pure matching over records, no I/O, no clock.
+
+For every (talk, video) pair we collect evidence, each kind with a weight, the chance
+that it alone is right:
+
+    page_link        the webinar page links the video            (any watchable video)
+    talks_page_link  the talks page's `Video:` link is the video (any watchable video)
+    episode_code     the talk's code, as a whole token, in the video's title or description
+    title_speaker    the talk's title in the video's title and a speaker named in its
+                     title or description, fuzzily; only for dated talks, and void for a
+                     video published before the talk
+
+Code and title evidence count only for watchable videos of the playlist (or for the video
+a talk itself links, where they corroborate the link). Kinds combine as independent
+signals, score = 1 - prod(1 - weight), so a corroborated link beats a bare one and a fully
+labelled playlist video beats a bare link to an unlabelled one.
+
+Precision first, a wrong match is worse than none, hence the vetoes:
+  - a video whose title carries another talk's code, or names other talks' speakers and
+    none of this talk's, is not this talk's recording, whatever links it;
+  - code and title evidence from a video published before the talk is void;
+  - a video whose code/title evidence points at several talks (a season highlights reel,
+    a whole-session upload) gives none.
+
+Then organizers' decisions apply (pins first, rejects drop pairs for good) and the
+remaining pairs are assigned best-first: at most one recording per talk and one talk per
+video.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Optional, TypeVar
+
+from rapidfuzz import fuzz
+
+from .records import Match, Person, TalkRecord, VideoRecord
+
+K = TypeVar("K", bound=Hashable)
+
+WATCHABLE = frozenset({"public", "unlisted"})
+
+# Breaks ties between equal scores, strongest first.
+METHOD_STRENGTH = {
+    "manual": 5,
+    "page_link": 4,
+    "talks_page_link": 3,
+    "episode_code": 2,
+    "title_speaker": 1,
+}
+
+# Weights: how often each kind of evidence alone names the right video (judged, not measured).
+PAGE_LINK_WEIGHT = 0.95  # organizers wrote it, but links go stale or get copy-pasted
+TALKS_PAGE_LINK_WEIGHT = 0.90  # the talks page is updated less carefully than the webinar page
+CODE_IN_TITLE_WEIGHT = 0.90  # organizers title uploads "SxxEyy - ..."
+CODE_IN_DESCRIPTION_WEIGHT = 0.80  # descriptions may also mention neighbouring episodes
+TITLE_SPEAKER_MIN_WEIGHT = 0.70  # at TITLE_MATCH_MIN similarity
+TITLE_SPEAKER_MAX_WEIGHT = 0.85  # at 100 % similarity
+PUBLISHED_AFTER_BONUS = 0.05  # a recording is published after its talk
+
+# THE precision threshold for title evidence: the talk's title must be at least this
+# similar (rapidfuzz, 0..100, on folded text) to the video's title, AND one of its
+# speakers must be named in the video. Uploads in every title style score 95-100 (case,
+# punctuation, accents, codes, names and "..." truncation are taken out); the series' other
+# talk titles score at most 74 against each other (two "Characteristics of ... datasets"
+# talks). A decoy - similar title, another speaker - fails on the name, not the title.
+TITLE_MATCH_MIN = 85
+
+# A truncated title ("Title...") is compared with the same-length prefix of the talk's
+# title, but only when it keeps half of it or 40 characters: "Characteristics of..."
+# alone would fit two talks.
+TRUNCATED_MIN_SHARE = 0.5
+TRUNCATED_MIN_CHARS = 40
+
+# published_at is UTC and talk dates are local (and premieres exist): one day of slack
+# before a video published "before the talk" is held against it.
+PUBLISHED_BEFORE_GRACE = timedelta(days=1)
+
+# A surname alone names a speaker only when it is this long ("Pacheco" yes, "Lee" no).
+SURNAME_ALONE_MIN_CHARS = 6
+
+_HONORIFICS = {"dr", "prof", "professor", "mr", "mrs", "ms", "phd"}
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_LETTER_MAP = str.maketrans({"ø": "o", "ł": "l", "æ": "ae", "ß": "ss", "đ": "d", "œ": "oe"})
+# SxxEyy as a whole token: "S03E02", "[S03E02]", "S03E02:", "s3e2"; not "S03E021" nor "XS03E02".
+_CODE = re.compile(r"(?<![^\W_])s(\d{1,2})[ ._-]?e(\d{1,2})(?![^\W_])", re.IGNORECASE)
+_CODE_WORD = re.compile(r"s\d{1,2}e\d{1,2}")
+_ELLIPSIS = re.compile(r"\.\.\.|\u2026")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An organizer's manual decision on one (talk, video) pair; it outlives syncs."""
+
+    talk_key: Hashable
+    video_id: str
+    action: str  # "pin" forces the match, "reject" forbids it forever
+
+    def __post_init__(self) -> None:
+        if self.action not in ("pin", "reject"):
+            raise ValueError(f"decision action must be 'pin' or 'reject', not {self.action!r}")
+
+
+def is_watchable(video: Optional[VideoRecord]) -> bool:
+    """Whether anyone with the link can watch it (public or unlisted)."""
+    return video is not None and video.availability in WATCHABLE
+
+
+def episode_codes(text: Optional[str]) -> set[str]:
+    """The episode codes in `text`, normalised: "s3e2 and [S04E01]" -> {"S03E02", "S04E01"}."""
+    return {f"S{int(s):02d}E{int(e):02d}" for s, e in _CODE.findall(text or "")}
+
+
+def match_recordings(
+    talks: Mapping[K, TalkRecord],
+    videos: Mapping[str, VideoRecord],
+    playlist_video_ids: set[str],
+    decisions: Iterable[Decision] = (),
+) -> list[Match]:
+    """Each talk's recording, at most one per talk and one talk per video, in talk order."""
+    pins, rejected = _pins_and_rejects(decisions, talks)
+    chosen: dict[K, Match] = {}
+    for talk_key, video_id in pins:
+        chosen[talk_key] = Match(talk_key, video_id, "manual", 1.0, "pinned by organizers")
+    taken = {m.video_id for m in chosen.values()}
+    order = {key: i for i, key in enumerate(talks)}
+    candidates = [
+        m for m in _candidates(talks, videos, playlist_video_ids)
+        if (m.talk_key, m.video_id) not in rejected
+    ]
+    candidates.sort(key=lambda m: (-m.score, -METHOD_STRENGTH[m.method], order[m.talk_key], m.video_id))
+    for match in candidates:
+        if match.talk_key not in chosen and match.video_id not in taken:
+            chosen[match.talk_key] = match
+            taken.add(match.video_id)
+    return [chosen[key] for key in talks if key in chosen]
+
+
+# --- decisions -----------------------------------------------------------------------
+
+
+def _pins_and_rejects(decisions: Iterable[Decision], talks: Mapping) -> tuple[list, set]:
+    """Pins (talk, video) to apply and pairs rejected; the latest decision wins.
+
+    Decisions on talks no longer known are ignored. Of two pins that claim the same talk
+    or the same video, the later one wins.
+    """
+    latest: dict[tuple, str] = {}
+    for d in decisions:
+        if d.talk_key in talks:
+            latest.pop((d.talk_key, d.video_id), None)  # re-insert: dict order = time order
+            latest[(d.talk_key, d.video_id)] = d.action
+    rejected = {pair for pair, action in latest.items() if action == "reject"}
+    pins, pinned_talks, pinned_videos = [], set(), set()
+    for talk_key, video_id in reversed([p for p, a in latest.items() if a == "pin"]):
+        if talk_key not in pinned_talks and video_id not in pinned_videos:
+            pins.append((talk_key, video_id))
+            pinned_talks.add(talk_key)
+            pinned_videos.add(video_id)
+    return pins, rejected
+
+
+# --- candidates ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    method: str
+    weight: float
+    text: str
+
+
+@dataclass(frozen=True)
+class _VideoText:
+    """A video's title and description as matching reads them."""
+
+    title_words: str  # folded, punctuation -> single spaces
+    description_words: str
+    title_codes: frozenset[str]
+    description_codes: frozenset[str]
+    truncated: bool  # the title ends or breaks with "..."
+    published: Optional[date]
+
+    @classmethod
+    def of(cls, video: VideoRecord) -> "_VideoText":
+        title, description = video.title or "", video.description or ""
+        return cls(
+            title_words=_words(title),
+            description_words=_words(description),
+            title_codes=frozenset(episode_codes(title)),
+            description_codes=frozenset(episode_codes(description)),
+            truncated=bool(_ELLIPSIS.search(title)),
+            published=_iso_date(video.published_at),
+        )
+
+
+def _candidates(talks: Mapping, videos: Mapping[str, VideoRecord], playlist: set[str]) -> list[Match]:
+    """Every (talk, video) pair with evidence and no veto, as a provisional Match."""
+    texts = {vid: _VideoText.of(v) for vid, v in videos.items() if is_watchable(v)}
+    named_in_title = {vid: _talks_named(talks, t.title_words) for vid, t in texts.items()}
+    links = {
+        (key, vid): ev for key, talk in talks.items() for vid, ev in _link_evidence(talk, texts).items()
+    }
+    content: dict[tuple, list[_Evidence]] = {}
+    for key, talk in talks.items():
+        for vid, text in texts.items():
+            if vid in playlist or (key, vid) in links:
+                found = _content_evidence(talk, text)
+                if found:
+                    content[(key, vid)] = found
+    _drop_ambiguous(content)
+    matches = []
+    for pair in links.keys() | content.keys():
+        key, vid = pair
+        if _contradicted(talks[key], key, texts[vid], named_in_title[vid]):
+            continue
+        matches.append(_combine(key, vid, links.get(pair, []) + content.get(pair, [])))
+    return matches
+
+
+def _link_evidence(talk: TalkRecord, texts: Mapping[str, _VideoText]) -> dict[str, list[_Evidence]]:
+    """The pages' own links from this talk to watchable videos, in or out of the playlist."""
+    found: dict[str, list[_Evidence]] = {}
+    if talk.page_video_id in texts:
+        found.setdefault(talk.page_video_id, []).append(
+            _Evidence("page_link", PAGE_LINK_WEIGHT, f"webinar page links {talk.page_video_id}"))
+    if talk.talks_page_video_id in texts:
+        found.setdefault(talk.talks_page_video_id, []).append(
+            _Evidence("talks_page_link", TALKS_PAGE_LINK_WEIGHT, f"talks page links {talk.talks_page_video_id}"))
+    return found
+
+
+def _content_evidence(talk: TalkRecord, text: _VideoText) -> list[_Evidence]:
+    """Code and title+speaker evidence the video's own text gives for this talk."""
+    if _published_before(text.published, _iso_date(talk.date)):
+        return []  # cannot be its recording: void whatever the text says
+    return [e for e in (_code_evidence(talk, text), _title_speaker_evidence(talk, text)) if e]
+
+
+def _code_evidence(talk: TalkRecord, text: _VideoText) -> Optional[_Evidence]:
+    """The talk's code as the title's, or as the description's only code."""
+    code = _talk_code(talk)
+    if code is None:
+        return None
+    if text.title_codes == {code}:
+        return _Evidence("episode_code", CODE_IN_TITLE_WEIGHT, f"code {code} in video title")
+    if not text.title_codes and text.description_codes == {code}:
+        return _Evidence("episode_code", CODE_IN_DESCRIPTION_WEIGHT, f"code {code} in video description")
+    return None
+
+
+def _title_speaker_evidence(talk: TalkRecord, text: _VideoText) -> Optional[_Evidence]:
+    """The talk's title in the video's title and a speaker named in title or description."""
+    if not talk.title or not talk.date:
+        return None  # undated: a recording cannot be told from an earlier talk of that title
+    speaker, where = _named_speaker(talk.speakers, text)
+    if speaker is None:
+        return None
+    similarity = _title_similarity(talk, text)
+    if similarity < TITLE_MATCH_MIN:
+        return None
+    share = (similarity - TITLE_MATCH_MIN) / (100 - TITLE_MATCH_MIN)
+    weight = TITLE_SPEAKER_MIN_WEIGHT + share * (TITLE_SPEAKER_MAX_WEIGHT - TITLE_SPEAKER_MIN_WEIGHT)
+    note = f"title {similarity:.0f}%, speaker '{speaker.name}' in {where}"
+    talk_date = _iso_date(talk.date)
+    if text.published and talk_date and text.published >= talk_date:
+        weight += PUBLISHED_AFTER_BONUS
+        note += f", published {text.published} after talk {talk_date}"
+    return _Evidence("title_speaker", weight, note)
+
+
+def _drop_ambiguous(content: dict[tuple, list[_Evidence]]) -> None:
+    """Forget code/title evidence of videos it points to several talks with."""
+    talks_per_video: dict[str, int] = {}
+    for _, vid in content:
+        talks_per_video[vid] = talks_per_video.get(vid, 0) + 1
+    for pair in [p for p in content if talks_per_video[p[1]] > 1]:
+        del content[pair]
+
+
+def _contradicted(talk: TalkRecord, key: Hashable, text: _VideoText, named: set) -> bool:
+    """The video's title says it is another talk: another code, or only others' speakers."""
+    code = _talk_code(talk)  # a talk with no code yet (upcoming) is not contradicted by one
+    other_code = code is not None and bool(text.title_codes) and code not in text.title_codes
+    other_speakers = bool(named) and key not in named
+    return other_code or other_speakers
+
+
+def _combine(talk_key: Hashable, video_id: str, evidence: list[_Evidence]) -> Match:
+    """One provisional Match from a pair's evidence: independent signals, strongest method."""
+    score = 1 - math.prod(1 - e.weight for e in evidence)
+    method = max((e.method for e in evidence), key=METHOD_STRENGTH.__getitem__)
+    return Match(talk_key, video_id, method, round(score, 4), "; ".join(e.text for e in evidence))
+
+
+# --- speakers, titles, codes, dates ----------------------------------------------------
+
+
+def _talks_named(talks: Mapping, words: str) -> set:
+    """Keys of the talks one of whose speakers `words` names."""
+    return {key for key, talk in talks.items() if any(_names(p, words) for p in talk.speakers)}
+
+
+def _named_speaker(speakers: list[Person], text: _VideoText) -> tuple[Optional[Person], str]:
+    """The first speaker the video names, and where: "title" or "description"."""
+    for where, words in (("title", text.title_words), ("description", text.description_words)):
+        for person in speakers:
+            if _names(person, words):
+                return person, where
+    return None, ""
+
+
+def _names(person: Person, words: str) -> bool:
+    """Whether folded `words` name the person: given name then a surname part nearby
+    ("Hubert Zajac" for Hubert Dariusz Zając), or the whole surname when distinctive
+    ("Jimenez Sanchez", "Pacheco"; not "Lee")."""
+    tokens = [t for t in _words(person.name).split() if len(t) > 1 and t not in _HONORIFICS]
+    if not tokens:
+        return False
+    given, surname = tokens[0], tokens[1:]
+    if not surname:
+        return len(given) >= SURNAME_ALONE_MIN_CHARS and _has_phrase(words, given)
+    parts = "|".join(map(re.escape, surname))
+    if re.search(rf"(?:^| ){re.escape(given)}(?: \S+){{0,2}} (?:{parts})(?: |$)", words):
+        return True
+    whole = " ".join(surname)
+    return len(whole.replace(" ", "")) >= SURNAME_ALONE_MIN_CHARS and _has_phrase(words, whole)
+
+
+def _title_similarity(talk: TalkRecord, text: _VideoText) -> float:
+    """0..100: how well the video title holds the talk's title, once codes, the speakers'
+    names and honorifics are taken out. A truncated title is held against the same-length
+    prefix of the talk's title."""
+    title = _words(talk.title)
+    drop = _HONORIFICS | {t for p in talk.speakers for t in _words(p.name).split()}
+    rest = " ".join(w for w in text.title_words.split() if w not in drop and not _CODE_WORD.fullmatch(w))
+    if not rest or not title:
+        return 0.0
+    if text.truncated and len(rest) >= min(TRUNCATED_MIN_SHARE * len(title), TRUNCATED_MIN_CHARS):
+        return fuzz.partial_ratio(title[: len(rest)], rest)
+    if len(rest) >= len(title):
+        return fuzz.partial_ratio(title, rest)  # the title among leftovers: affiliation, series name
+    return fuzz.ratio(title, rest)  # shorter than the title: the missing part counts against
+
+
+def _talk_code(talk: TalkRecord) -> Optional[str]:
+    if talk.season is not None and talk.episode is not None:
+        return f"S{talk.season:02d}E{talk.episode:02d}"
+    codes = episode_codes(talk.code)
+    return next(iter(codes)) if len(codes) == 1 else None
+
+
+def _published_before(published: Optional[date], talk_date: Optional[date]) -> bool:
+    return bool(published and talk_date and published < talk_date - PUBLISHED_BEFORE_GRACE)
+
+
+def _iso_date(text: Optional[str]) -> Optional[date]:
+    """The date of an ISO date or datetime string; None when missing or unparseable."""
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _has_phrase(words: str, phrase: str) -> bool:
+    return f" {phrase} " in f" {words} "
+
+
+def _words(text: Optional[str]) -> str:
+    """Folded text as single-space separated words: "PAD-UFES-20: the" -> "pad ufes 20 the"."""
+    return " ".join(re.findall(r"[^\W_]+", _fold(text or "")))
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-free text: NFKD, marks dropped, casefolded, zero-width chars gone,
+    and the letters NFKD leaves alone mapped (ø->o, ł->l, æ->ae, ß->ss)."""
+    text = unicodedata.normalize("NFKD", text.translate(_ZERO_WIDTH))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.casefold().translate(_LETTER_MAP)
