@@ -1,0 +1,852 @@
+"""Parsers for the series' two markdown pages: the webinar page and the talks page.
+
+Pure functions over text: no I/O, no clock. The pages are hand-written and drift a lot
+between versions (2022-2026), so every reader here is line based and tolerant: it takes
+what a line says and never invents what it does not.
+
+    decode_page(bytes, source)        -> str            (PageError on unusable input)
+    parse_webinar_page(text, source)  -> WebinarPage    (listed + upcoming talks, playlists)
+    parse_talks_page(text, source)    -> [AbstractRecord]
+    attach_abstracts(talks, abstracts)-> abstracts attached to no talk (fills talks in place)
+    same_talk(a, b)                   -> whether two records are one talk (announced vs listed)
+    fold(text)                        -> case- and accent-free text for comparing names
+    video_id_from_url(url), normalize_code(label)
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Iterable, Optional
+from urllib.parse import parse_qs, urlsplit
+
+from rapidfuzz import fuzz
+
+from .errors import PageError
+from .records import AbstractRecord, Person, TalkRecord, WebinarPage
+from .redact import redact
+
+MAX_PAGE_BYTES = 5 * 1024 * 1024
+
+# ---------------------------------------------------------------------------
+# Text helpers
+# ---------------------------------------------------------------------------
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Letters NFKD does not decompose into ASCII + accents, and typographic punctuation.
+_ASCII_LETTERS = str.maketrans({
+    "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
+    "þ": "th", "Þ": "Th", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ß": "ss",
+    "ı": "i", "ħ": "h", "Ħ": "H",
+    "‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-",
+})
+
+
+def fold(text: Optional[str]) -> str:
+    """Case- and accent-free text for comparing and searching names and titles.
+
+    NFKD with the accents dropped, casefolded, zero-width characters removed, letters
+    such as ø/ł/æ/ß mapped to ASCII, curly quotes and dashes made plain, and runs of
+    whitespace collapsed: "Hubert Dariusz Zając\u200b" -> "hubert dariusz zajac".
+    """
+    if not text:
+        return ""
+    text = text.translate(_ZERO_WIDTH).translate(_ASCII_LETTERS)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.casefold().split())
+
+
+def _clean(text: str) -> str:
+    """Text as shown: zero-width characters gone, any whitespace run (NBSP too) one space."""
+    return " ".join(text.translate(_ZERO_WIDTH).split())
+
+
+def _unbold(text: str) -> str:
+    return text.replace("**", "")
+
+
+def _is_tba(text: Optional[str]) -> bool:
+    """A placeholder rather than content: "TBA", "**TBA**", "TBD", "to be announced"."""
+    return bool(re.match(r"(tba|tbd|to be announced)\b", fold(_unbold(text or "")).strip(" *_")))
+
+
+def _title_text(text: str) -> Optional[str]:
+    """A title as written without its bold markers and trailing dots: "**X**." -> "X"."""
+    title = _clean(_unbold(text)).rstrip(" .")
+    return None if not title or _is_tba(title) else title
+
+
+def _source_name(source: object) -> str:
+    """How error messages name the input: one line, never an API key."""
+    return _clean(redact(source)) or "input"
+
+
+def _strip_comments(text: str) -> str:
+    # Organizers park drafts in HTML comments (`<!-- Title: **TBA** -->`): not on the page.
+    return re.sub(r"<!--.*?-->", "", text, flags=re.S)
+
+
+# Markdown links `[text](url)`; empty URLs (`[Dr. David Wen]()`) occur.
+_LINK_RE = re.compile(r"\[([^\[\]]*)\]\(([^()\s]*)\)")
+
+
+def _mask_links(text: str) -> str:
+    """The text with every link blanked out (same length), so that parentheses and
+    dashes inside links are not taken for page structure."""
+    return _LINK_RE.sub(lambda m: "x" * len(m.group(0)), text)
+
+
+def _closing_paren(text: str, start: int) -> Optional[int]:
+    """Index of the ")" closing the "(" at `start`, counting nested pairs."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _opening_paren(text: str, end: int) -> Optional[int]:
+    """Index of the "(" opening the ")" at `end`, counting nested pairs."""
+    depth = 0
+    for i in range(end, -1, -1):
+        if text[i] == ")":
+            depth += 1
+        elif text[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Bytes -> text
+# ---------------------------------------------------------------------------
+
+
+def decode_page(data: bytes, source: str) -> str:
+    """The page's text (UTF-8, BOM stripped), or PageError naming `source` when the bytes
+    are empty, binary, not UTF-8 or larger than MAX_PAGE_BYTES."""
+    name = _source_name(source)
+    if len(data) > MAX_PAGE_BYTES:
+        raise PageError(f"{name} is too large to be a page: {len(data)} bytes (limit {MAX_PAGE_BYTES}).")
+    if not data.strip():
+        raise PageError(f"{name} is empty.")
+    if b"\x00" in data:
+        raise PageError(f"{name} is binary, not a markdown page (it contains NUL bytes).")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise PageError(f"{name} is not valid UTF-8 (bad byte at offset {error.start}).") from None
+    if not text.strip():
+        raise PageError(f"{name} is empty.")
+    return text
+
+
+# ---------------------------------------------------------------------------
+# URLs, codes, dates
+# ---------------------------------------------------------------------------
+
+_YOUTUBE_HOSTS = {
+    "youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com",
+    "youtube-nocookie.com", "www.youtube-nocookie.com",
+}
+_SHORT_HOSTS = {"youtu.be", "www.youtu.be"}
+_VIDEO_ID_RE = re.compile(r"[A-Za-z0-9_-]{11}")
+_ID_PATH_PREFIXES = {"embed", "live", "shorts", "v", "e"}
+
+
+def video_id_from_url(url: str) -> Optional[str]:
+    """The 11-character YouTube video id a URL points to, or None (not YouTube, a playlist).
+
+    youtu.be/ID?si=.., youtube.com/watch?v=ID&list=.., watch?feature=x&v=ID, /embed/ID,
+    /live/ID, /shorts/ID, on www., m., music. and youtube-nocookie.com hosts.
+    """
+    url = _clean(url or "")
+    if not url:
+        return None
+    if "://" not in url:
+        url = "https://" + url.lstrip("/")
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().rstrip(".")
+    except ValueError:
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    candidate = None
+    if host in _SHORT_HOSTS:
+        candidate = segments[0] if segments else None
+    elif host in _YOUTUBE_HOSTS:
+        if segments == ["watch"]:
+            candidate = parse_qs(parts.query).get("v", [None])[0]
+        elif len(segments) >= 2 and segments[0] in _ID_PATH_PREFIXES:
+            candidate = segments[1]
+    # "videoseries" (/embed/videoseries?list=..) is 11 letters but a playlist, not a video.
+    if candidate and candidate != "videoseries" and _VIDEO_ID_RE.fullmatch(candidate):
+        return candidate
+    return None
+
+
+def _playlist_ids(text: str) -> list[str]:
+    """Ids of the YouTube playlists the text links to, in order, without repeats.
+
+    Only playlist links count (/playlist?list=.., /embed/videoseries?list=..): a talk's
+    `watch?v=..&list=..` link names the playlist it was watched in, not the series'.
+    """
+    ids: list[str] = []
+    for url in re.findall(r"(?:https?://)?(?:[\w-]+\.)*youtube(?:-nocookie)?\.com/[^\s<>\"'()\[\]]*", text):
+        parts = urlsplit(url if "://" in url else "https://" + url)
+        if parts.path.rstrip("/") not in ("/playlist", "/embed/videoseries"):
+            continue
+        for playlist_id in parse_qs(parts.query).get("list", []):
+            if re.fullmatch(r"[A-Za-z0-9_-]+", playlist_id) and playlist_id not in ids:
+                ids.append(playlist_id)
+    return ids
+
+
+def normalize_code(label: str) -> Optional[str]:
+    """An episode code in its one spelling: "S03E02", "S0302", "s3e2", "[S03E02]" -> "S03E02"."""
+    text = _clean(label or "").strip("[]() ").upper()
+    match = re.fullmatch(r"S(\d{1,2})E(\d{1,3})", text) or re.fullmatch(r"S(\d{2})(\d{2})", text)
+    if not match or int(match[1]) == 0 or int(match[2]) == 0:
+        return None
+    return f"S{int(match[1]):02d}E{int(match[2]):02d}"
+
+
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december")
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
+_DATE_RES = [
+    re.compile(rf"\b{_DAY}\s+{_MONTH},?\s+(?P<year>\d{{4}})\b"),  # 27th Feb 2023, 20 October 2025
+    re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+(?P<year>\d{{4}})\b"),  # February 24, 2025
+    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),  # 2025-02-24
+]
+
+
+def _find_date(text: str) -> Optional[re.Match]:
+    """The first real calendar date written in `text`, or None."""
+    found = []
+    for pattern in _DATE_RES:
+        for match in pattern.finditer(text):
+            if _iso_date(match):
+                found.append(match)
+                break
+    return min(found, key=lambda m: m.start()) if found else None
+
+
+def _month_number(word: str) -> Optional[int]:
+    """12, "Feb", "June", "Sept", "September" -> month number; None for "Mark", "Tue"."""
+    word = word.lower()
+    if word.isdigit():
+        return int(word)
+    if word == "sept":
+        return 9
+    return next((n for n, name in enumerate(_MONTH_NAMES, 1) if name.startswith(word)), None)
+
+
+def _iso_date(match: re.Match) -> Optional[str]:
+    month = _month_number(match["month"])
+    try:
+        return date(int(match["year"]), month, int(match["day"])).isoformat() if month else None
+    except ValueError:  # "31 February 2024"
+        return None
+
+
+def _date_of(text: Optional[str]) -> Optional[str]:
+    """ISO date of a written date ("20 October 2025 at 9:30am CET" -> "2025-10-20");
+    None when it is TBA or has no day."""
+    if not text or _is_tba(text):
+        return None
+    match = _find_date(text)
+    return _iso_date(match) if match else None
+
+
+# ---------------------------------------------------------------------------
+# People
+# ---------------------------------------------------------------------------
+
+_HONORIFIC_RE = re.compile(r"^(?P<honorific>(?:Assoc\.\s*)?Prof\.?|Professor|Dr\.?)\s+(?P<name>\S.*)$")
+
+
+def _person(written: str, profile_urls: dict[str, str]) -> Person:
+    """"Dr. Roxana Daneshjou" -> Person("Roxana Daneshjou", "Dr.", <url if the name links one>)."""
+    match = _HONORIFIC_RE.match(written)
+    name, honorific = (match["name"], match["honorific"]) if match else (written, None)
+    return Person(name=name, honorific=honorific, url=profile_urls.get(written) or profile_urls.get(name))
+
+
+def _parse_people(text: str) -> tuple[list[Person], list[str]]:
+    """The people a names part writes, and the YouTube ids its links point to.
+
+    "**[Dr. Roxana Daneshjou](https://profiles..)**", "**[Rhys Compton and Lily Zhang](https://youtu.be/..)**",
+    "**Cathrine Damgaard** and **Trine Naja Eriksen**": names are split on "and", "&" and
+    commas; a link to a non-YouTube page on one name is that person's profile URL.
+    """
+    profile_urls: dict[str, str] = {}
+    video_ids: list[str] = []
+
+    def unlink(match: re.Match) -> str:
+        label, url = _clean(_unbold(match[1])), match[2]
+        video_id = video_id_from_url(url) if url else None
+        if video_id:
+            video_ids.append(video_id)
+        elif url:
+            profile_urls[label] = url
+        return match[1]
+
+    plain = _clean(_unbold(_LINK_RE.sub(unlink, text))).strip(" .,:;-*")
+    names = [n.strip(" .,:;-*") for n in re.split(r"\s*(?:,|&|\band\b)\s*", plain)]
+    return [_person(n, profile_urls) for n in names if n and not _is_tba(n)], video_ids
+
+
+def _split_bullet_speakers(text: str) -> tuple[str, Optional[str]]:
+    """A speaker bullet's names and affiliation.
+
+    Both "**Name** - Affiliation" and "**Name** (Affiliation)." occur; whichever separator
+    comes first after the names decides (affiliations contain both, as in
+    "(Erasmus MC - University ..)" and "- German Cancer Research Center (DKFZ), Germany").
+    """
+    masked = _mask_links(text)
+    dash = re.search(r"\s[-–—]\s", masked)
+    paren = masked.find("(")
+    if dash and (paren < 0 or dash.start() < paren):
+        return text[:dash.start()], _clean(_unbold(text[dash.end():])).rstrip(" .") or None
+    if paren >= 0:
+        end = _closing_paren(masked, paren)
+        if end is not None:
+            return text[:paren], _clean(_unbold(text[paren + 1:end])) or None
+    return text, None
+
+
+def _split_heading_speakers(text: str) -> tuple[str, Optional[str]]:
+    """A section heading's names and the affiliation in its trailing parentheses:
+    "Evangelia Christodoulou (German Cancer Research Center (DKFZ), Germany)"."""
+    text = text.rstrip(" .*")
+    masked = _mask_links(text)
+    if masked.endswith(")"):
+        start = _opening_paren(masked, len(masked) - 1)
+        if start is not None:
+            names = text[:start].rstrip(" *-–—")  # "Dewinda J. Rumala - (UNIVERSA AI, ..)"
+            return names, _clean(_unbold(text[start + 1:-1])) or None
+    return text, None
+
+
+# ---------------------------------------------------------------------------
+# Page structure
+# ---------------------------------------------------------------------------
+
+_HEADING_RE = re.compile(r"^\s{0,3}(?P<level>#{1,6})(?:\s+|$)(?P<text>.*?)(?:\s+#+)?\s*$")
+_SERIES_RE = re.compile(r"datasets\s+through\s+the\s+l\S{1,3}king[-\s]+glass", re.I)
+_LISTED_RE = re.compile(
+    r"^\s{0,3}[*+-]\s+\[?(?P<code>S\d{1,2}E\d{1,3})\]?\s*[-–—:]\s*(?P<rest>.*)$", re.I)
+_UPCOMING_RE = re.compile(r"^(?P<kind>coming talks?|upcoming talks?|next talks?|next webinars?)\b\s*:?\s*(?P<rest>.*)$", re.I)
+# A talks-page section: "### Name (Affiliation)".
+_TALK_SECTION_RE = re.compile(r"^\s{0,3}###\s+(?!#).*\)\s*$")
+
+
+def _front_matter(text: str) -> dict[str, str]:
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].strip() != "---":
+        return {}
+    values = {}
+    for line in lines[1:]:
+        if line.strip() == "---":
+            return values
+        key, sep, value = line.partition(":")
+        if sep:
+            values[key.strip().lower()] = value.strip().strip("'\"")
+    return {}  # never closed: not front matter
+
+
+def _permalink(text: str) -> str:
+    return _front_matter(text).get("permalink", "").strip("/ ").lower()
+
+
+def _headings(lines: list[str]) -> Iterable[tuple[int, int, str]]:
+    for index, line in enumerate(lines):
+        match = _HEADING_RE.match(line)
+        if match:
+            yield index, len(match["level"]), _clean(_unbold(match["text"]))
+
+
+def _has_series_name(text: str) -> bool:
+    """The series' name as a heading or as the front matter's title (one version has only that)."""
+    lines = text.splitlines()
+    if any(_SERIES_RE.search(heading) for _, level, heading in _headings(lines) if level <= 3):
+        return True
+    return bool(_SERIES_RE.search(_front_matter(text).get("title", "")))
+
+
+def _webinar_signals(lines: list[str]) -> bool:
+    """Coded talk lines or an upcoming/previous talks heading: what only the webinar page has."""
+    if any(_LISTED_RE.match(line) for line in lines):
+        return True
+    return any(_UPCOMING_RE.match(h) or re.match(r"previous talks\b", h, re.I) for _, _, h in _headings(lines))
+
+
+def _talk_section_count(lines: list[str]) -> int:
+    return sum(1 for line in lines if _TALK_SECTION_RE.match(line))
+
+
+def _not_webinar_page_reason(text: str) -> Optional[str]:
+    if not text.strip():
+        return "it is empty"
+    permalink = _permalink(text)
+    if permalink == "webinar":
+        return None
+    if permalink == "webinar_talks":
+        return "it is the talks page (permalink /webinar_talks/)"
+    lines = text.splitlines()
+    has_webinar_signals = _webinar_signals(lines)
+    if _talk_section_count(lines) and not has_webinar_signals:
+        return "it is laid out like the talks page ('### Name (Affiliation)' sections)"
+    if not _has_series_name(text):
+        return "it has no 'Datasets through the Looking-Glass' heading"
+    if not has_webinar_signals:
+        return "it has neither 'SxxEyy' talk lines nor an upcoming or previous talks section"
+    return None
+
+
+def _not_talks_page_reason(text: str) -> Optional[str]:
+    if not text.strip():
+        return "it is empty"
+    permalink = _permalink(text)
+    if permalink == "webinar_talks":
+        return None
+    if permalink == "webinar":
+        return "it is the webinar page (permalink /webinar/)"
+    lines = text.splitlines()
+    if _webinar_signals(lines):
+        return "it is laid out like the webinar page ('SxxEyy' lines or a talks heading)"
+    if not _has_series_name(text):
+        return "it has no 'Datasets through the Looking-Glass' heading"
+    if not _talk_section_count(lines):
+        return "it has no '### Name (Affiliation)' sections"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Labelled fields ("Title: ..", "* **Abstract**: ..") and their continuation lines
+# ---------------------------------------------------------------------------
+
+_FIELD_RE = re.compile(
+    r"^(?:[*+-]\s+)?\**\s*(?P<label>title|abstract|short bio|bio|website|video|date|topic(?:\s*&\s*speakers)?"
+    r"|(?:confirmed\s+)?speakers|where|add to)\s*\**\s*:\s*(?P<value>.*)$",
+    re.I,
+)
+_BULLET_RE = re.compile(r"^[*+-]\s+(?P<text>.*)$")
+
+
+def _field(line: str) -> Optional[tuple[str, str]]:
+    """("title", "value") for a labelled line, the label lowercased ("short bio" is "bio")."""
+    match = _FIELD_RE.match(line)
+    if not match:
+        return None
+    label = " ".join(match["label"].lower().split())
+    label = {"short bio": "bio", "confirmed speakers": "speakers"}.get(label, label)
+    label = "topic" if label.startswith("topic") else label
+    return label, match["value"].strip()
+
+
+class _Fields:
+    """The text fields of one talk as lines come: a labelled line starts a paragraph of its
+    field, the lines after it continue that field (bulleted bios of several speakers,
+    abstracts of several paragraphs). Paragraphs are joined with a blank line."""
+
+    TEXT_FIELDS = ("title", "abstract", "bio")
+
+    def __init__(self) -> None:
+        self.paragraphs: dict[str, list[list[str]]] = {}
+        self.current: Optional[str] = None
+        self.after_blank = False
+
+    def start(self, label: str, value: str) -> None:
+        self.current = label if label in self.TEXT_FIELDS else None
+        if self.current:
+            self.paragraphs.setdefault(label, []).append([])
+            self.after_blank = False
+            self.add(value)
+
+    def add(self, line: str) -> None:
+        if not self.current:
+            return
+        bullet = _BULLET_RE.match(line)
+        text = _clean(bullet["text"] if bullet else line)
+        if not text:
+            return
+        paragraphs = self.paragraphs[self.current]
+        if (self.after_blank or bullet) and paragraphs[-1]:
+            paragraphs.append([])  # each bullet of a bulleted bio is its own paragraph
+        paragraphs[-1].append(text)
+        self.after_blank = False
+
+    def blank(self) -> None:
+        self.after_blank = True
+
+    def stop(self) -> None:
+        self.current = None
+
+    def text(self, label: str) -> Optional[str]:
+        paragraphs = ["\n".join(p) for p in self.paragraphs.get(label, []) if p]
+        paragraphs = [_unwrap_bold(p) for p in paragraphs if not _is_tba(p)]
+        return "\n\n".join(paragraphs) or None
+
+    def title(self) -> Optional[str]:
+        text = self.text("title")
+        return _title_text(text) if text else None
+
+
+def _unwrap_bold(text: str) -> str:
+    """"**X**" -> "X" when the whole text is one bold span."""
+    match = re.fullmatch(r"\*\*([^*]+)\*\*\.?", text.strip())
+    return match[1].strip() if match else text
+
+
+# ---------------------------------------------------------------------------
+# The webinar page
+# ---------------------------------------------------------------------------
+
+
+def parse_webinar_page(text: str, source: str = "webinar page") -> WebinarPage:
+    """The talks of one version of the webinar page: coded "Previous talks" lines
+    (status "listed") and the upcoming section's talks (status "upcoming"), plus the
+    playlist(s) the page links to. PageError when `text` is not the webinar page."""
+    reason = _not_webinar_page_reason(text or "")
+    if reason:
+        raise PageError(f"{_source_name(source)} is not the webinar page: {reason}.")
+    shown = _strip_comments(text)
+    lines = shown.splitlines()
+    listed = [talk for talk in map(_parse_listed_line, lines) if talk]
+    upcoming = [talk for section in _upcoming_sections(lines) for talk in _parse_upcoming(*section)]
+    return WebinarPage(listed=listed, upcoming=upcoming, playlist_ids=_playlist_ids(shown))
+
+
+def _parse_listed_line(line: str) -> Optional[TalkRecord]:
+    """One "* S03E01 - **[Dr. Thijs Kooi](url)** (Lunit, South Korea). 18th September 2023.
+    **Title**. [Video](url)." line; the video link may be on the names instead."""
+    match = _LISTED_RE.match(line)
+    code = normalize_code(match["code"]) if match else None
+    if not code:
+        return None
+    rest = match["rest"]
+    names, affiliation, tail = _split_listed(rest)
+    speakers, _ = _parse_people(names)
+    when = _find_date(tail)
+    video_ids = [v for v in (video_id_from_url(url) for _, url in _LINK_RE.findall(line)) if v]
+    return TalkRecord(
+        status="listed",
+        speakers=speakers,
+        code=code,
+        season=int(code[1:3]),
+        episode=int(code[4:]),
+        affiliation=affiliation,
+        date=_iso_date(when) if when else None,
+        date_text=_clean(when[0]) if when else None,
+        title=_listed_title(tail[when.end():] if when else tail),
+        page_video_id=video_ids[0] if video_ids else None,
+    )
+
+
+def _split_listed(rest: str) -> tuple[str, Optional[str], str]:
+    """Names, affiliation (first parenthesised group, nested ones kept) and the rest."""
+    masked = _mask_links(rest)
+    start = masked.find("(")
+    end = _closing_paren(masked, start) if start >= 0 else None
+    if end is not None:
+        return rest[:start], _clean(_unbold(rest[start + 1:end])) or None, rest[end + 1:]
+    bold = re.match(r"\s*\*\*.*?\*\*", rest)  # no affiliation: the names are the first bold span
+    return (rest[:bold.end()], None, rest[bold.end():]) if bold else ("", None, rest)
+
+
+def _listed_title(after_date: str) -> Optional[str]:
+    """The bold text after the date; without bold, the text up to a video link or note."""
+    bold = re.search(r"\*\*(.+?)\*\*", after_date)
+    if bold:
+        return _title_text(bold[1])
+    plain = re.split(r"\[Video\]|Video will be available", after_date, maxsplit=1, flags=re.I)[0]
+    return _title_text(_LINK_RE.sub(r"\1", plain).strip(" .:-"))
+
+
+def _upcoming_sections(lines: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(kind, heading rest, body lines) of each upcoming-talks section: from a "Coming
+    talks" / "Next talk" / "Next webinar: <topic>" heading to the next heading of level 4
+    or higher (speaker headings "##### ..." stay inside)."""
+    sections = []
+    headings = list(_headings(lines))
+    for position, (index, level, heading) in enumerate(headings):
+        match = _UPCOMING_RE.match(heading)
+        if not match or level > 4:
+            continue
+        end = next((i for i, lvl, _ in headings[position + 1:] if lvl <= 4), len(lines))
+        sections.append((match["kind"].lower(), match["rest"], lines[index + 1:end]))
+    return sections
+
+
+class _Upcoming:
+    """One talk being read from the upcoming section."""
+
+    def __init__(self, speakers: list[Person], affiliation: Optional[str], video_ids: list[str]):
+        self.speakers = speakers
+        self.affiliation = affiliation
+        self.video_id = video_ids[0] if video_ids else None
+        self.fields = _Fields()
+
+
+def _parse_upcoming(kind: str, heading_rest: str, body: list[str]) -> list[TalkRecord]:
+    """The talks of one upcoming section, in every form it has taken:
+
+    - "Speakers:" bullets "* **Name** - Affiliation" or "* **[Name](profile)** (Affiliation).",
+      each a talk ("A & B - Affiliation" is one talk with two speakers), optionally
+      followed by "Title:" / "Abstract:" / "Short bio:" paragraphs;
+    - "##### **Name** and **Name** (Affiliation)" headings followed by bulleted
+      "**Title**:" / "**Abstract**:" / "**Bio**:" fields;
+    - early 2023: "* 27th Feb 2023 at 4pm CET: <topic>" then "Speakers: A, B, C."
+      (commas separate talks, as the next version of the page made them three bullets).
+
+    The section's date ("Date: **..**" or that early line) and topic ("Next webinar: <topic>",
+    "Topic: **..**") apply to all its talks. "Website:" fields are not read: with two
+    speakers their order does not follow the names'.
+    """
+    topic = heading_rest if kind.startswith("next webinar") else None
+    date_text: Optional[str] = None
+    talks: list[_Upcoming] = []
+    for raw in body:
+        line = raw.strip()
+        if not line:
+            if talks:
+                talks[-1].fields.blank()
+            continue
+        heading = _HEADING_RE.match(line)
+        if heading:  # "##### **Dr. Thijs Kooi** (Lunit, South Korea)"
+            names, affiliation = _split_heading_speakers(heading["text"])
+            speakers, video_ids = _parse_people(names)
+            if speakers:
+                talks.append(_Upcoming(speakers, affiliation, video_ids))
+            continue
+        field = _field(line)
+        if field:
+            label, value = field
+            if label == "date":
+                date_text = _clean(_unbold(value)) or None
+            elif label == "topic":
+                topic = value
+            elif label == "speakers":
+                talks.extend(_inline_speakers(value))
+            elif talks:
+                talks[-1].fields.start(label, value)
+            continue
+        bullet = _BULLET_RE.match(line)
+        if bullet and bullet["text"].startswith(("**", "[")):  # "* **Name** - .." / "* [Name](url) - .."
+            names, affiliation = _split_bullet_speakers(bullet["text"])
+            speakers, video_ids = _parse_people(names)
+            if speakers:
+                talks.append(_Upcoming(speakers, affiliation, video_ids))
+            continue
+        if not talks and date_text is None and _find_date(line):
+            # "* 27th Feb 2023 at 4pm CET: Characteristics of skin lesions"
+            when, _, what = _clean(_unbold(bullet["text"] if bullet else line)).partition(": ")
+            date_text, topic = when.strip(), (what.strip() or topic)
+            continue
+        if talks:
+            talks[-1].fields.add(line)
+    topic = _clean(_unbold(topic or "")).rstrip(" .:") or None
+    return [
+        TalkRecord(
+            status="upcoming",
+            speakers=talk.speakers,
+            affiliation=talk.affiliation,
+            date=_date_of(date_text),
+            date_text=date_text,
+            title=talk.fields.title(),
+            page_video_id=talk.video_id,
+            abstract=talk.fields.text("abstract"),
+            bio=talk.fields.text("bio"),
+            topic=None if _is_tba(topic) else topic,
+        )
+        for talk in talks
+    ]
+
+
+def _inline_speakers(value: str) -> list[_Upcoming]:
+    """Talks of an inline "Speakers: [Dr. A](url), Prof. B, Dr. C." list: one per comma part."""
+    value = _unbold(value).strip().rstrip(".")
+    commas = [m.start() for m in re.finditer(",", _mask_links(value))]
+    bounds = zip([-1] + commas, commas + [len(value)])
+    talks = []
+    for part in (value[start + 1:end] for start, end in bounds):
+        speakers, video_ids = _parse_people(part)
+        if speakers:
+            talks.append(_Upcoming(speakers, None, video_ids))
+    return talks
+
+
+# ---------------------------------------------------------------------------
+# The talks page
+# ---------------------------------------------------------------------------
+
+
+def parse_talks_page(text: str, source: str = "talks page") -> list[AbstractRecord]:
+    """One AbstractRecord per "### Name (Affiliation)" section of the talks page, with its
+    title, abstract, bio(s) and "Video: [SxxEyy](url)" link. PageError when `text` is not
+    the talks page."""
+    reason = _not_talks_page_reason(text or "")
+    if reason:
+        raise PageError(f"{_source_name(source)} is not the talks page: {reason}.")
+    lines = _strip_comments(text).splitlines()
+    starts = [i for i, line in enumerate(lines) if _TALK_SECTION_RE.match(line)]
+    records = []
+    for start, end in zip(starts, starts[1:] + [len(lines)]):
+        body = [line for line in lines[start + 1:end] if not _HEADING_RE.match(line)]
+        records.append(_parse_talk_section(_HEADING_RE.match(lines[start])["text"], body))
+    return records
+
+
+def _parse_talk_section(heading: str, body: list[str]) -> AbstractRecord:
+    names, affiliation = _split_heading_speakers(heading)
+    speakers, _ = _parse_people(names)
+    fields = _Fields()
+    code = video_id = None
+    for raw in body:
+        line = raw.strip()
+        if not line:
+            fields.blank()
+        elif re.fullmatch(r"(?:-{3,}|\*{3,}|_{3,})", line):  # "---" between sections
+            fields.stop()
+        elif (field := _field(line)) and field[0] == "video":
+            code, video_id = _video_field(field[1])
+            fields.stop()
+        elif field:
+            fields.start(*field)
+        else:
+            fields.add(line)
+    return AbstractRecord(
+        speakers=speakers,
+        affiliation=affiliation,
+        title=fields.title(),
+        abstract=fields.text("abstract"),
+        bio=fields.text("bio"),
+        code=code,
+        video_id=video_id,
+    )
+
+
+def _video_field(value: str) -> tuple[Optional[str], Optional[str]]:
+    """"[S0302](https://youtu.be/..)" -> ("S03E02", video id)."""
+    link = _LINK_RE.search(value)
+    if link:
+        return normalize_code(link[1]), video_id_from_url(link[2])
+    return normalize_code(value), None
+
+
+# ---------------------------------------------------------------------------
+# Matching talks and abstracts
+# ---------------------------------------------------------------------------
+
+NAME_SIMILARITY = 88  # rapidfuzz 0..100: "Malihe Alikhani" ~ "Malih Alikhani" (97), "Alice Jin" ~ "Alice Lin" (89)
+TITLE_SIMILARITY = 85
+
+
+def _words(text: Optional[str]) -> str:
+    return " ".join(re.findall(r"[^\W_]+", fold(text)))
+
+
+def _name_key(name: str) -> str:
+    # Initials come and go ("Maria A. Zuluaga", "Esther E. Bron"): compare without them.
+    return " ".join(word for word in _words(name).split() if len(word) > 1)
+
+
+def _name_score(a: str, b: str) -> float:
+    return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b))
+
+
+def _speaker_score(a: list[Person], b: list[Person]) -> float:
+    """How well the shorter list's people are all found in the longer one (0..100, the worst
+    of their best matches), so "Spyridon Bakas & Ujjwal Baid" covers "Ujjwal Baid"."""
+    keys_a = [k for k in (_name_key(p.name) for p in a) if k]
+    keys_b = [k for k in (_name_key(p.name) for p in b) if k]
+    if not keys_a or not keys_b:
+        return 0.0
+    fewer, more = sorted((keys_a, keys_b), key=len)
+    return min(max(_name_score(x, y) for y in more) for x in fewer)
+
+
+def same_speakers(a: list[Person], b: list[Person]) -> bool:
+    """Whether two speaker lists name the same people (folded, fuzzy; one may list fewer)."""
+    return _speaker_score(a, b) >= NAME_SIMILARITY
+
+
+def _title_score(a: Optional[str], b: Optional[str]) -> float:
+    words_a, words_b = _words(a), _words(b)
+    if not words_a or not words_b:
+        return 0.0
+    return max(fuzz.ratio(words_a, words_b), fuzz.token_sort_ratio(words_a, words_b))
+
+
+def similar_titles(a: Optional[str], b: Optional[str]) -> bool:
+    """Whether two titles are the same title up to case, accents, punctuation and small edits."""
+    return _title_score(a, b) >= TITLE_SIMILARITY
+
+
+def same_talk(a: TalkRecord, b: TalkRecord) -> bool:
+    """Whether two records are one talk, e.g. an announced talk and the coded line it became.
+
+    Same speakers (folded, fuzzy), and a similar title or, when a title is missing or was
+    changed, the same known date. Codes are not compared: pages have given one code to two
+    talks and two codes to one talk.
+    """
+    if not same_speakers(a.speakers, b.speakers):
+        return False
+    return similar_titles(a.title, b.title) or bool(a.date and a.date == b.date)
+
+
+def attach_abstracts(talks: list[TalkRecord], abstracts: list[AbstractRecord]) -> list[AbstractRecord]:
+    """Give each talk its talks-page section: fills `abstract` and `bio` where the talk has
+    none and `talks_page_video_id`, in place. Returns the abstracts attached to no talk.
+
+    Precision first; one abstract per talk and one talk per abstract:
+    1. by code, confirmed by speakers or title (a page once gave two talks one code);
+    2. by speakers and title together, for sections without a (right) code.
+    A section matching no talk (as "Cathrine Damgaard & Trine Naja Eriksen", never
+    listed) stays unattached.
+    """
+    taken: set[int] = set()
+    pending: list[AbstractRecord] = []
+    for abstract in abstracts:
+        by_code = [
+            i for i, talk in enumerate(talks)
+            if abstract.code and talk.code == abstract.code
+            and (same_speakers(talk.speakers, abstract.speakers) or similar_titles(talk.title, abstract.title))
+        ]
+        if not _attach(abstract, by_code, talks, taken):
+            pending.append(abstract)
+    unattached = []
+    for abstract in pending:
+        by_content = [
+            i for i, talk in enumerate(talks)
+            if same_speakers(talk.speakers, abstract.speakers) and similar_titles(talk.title, abstract.title)
+        ]
+        if not _attach(abstract, by_content, talks, taken):
+            unattached.append(abstract)
+    return unattached
+
+
+def _attach(abstract: AbstractRecord, candidates: list[int], talks: list[TalkRecord], taken: set[int]) -> bool:
+    free = [i for i in candidates if i not in taken]
+    if not free:
+        return False
+    best = max(free, key=lambda i: _speaker_score(talks[i].speakers, abstract.speakers)
+               + _title_score(talks[i].title, abstract.title))
+    talk = talks[best]
+    if talk.abstract is None:
+        talk.abstract = abstract.abstract
+    if talk.bio is None:
+        talk.bio = abstract.bio
+    if abstract.video_id:
+        talk.talks_page_video_id = abstract.video_id
+    taken.add(best)
+    return True
