@@ -1,0 +1,278 @@
+"""One sync: read the pages and YouTube, then save, match and record it in one transaction.
+
+The network is read first, outside the transaction; the database is written
+only when everything needed is in memory, so a failed fetch never leaves a
+half-written archive, and a failed write rolls back whole.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import sqlite_utils
+
+from db.runs import fold_wal, finish_run, open_database, start_run, utc_now
+from db.store import RunContext, mark_removed
+
+from . import youtube
+from .errors import LockHeld, TalksError
+from .match import Decision, match_recordings
+from .pages import attach_abstracts, decode_page, parse_talks_page, parse_webinar_page
+from .records import AbstractRecord, Person, TalkRecord, VideoRecord, WebinarPage
+from .redact import redact
+from .save import save_matches, save_playlist, save_playlist_items, save_talks, save_videos
+from .sources import DEFAULT_TALKS_PAGE, DEFAULT_WEBINAR_PAGE, load_snapshot, read_page_bytes
+
+log = logging.getLogger("talks.sync")
+
+SOURCES = ("auto", "api", "ytdlp", "none")
+
+
+@dataclass
+class SyncOptions:
+    db_path: str
+    webinar_page: str = DEFAULT_WEBINAR_PAGE
+    talks_page: Optional[str] = DEFAULT_TALKS_PAGE
+    today: dt.date = field(default_factory=dt.date.today)
+    source: str = "auto"  # auto | api | ytdlp | none
+    playlists: tuple[str, ...] = ()  # replaces the playlists the webinar page links
+    snapshot: bool = False
+    allow_shrink: bool = False
+    api_key: Optional[str] = None
+    api_endpoint: Optional[str] = None
+    timeout: float = 30.0
+
+
+@dataclass
+class SyncReport:
+    run_id: int
+    talks_seen: int = 0
+    videos_seen: int = 0
+    rows_changed: int = 0
+    requests: int = 0
+    quota_units: int = 0
+    source: str = "none"
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def sync_lock(db_path: str):
+    """Hold `<db>.lock` for the whole run; a second sync fails at once instead of waiting."""
+    lock_path = f"{db_path}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockHeld(f"another sync holds the lock on {db_path} ({lock_path}); try again later") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class PageInput:
+    page: WebinarPage
+    unattached: list[AbstractRecord]
+    sources: str
+    snapshot_date: Optional[str] = None
+    recorded_youtube: Optional[dict] = None
+
+
+def read_pages(options: SyncOptions) -> PageInput:
+    if options.snapshot:
+        snap = load_snapshot()
+        webinar_text, talks_text = snap.webinar_page, snap.talks_page
+        names = (snap.webinar_source, snap.talks_source)
+    else:
+        names = (options.webinar_page, options.talks_page)
+        webinar_text = decode_page(read_page_bytes(options.webinar_page, options.timeout), options.webinar_page)
+        talks_text = None
+        if options.talks_page:
+            talks_text = decode_page(read_page_bytes(options.talks_page, options.timeout), options.talks_page)
+    page = parse_webinar_page(webinar_text, names[0])
+    abstracts = parse_talks_page(talks_text, names[1]) if talks_text is not None else []
+    unattached = attach_abstracts(page.listed + page.upcoming, abstracts)
+    result = PageInput(page, unattached, " + ".join(n for n in names if n))
+    if options.snapshot:
+        result.snapshot_date, result.recorded_youtube = snap.date, snap.youtube
+    return result
+
+
+def effective_source(options: SyncOptions) -> str:
+    if options.snapshot:
+        return "snapshot"
+    if options.source == "auto":
+        return "api" if options.api_key else "ytdlp"
+    return options.source
+
+
+def linked_video_ids(db: sqlite_utils.Database, pages: PageInput) -> list[str]:
+    """Every video a page links to now, or did at the last sync."""
+    ids = []
+    for talk in pages.page.listed + pages.page.upcoming:
+        ids += [talk.page_video_id, talk.talks_page_video_id]
+    ids += [a.video_id for a in pages.unattached]
+    for row in db.execute(
+        "SELECT page_video_id, talks_page_video_id FROM talks WHERE removed_at IS NULL"
+    ).fetchall():
+        ids += list(row)
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str):
+    playlist_ids = list(options.playlists) or pages.page.playlist_ids
+    linked = linked_video_ids(db, pages)
+    if source == "snapshot":
+        return youtube.result_from_recorded(pages.recorded_youtube or {})
+    if source == "api":
+        etags = {r["playlist_id"]: r["etag"] for r in db["playlists"].rows_where("etag IS NOT NULL")}
+        known_items = {}
+        for row in db.execute(
+            "SELECT playlist_id, video_id FROM playlist_items WHERE removed_at IS NULL ORDER BY position"
+        ).fetchall():
+            known_items.setdefault(row[0], []).append(row[1])
+        return youtube.fetch_youtube_api(
+            playlist_ids,
+            linked,
+            api_key=options.api_key,
+            endpoint=options.api_endpoint,
+            etags=etags,
+            known_items=known_items,
+        )
+    known = {r[0] for r in db.execute("SELECT video_id FROM videos WHERE title IS NOT NULL").fetchall()}
+    return youtube.fetch_youtube_ytdlp(playlist_ids, linked, known_video_ids=known)
+
+
+def stored_talks_for_matching(db) -> dict[int, TalkRecord]:
+    speakers: dict[int, list[Person]] = {}
+    for talk_id, name in db.execute(
+        "SELECT ts.talk_id, s.name FROM talk_speakers ts JOIN speakers s ON s.id = ts.speaker_id"
+        " WHERE ts.removed_at IS NULL ORDER BY ts.talk_id, ts.position"
+    ).fetchall():
+        speakers.setdefault(talk_id, []).append(Person(name))
+    talks = {}
+    for row in db["talks"].rows_where("removed_at IS NULL OR status = 'listed'"):
+        talks[row["id"]] = TalkRecord(
+            status=row["status"],
+            speakers=speakers.get(row["id"], []),
+            code=row["code"],
+            season=row["season"],
+            episode=row["episode"],
+            affiliation=row["affiliation"],
+            date=row["date"],
+            title=row["title"],
+            page_video_id=row["page_video_id"],
+            talks_page_video_id=row["talks_page_video_id"],
+        )
+    return talks
+
+
+def stored_videos_for_matching(db) -> dict[str, VideoRecord]:
+    columns = [
+        "video_id", "availability", "title", "description", "published_at",
+        "duration_seconds", "channel", "channel_id", "thumbnail_url", "view_count",
+    ]
+    return {
+        row["video_id"]: VideoRecord(**{c: row[c] for c in columns})
+        for row in db["videos"].rows_where()
+    }
+
+
+def rematch(db, run: RunContext) -> int:
+    """Run the matcher over everything stored, honouring organizers' decisions."""
+    playlist_video_ids = {
+        r[0] for r in db.execute("SELECT video_id FROM playlist_items WHERE removed_at IS NULL").fetchall()
+    }
+    decisions = [
+        Decision(row["talk_id"], row["video_id"], row["action"])
+        for row in db["match_decisions"].rows_where(order_by="decided_at, rowid")
+    ]
+    matches = match_recordings(
+        stored_talks_for_matching(db), stored_videos_for_matching(db), playlist_video_ids, decisions
+    )
+    save_matches(db, run, matches)
+    return len(matches)
+
+
+def save_youtube(db, run: RunContext, result, allow_shrink: bool) -> int:
+    for playlist in result.playlists:
+        save_playlist(db, run, playlist)
+        if playlist.playlist_id in result.unchanged_playlists:
+            continue
+        items = [i for i in result.items if i.playlist_id == playlist.playlist_id]
+        save_playlist_items(db, run, playlist.playlist_id, items, allow_shrink)
+    return save_videos(db, run, result.videos.values())
+
+
+def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -> SyncReport:
+    """Run one whole sync under the database's lock; raise TalksError on failure."""
+    source = effective_source(options)
+    with sync_lock(options.db_path):
+        db = open_database(options.db_path)
+        try:
+            run_id = start_run(db, source=source, today=options.today.isoformat())
+            report = SyncReport(run_id=run_id, source=source)
+            try:
+                _run(db, options, source, report, progress)
+            except TalksError as exc:
+                finish_run(db, run_id, "failed", error=redact(exc), **_run_counts(report))
+                raise
+            except Exception as exc:  # a bug: still say so in the ledger, then let it surface
+                finish_run(db, run_id, "failed", error=redact(f"{type(exc).__name__}: {exc}"), **_run_counts(report))
+                raise
+            finish_run(db, run_id, "ok", **_run_counts(report))
+            return report
+        finally:
+            fold_wal(db)
+            db.close()
+
+
+def _run_counts(report: SyncReport) -> dict:
+    return {
+        "requests": report.requests,
+        "quota_units": report.quota_units,
+        "talks_seen": report.talks_seen,
+        "videos_seen": report.videos_seen,
+        "rows_changed": report.rows_changed,
+    }
+
+
+def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) -> None:
+    progress("reading pages")
+    pages = read_pages(options)
+    db["sync_runs"].update(
+        report.run_id, {"pages": pages.sources, "snapshot_date": pages.snapshot_date}
+    )
+    result = None
+    if source != "none":
+        progress(f"reading YouTube ({source})")
+        try:
+            result = fetch_youtube(db, options, pages, source)
+        except TalksError as exc:
+            # Requests that failed still cost quota: the ledger says so.
+            report.requests = getattr(exc, "requests", 0)
+            report.quota_units = getattr(exc, "units", 0)
+            raise
+        report.requests, report.quota_units = result.requests, result.units
+        report.warnings += list(result.warnings)
+        db["sync_runs"].update(
+            report.run_id, {"playlists": ",".join(p.playlist_id for p in result.playlists)}
+        )
+    progress("saving")
+    run = RunContext(report.run_id, utc_now())
+    with db.atomic():
+        talk_ids = save_talks(
+            db, run, pages.page.listed, pages.page.upcoming, pages.unattached, options.allow_shrink
+        )
+        report.talks_seen = len(talk_ids)
+        if result is not None:
+            report.videos_seen = save_youtube(db, run, result, options.allow_shrink)
+        progress("matching recordings")
+        rematch(db, run)
+    report.rows_changed = run.rows_changed

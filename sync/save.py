@@ -1,0 +1,282 @@
+"""`save_*(db, run, ...)`: records in, tracked rows out.
+
+Identity lives here: which stored talk a parsed record is. A listed record is
+its code; an announced (upcoming) talk has no code yet, so it is found by the
+same speakers and title, and when a later page lists it the coded record takes
+over that same row instead of adding a second one.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterable, Optional
+
+import sqlite_utils
+
+from db.store import RunContext, live_count, mark_removed, row_key, save_row
+
+from .errors import ShrinkRefused
+from .pages import fold, same_speakers, same_talk
+from .records import AbstractRecord, Match, Person, Playlist, PlaylistItem, TalkRecord, VideoRecord
+
+# A source that suddenly shows less than this share of what is stored is more
+# likely broken (the real page once became a "we moved" notice) than truthful.
+SHRINK_RATIO = 0.5
+
+# Columns a newer page version may leave out without meaning "now empty": the
+# talks page drops old abstracts, an announcement has no code. A page link that
+# disappears, by contrast, is news and is recorded.
+STICKY = {"title", "date", "date_text", "affiliation", "abstract", "bio", "topic", "talks_page_video_id"}
+
+
+def watch_url(video_id: Optional[str]) -> Optional[str]:
+    return f"https://www.youtube.com/watch?v={video_id}" if video_id else None
+
+
+def speakers_text(speakers: Iterable[Person]) -> str:
+    names = [p.name for p in speakers]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+
+
+def _talk_values(record: TalkRecord, status: str) -> dict:
+    names = speakers_text(record.speakers)
+    values = {
+        "status": status,
+        "title": record.title,
+        "date": record.date,
+        "date_text": record.date_text,
+        "speakers": names or None,
+        "speakers_ascii": fold(names) or None,
+        "affiliation": record.affiliation,
+        "abstract": record.abstract,
+        "bio": record.bio,
+        "topic": record.topic,
+        "page_video_id": record.page_video_id,
+        "talks_page_video_id": record.talks_page_video_id,
+    }
+    if record.code:
+        values.update(code=record.code, season=record.season, episode=record.episode)
+    return values
+
+
+def _stored_as_record(db, row: dict) -> TalkRecord:
+    people = db.execute(
+        "SELECT s.name FROM talk_speakers ts JOIN speakers s ON s.id = ts.speaker_id"
+        " WHERE ts.talk_id = ? AND ts.removed_at IS NULL ORDER BY ts.position",
+        [row["id"]],
+    ).fetchall()
+    return TalkRecord(
+        status=row["status"],
+        code=row["code"],
+        title=row["title"],
+        date=row["date"],
+        affiliation=row["affiliation"],
+        speakers=[Person(name) for (name,) in people],
+    )
+
+
+def _same_stored_talk(stored: TalkRecord, record: TalkRecord) -> bool:
+    """same_talk, plus: an announcement stored without a title is the same speakers' talk.
+
+    Announcements sometimes name the speakers weeks before the title; the talks
+    page then gives the title with no date, so neither title nor date can agree.
+    """
+    if same_talk(stored, record):
+        return True
+    return not (stored.title and record.title) and same_speakers(stored.speakers, record.speakers)
+
+
+def _find_talk(db, record: TalkRecord, claimed: set[int], section: bool = False) -> Optional[dict]:
+    """The stored row this record is, or None for a new talk.
+
+    A talks-page `section` may describe a talk this page version already saved
+    (an announcement without a title), so rows claimed in this run count too.
+    """
+    if record.code:
+        rows = list(db["talks"].rows_where("code = ?", [record.code], limit=1))
+        if rows:
+            return rows[0]
+    # An uncoded row (announced, or known from the talks page) with the same
+    # speakers and title is this talk before it was listed.
+    for row in db["talks"].rows_where("code IS NULL ORDER BY id"):
+        if (section or row["id"] not in claimed) and _same_stored_talk(_stored_as_record(db, row), record):
+            return row
+    if not record.code:
+        # An announcement still shown after the talk was listed (even on the
+        # same page version, so claimed rows count): keep the coded row.
+        for row in db["talks"].rows_where("code IS NOT NULL ORDER BY id"):
+            if _same_stored_talk(_stored_as_record(db, row), record):
+                return row
+    return None
+
+
+def save_speakers(db, run: RunContext, talk_id: int, speakers: list[Person]) -> None:
+    seen = []
+    for position, person in enumerate(speakers):
+        values = {"name": person.name, "name_ascii": fold(person.name)}
+        if person.honorific:
+            values["honorific"] = person.honorific
+        if person.url:
+            values["url"] = person.url
+        existing = list(db["speakers"].rows_where("name = ?", [person.name], limit=1))
+        if existing:
+            values["id"] = existing[0]["id"]
+        speaker = save_row(db, run, "speakers", values)
+        link = {"talk_id": talk_id, "speaker_id": speaker["id"], "position": position}
+        save_row(db, run, "talk_speakers", link)
+        seen.append(row_key("talk_speakers", link))
+    mark_removed(db, run, "talk_speakers", seen, "talk_id = ?", [talk_id])
+
+
+def save_talk(
+    db, run: RunContext, record: TalkRecord, status: Optional[str], claimed: set[int]
+) -> dict:
+    """Save one talk; status None (a talks-page section) keeps a stored talk's status."""
+    existing = _find_talk(db, record, claimed, section=status is None)
+    if status is None:
+        status = existing["status"] if existing is not None else "unlisted"
+    if record.code and existing is not None and existing["id"] in claimed:
+        # The same page gave this code to two talks (it happened in November
+        # 2025): the first line keeps it; this one is saved by identity alone.
+        record = replace(record, code=None, season=None, episode=None)
+        existing = _find_talk(db, record, claimed)
+        status = existing["status"] if existing is not None else "upcoming"
+    values = _talk_values(record, status)
+    announcement_of_listed = existing is not None and existing["code"] and not record.code
+    if existing is not None:
+        values["id"] = existing["id"]
+        if announcement_of_listed:
+            # Never let an announcement overwrite what the listing says.
+            values = {"id": existing["id"]}
+        else:
+            # Fields a page leaves empty keep what an earlier version said.
+            values = {k: v for k, v in values.items() if v is not None or k not in STICKY}
+    row = save_row(db, run, "talks", values)
+    claimed.add(row["id"])
+    if record.speakers and not announcement_of_listed:
+        save_speakers(db, run, row["id"], record.speakers)
+    return row
+
+
+def check_shrink(db, what: str, stored: int, seen: int, allow_shrink: bool) -> None:
+    if allow_shrink or stored == 0:
+        return
+    if seen < stored * SHRINK_RATIO:
+        raise ShrinkRefused(
+            f"the {what} now shows {seen} where the database holds {stored}; refusing to mark"
+            " them removed (rerun with --allow-shrink if this is real)"
+        )
+
+
+def save_talks(
+    db: sqlite_utils.Database,
+    run: RunContext,
+    listed: list[TalkRecord],
+    upcoming: list[TalkRecord],
+    unattached: list[AbstractRecord],
+    allow_shrink: bool = False,
+) -> list[int]:
+    """Save one version of the pages' talks; returns the ids of the talks seen."""
+    check_shrink(db, "webinar page", live_count(db, "talks", "status = 'listed'"), len(listed), allow_shrink)
+    claimed: set[int] = set()
+    for record in listed:
+        save_talk(db, run, record, "listed", claimed)
+    for record in upcoming:
+        save_talk(db, run, record, "upcoming", claimed)
+    for section in unattached:
+        record = TalkRecord(
+            status="unlisted",
+            speakers=section.speakers,
+            code=section.code,
+            affiliation=section.affiliation,
+            title=section.title,
+            abstract=section.abstract,
+            bio=section.bio,
+            talks_page_video_id=section.video_id,
+        )
+        save_talk(db, run, record, None, claimed)
+    seen = [str(i) for i in claimed]
+    # Announced talks that vanished unlisted were never given a code.
+    for row in db["talks"].rows_where("status = 'upcoming' AND removed_at IS NULL"):
+        if row["id"] not in claimed:
+            save_row(db, run, "talks", {"id": row["id"], "status": "unlisted"})
+    mark_removed(db, run, "talks", seen)
+    return sorted(claimed)
+
+
+def save_playlist(db, run: RunContext, playlist: Playlist) -> None:
+    values = {
+        "playlist_id": playlist.playlist_id,
+        "url": f"https://www.youtube.com/playlist?list={playlist.playlist_id}",
+    }
+    if playlist.title is not None:
+        values["title"] = playlist.title
+    if playlist.etag is not None:
+        values["etag"] = playlist.etag
+    save_row(db, run, "playlists", values)
+
+
+def save_playlist_items(
+    db, run: RunContext, playlist_id: str, items: list[PlaylistItem], allow_shrink: bool = False
+) -> None:
+    stored = live_count(db, "playlist_items", "playlist_id = ?", [playlist_id])
+    check_shrink(db, f"playlist {playlist_id}", stored, len(items), allow_shrink)
+    seen = []
+    for item in items:
+        values = {
+            "playlist_id": item.playlist_id,
+            "video_id": item.video_id,
+            "position": item.position,
+            "added_at": item.added_at,
+        }
+        save_row(db, run, "playlist_items", values)
+        seen.append(row_key("playlist_items", values))
+    mark_removed(db, run, "playlist_items", seen, "playlist_id = ?", [playlist_id])
+
+
+def save_videos(db, run: RunContext, videos: Iterable[VideoRecord]) -> int:
+    count = 0
+    for video in videos:
+        values = {
+            "video_id": video.video_id,
+            "availability": video.availability,
+            "url": watch_url(video.video_id),
+        }
+        # A private or vanished video keeps the title and facts seen while it was public.
+        for column in (
+            "title", "description", "published_at", "duration_seconds", "channel",
+            "channel_id", "thumbnail_url", "view_count",
+        ):
+            value = getattr(video, column)
+            if value is not None:
+                values[column] = value
+        if video.has_captions is not None:
+            values["has_captions"] = int(video.has_captions)
+        save_row(db, run, "videos", values)
+        count += 1
+    return count
+
+
+def save_matches(db, run: RunContext, matches: list[Match]) -> None:
+    """Store the matcher's decisions and each talk's chosen recording."""
+    chosen = {m.talk_key: m for m in matches}
+    for (talk_id,) in db.execute("SELECT id FROM talks").fetchall():
+        match = chosen.get(talk_id)
+        video_id = match.video_id if match else None
+        save_row(
+            db, run, "talks",
+            {"id": talk_id, "video_id": video_id, "recording_url": watch_url(video_id)},
+            seen=False,
+        )
+    seen = []
+    for match in matches:
+        values = {
+            "talk_id": match.talk_key,
+            "code": db["talks"].get(match.talk_key)["code"],
+            "video_id": match.video_id,
+            "method": match.method,
+            "score": round(match.score, 3),
+            "evidence": match.evidence,
+        }
+        save_row(db, run, "matches", values)
+        seen.append(str(match.talk_key))
+    mark_removed(db, run, "matches", seen)

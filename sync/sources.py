@@ -1,0 +1,96 @@
+"""Reading the series' pages from a local path, an http(s) URL or the bundled snapshot."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Optional
+
+import httpx
+import tenacity
+
+from .errors import FetchError, PageError
+
+log = logging.getLogger("talks.pages")
+
+RAW_BASE = "https://raw.githubusercontent.com/medical-datasets/medical-datasets.github.io/main"
+DEFAULT_WEBINAR_PAGE = f"{RAW_BASE}/_pages/webinar.md"
+DEFAULT_TALKS_PAGE = f"{RAW_BASE}/_pages/webinar_talks.md"
+
+# Larger than any real page by three orders of magnitude; refuse before parsing.
+MAX_PAGE_BYTES = 5 * 1024 * 1024
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def _retryable_http(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code >= 500 or exc.response.status_code == 429
+    return isinstance(exc, (httpx.TransportError,))
+
+
+@tenacity.retry(
+    retry=tenacity.retry_if_exception(_retryable_http),
+    wait=tenacity.wait_exponential_jitter(initial=1, max=30),
+    stop=tenacity.stop_after_attempt(4),
+    before_sleep=tenacity.before_sleep_log(log, logging.WARNING),
+    reraise=True,
+)
+def _get(url: str, timeout: float) -> bytes:
+    with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+        with client.stream("GET", url) as response:
+            response.raise_for_status()
+            body = b""
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_PAGE_BYTES:
+                    raise PageError(f"{url} is larger than {MAX_PAGE_BYTES // 2**20} MB; not a page")
+            return body
+
+
+def read_page_bytes(source: str, timeout: float = 30.0) -> bytes:
+    """The raw bytes of a page, from a URL (retried) or a local path."""
+    if _is_url(source):
+        try:
+            return _get(source, timeout)
+        except httpx.HTTPStatusError as exc:
+            raise FetchError(f"{source} answered HTTP {exc.response.status_code}") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{source} could not be fetched: {type(exc).__name__}") from None
+    path = Path(source)
+    if not path.is_file():
+        raise PageError(f"{source}: no such file")
+    if path.stat().st_size > MAX_PAGE_BYTES:
+        raise PageError(f"{source} is larger than {MAX_PAGE_BYTES // 2**20} MB; not a page")
+    return path.read_bytes()
+
+
+@dataclass
+class Snapshot:
+    """The bundled offline snapshot: real pages as of `date`, plus a recorded playlist."""
+
+    date: str
+    description: str
+    webinar_page: str
+    talks_page: str
+    youtube: dict  # recorded API responses, see sync/snapshot/README in snapshot.json
+    webinar_source: str
+    talks_source: str
+
+
+def load_snapshot() -> Snapshot:
+    base = resources.files("sync") / "snapshot"
+    meta = json.loads((base / "snapshot.json").read_text("utf-8"))
+    return Snapshot(
+        date=meta["date"],
+        description=meta["description"],
+        webinar_page=(base / "webinar.md").read_text("utf-8"),
+        talks_page=(base / "webinar_talks.md").read_text("utf-8"),
+        youtube=meta.get("youtube", {}),
+        webinar_source=meta["webinar_source"],
+        talks_source=meta["talks_source"],
+    )
