@@ -133,7 +133,7 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
         db_path=db_path,
         webinar_page=webinar_page or DEFAULT_WEBINAR_PAGE,
         talks_page=None if no_talks_page else (talks_page or DEFAULT_TALKS_PAGE),
-        today=(today.date() if today else dt.date.today()),
+        today=today.date() if today else None,
         source=source,
         playlists=tuple(playlists),
         snapshot=snapshot,

@@ -38,7 +38,7 @@ class SyncOptions:
     db_path: str
     webinar_page: str = DEFAULT_WEBINAR_PAGE
     talks_page: Optional[str] = DEFAULT_TALKS_PAGE
-    today: dt.date = field(default_factory=dt.date.today)
+    today: Optional[dt.date] = None  # default: the snapshot's date with --snapshot, else today
     source: str = "auto"  # auto | api | ytdlp | none
     playlists: tuple[str, ...] = ()  # replaces the playlists the webinar page links
     snapshot: bool = False
@@ -129,7 +129,10 @@ def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str):
     playlist_ids = list(options.playlists) or pages.page.playlist_ids
     linked = linked_video_ids(db, pages)
     if source == "snapshot":
-        return youtube.result_from_recorded(pages.recorded_youtube or {})
+        result = youtube.result_from_recorded(pages.recorded_youtube or {})
+        for playlist in result.playlists:
+            playlist.title = f"reconstructed from the webinar page's links ({pages.snapshot_date})"
+        return result
     if source == "api":
         etags = {r["playlist_id"]: r["etag"] for r in db["playlists"].rows_where("etag IS NOT NULL")}
         known_items = {}
@@ -213,6 +216,9 @@ def save_youtube(db, run: RunContext, result, allow_shrink: bool) -> int:
 def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -> SyncReport:
     """Run one whole sync under the database's lock; raise TalksError on failure."""
     source = effective_source(options)
+    if options.today is None:
+        # A snapshot is the world as of its date: count "past" from there.
+        options.today = dt.date.fromisoformat(load_snapshot().date) if options.snapshot else dt.date.today()
     with sync_lock(options.db_path):
         db = open_database(options.db_path)
         try:
