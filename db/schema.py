@@ -175,62 +175,85 @@ FTS_CONFIG: dict[str, list[str]] = {
     "transcript_segments": ["text"],
 }
 
-# The "today" of the reports: the last successful run's, so a snapshot database
-# answers the same on any day; date('now') for a database never synced.
+# The "today" of the reports: the last successful sync's, so a snapshot database
+# answers the same on any day; date('now') for a database never synced. Runs without
+# a today (organizers' `talks match` decisions) do not move it.
 _REPORT_TODAY = (
-    "coalesce((SELECT today FROM sync_runs WHERE status = 'ok' ORDER BY id DESC LIMIT 1),"
-    " date('now'))"
+    "coalesce((SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL"
+    " ORDER BY id DESC LIMIT 1), date('now'))"
 )
 
+
 def missing_recordings_sql(today_sql: str = _REPORT_TODAY) -> str:
-    """Past talks with no watchable recording; `today_sql` is an SQL expression."""
+    """Past talks with no watchable recording; `today_sql` is an SQL expression.
+
+    A talk is past when its date is before today (a talk of today's date is not yet),
+    and never while it is announced (upcoming). A talk has a watchable recording when
+    the video chosen (talks.video_id) is public or unlisted, or is an organizer's pin of
+    a video no sync has seen yet (organizers know best; its availability is unknown).
+    The reason, first that applies: never_listed (announced, then gone without a code);
+    private, deleted, broken_link when the chosen video, the webinar page's link or the
+    talks page's link is private, deleted, or not found, in that order; else no_video.
+    """
     return f"""
 SELECT
-  t.id AS talk_id, t.code, t.title, t.date, t.speakers, t.status,
+  t.code, t.title, t.date, t.speakers,
   CASE
     WHEN t.status = 'unlisted' THEN 'never_listed'
-    WHEN linked.availability = 'private' OR rec.availability = 'private' THEN 'private'
-    WHEN linked.availability = 'deleted' OR rec.availability = 'deleted' THEN 'deleted'
-    WHEN linked.availability = 'not_found' THEN 'broken_link'
+    WHEN 'private' IN (rec.availability, page.availability, talks_page.availability) THEN 'private'
+    WHEN 'deleted' IN (rec.availability, page.availability, talks_page.availability) THEN 'deleted'
+    WHEN 'not_found' IN (rec.availability, page.availability, talks_page.availability) THEN 'broken_link'
     ELSE 'no_video'
   END AS reason,
-  coalesce(t.page_video_id, t.talks_page_video_id) AS linked_video_id
+  t.status,
+  coalesce(t.page_video_id, t.talks_page_video_id) AS linked_video_id,
+  t.video_id,
+  t.id AS talk_id
 FROM talks t
 LEFT JOIN videos rec ON rec.video_id = t.video_id
-LEFT JOIN videos linked ON linked.video_id = coalesce(t.page_video_id, t.talks_page_video_id)
+LEFT JOIN videos page ON page.video_id = t.page_video_id
+LEFT JOIN videos talks_page ON talks_page.video_id = t.talks_page_video_id
 WHERE t.status IN ('listed', 'unlisted')
   AND t.date IS NOT NULL
   AND t.date < {today_sql}
-  AND (rec.availability IS NULL OR rec.availability NOT IN ('public', 'unlisted'))
-ORDER BY t.date, t.code
+  AND (t.video_id IS NULL OR rec.availability NOT IN ('public', 'unlisted'))
+ORDER BY t.date, t.code, t.id
 """
 
 
 VIEWS: dict[str, str] = {
     "missing_recordings": missing_recordings_sql(),
+    # Webinar-page links to fix. Only links a sync has looked up are judged (a pages-only
+    # sync knows nothing of YouTube), and "outside the playlist" only once a playlist has
+    # been read. reason, first that applies: not_found, deleted, private (the link points
+    # at a video nobody can watch); not_recording (it points at a watchable video that is
+    # not the talk's recording: a re-upload replaced it, it is another talk's, or the
+    # organizers rejected it); not_in_playlist (it is the recording, but the playlist
+    # does not hold it).
     "stale_links": """
 SELECT
-  t.id AS talk_id, t.code, t.title, t.page_video_id, t.video_id,
+  t.code, t.page_video_id, t.video_id,
   CASE
-    WHEN linked.video_id IS NULL OR linked.availability = 'not_found' THEN 'not_found'
-    WHEN linked.availability IN ('private', 'deleted') THEN linked.availability
-    WHEN t.video_id IS NOT NULL AND t.video_id != t.page_video_id THEN 'not_recording'
+    WHEN linked.availability IN ('not_found', 'deleted', 'private') THEN linked.availability
+    WHEN t.video_id IS NULL OR t.video_id != t.page_video_id THEN 'not_recording'
     ELSE 'not_in_playlist'
-  END AS reason
+  END AS reason,
+  t.title, t.status, t.id AS talk_id
 FROM talks t
-LEFT JOIN videos linked ON linked.video_id = t.page_video_id
-WHERE t.page_video_id IS NOT NULL
-  AND t.removed_at IS NULL
+JOIN videos linked ON linked.video_id = t.page_video_id
+WHERE t.removed_at IS NULL
   AND (
-    linked.video_id IS NULL
-    OR linked.availability NOT IN ('public', 'unlisted')
-    OR (t.video_id IS NOT NULL AND t.video_id != t.page_video_id)
+    linked.availability IN ('not_found', 'deleted', 'private')
+    OR t.video_id IS NULL
+    OR t.video_id != t.page_video_id
     OR (EXISTS (SELECT 1 FROM playlists WHERE removed_at IS NULL)
         AND NOT EXISTS (SELECT 1 FROM playlist_items pi
                         WHERE pi.video_id = t.page_video_id AND pi.removed_at IS NULL))
   )
-ORDER BY t.code
+ORDER BY t.code, t.id
 """,
+    # Videos a live playlist holds that are no talk's recording: extra uploads, decoys,
+    # and private or deleted entries (no title, no date: listed first).
     "unmatched_videos": """
 SELECT
   v.video_id, v.title, v.availability, v.published_at, v.duration_seconds, v.url,
@@ -239,7 +262,7 @@ FROM videos v
 JOIN playlist_items pi ON pi.video_id = v.video_id AND pi.removed_at IS NULL
 WHERE v.video_id NOT IN (SELECT video_id FROM talks WHERE video_id IS NOT NULL)
 GROUP BY v.video_id
-ORDER BY v.published_at
+ORDER BY v.published_at, v.video_id
 """,
 }
 

@@ -187,31 +187,41 @@ def serve(db_path, port, host):
 
 @cli.command()
 @db_option
-@today_option
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Count past talks from this date (YYYY-MM-DD); default: the --today of the last sync.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--fail-if-any", is_flag=True, help=f"Exit {EXIT_MISSING} when any recording is missing (for alerts).")
 @fail_cleanly
 def missing(db_path, today, fmt, fail_if_any):
     """Past talks with no public or unlisted recording, and why.
 
-    Reasons: no_video, private, deleted, broken_link, never_listed.
+    Reasons: no_video, private, deleted, broken_link, never_listed. Talks still
+    announced (upcoming) and talks dated today or later are never missing.
+
+    \b
+    Examples:
+      talks missing --fail-if-any            exit 4 when anything is missing (cron, CI)
+      talks missing --format csv --today 2026-08-11
     """
-    from .reports import missing_recordings
+    from .reports import missing_report
 
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path} does not exist; run `talks sync` first")
-    rows = missing_recordings(db_path, today.date() if today else None)
-    click.echo(format_rows(rows, fmt, ["code", "date", "reason", "speakers", "title"]), nl=False)
+    fields, rows = missing_report(db_path, today.date() if today else None)
+    click.echo(format_rows(rows, fmt, ["code", "date", "reason", "speakers", "title"], fields), nl=False)
     if fail_if_any and rows:
         sys.exit(EXIT_MISSING)
 
 
-def format_rows(rows: list[dict], fmt: str, columns: list[str]) -> str:
+def format_rows(rows: list[dict], fmt: str, columns: list[str], fields: list[str] | None = None) -> str:
+    """`columns` for the table; json and csv give every field (`fields`: their order,
+    also the csv header when there are no rows)."""
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else columns, lineterminator="\n")
+        header = list(fields) if fields else list(rows[0]) if rows else columns
+        writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue()
@@ -226,14 +236,36 @@ def format_rows(rows: list[dict], fmt: str, columns: list[str]) -> str:
 
 @cli.group()
 def match():
-    """Organizers' decisions: pin or reject a talk's recording. They survive every sync."""
+    """Organizers' decisions: pin or reject a talk's recording. They survive every sync.
+
+    Decisions are kept in match_decisions and never deleted; the latest wins. A newer
+    pin of a talk (or of the same video for another talk) supersedes the older one.
+    VIDEO_ID may also be a YouTube URL.
+    """
 
 
 def _decide(db_path: str, code: str, video_id: str, action: str) -> None:
     from .reports import record_decision
 
-    record_decision(db_path, code, video_id, action)
-    click.echo(f"{action}ned {video_id} for {code.upper()}" if action == "pin" else f"rejected {video_id} for {code.upper()}")
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path} does not exist; run `talks sync` first")
+    done = record_decision(db_path, code, video_id, action)
+    lines = [f"{'pinned' if action == 'pin' else 'rejected'} {done.video_id} for {done.code}"]
+    if action == "pin" and done.availability is None:
+        lines.append(
+            f"note: no sync has seen {done.video_id} yet; it is pinned anyway (organizers know best)"
+            " and counts as the recording while its availability is unknown"
+        )
+    elif action == "pin" and done.availability not in ("public", "unlisted"):
+        lines.append(
+            f"note: {done.video_id} is {done.availability} on YouTube, so {done.code} stays in"
+            " missing_recordings until it is watchable"
+        )
+    if done.recording:
+        lines.append(f"{done.code}'s recording is now {done.recording} ({done.method})")
+    else:
+        lines.append(f"{done.code} has no recording now")
+    click.echo("\n".join(lines))
 
 
 @match.command("pin")
@@ -242,7 +274,10 @@ def _decide(db_path: str, code: str, video_id: str, action: str) -> None:
 @click.argument("video_id")
 @fail_cleanly
 def match_pin(db_path, code, video_id):
-    """Make VIDEO_ID the recording of talk CODE (e.g. S03E02), whatever the evidence."""
+    """Make VIDEO_ID the recording of talk CODE (like S03E02) whatever the evidence.
+
+    A video no sync has seen yet can be pinned too (the output says so).
+    """
     _decide(db_path, code, video_id, "pin")
 
 

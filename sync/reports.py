@@ -2,33 +2,81 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from typing import Optional
 
 import sqlite_utils
 
 from db.runs import finish_run, fold_wal, open_database, start_run, utc_now
 from db.schema import missing_recordings_sql
-from db.store import RunContext
+from db.store import RunContext, get_row, record_change, row_key
 
 from .errors import TalksError
+from .pages import video_id_from_url
 from .pipeline import rematch, sync_lock
 
 
 def missing_recordings(db_path: str, today: Optional[dt.date] = None) -> list[dict]:
     """Rows of the missing_recordings view, counted from `today` when given."""
+    return missing_report(db_path, today)[1]
+
+
+def missing_report(db_path: str, today: Optional[dt.date] = None) -> tuple[list[str], list[dict]]:
+    """The missing_recordings view's columns and rows, counted from `today` when given
+    (else from the last sync's today, as the view does)."""
     db = sqlite_utils.Database(db_path)
     try:
         if today is None:
-            return [dict(r) for r in db["missing_recordings"].rows]
-        sql = missing_recordings_sql(":today")
-        return [dict(r) for r in db.query(sql, {"today": today.isoformat()})]
+            cursor = db.execute("SELECT * FROM missing_recordings")
+        else:
+            cursor = db.execute(missing_recordings_sql(":today"), {"today": today.isoformat()})
+        columns = [d[0] for d in cursor.description]
+        return columns, [dict(zip(columns, row)) for row in cursor.fetchall()]
     finally:
         db.close()
 
 
-def record_decision(db_path: str, code: str, video_id: str, action: str) -> None:
-    """Store an organizer's pin or reject and apply it at once with a re-match."""
-    code = code.upper()
+_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+
+
+@dataclass
+class DecisionOutcome:
+    """What an organizer's decision did: the talk's recording after it, and what is
+    known of the video decided on (availability None: no sync has seen it)."""
+
+    code: str
+    video_id: str
+    action: str
+    availability: Optional[str]
+    recording: Optional[str]
+    method: Optional[str]
+
+
+def normalize_video_id(text: str) -> str:
+    """A bare 11-character id, or the id of a YouTube URL; TalksError otherwise."""
+    text = (text or "").strip()
+    if _VIDEO_ID.fullmatch(text):
+        return text
+    found = video_id_from_url(text) if ("/" in text or "." in text) else None
+    if found:
+        return found
+    raise TalksError(f"{text!r} is not a YouTube video id (11 characters) nor a YouTube video URL")
+
+
+def record_decision(db_path: str, code: str, video_id: str, action: str) -> DecisionOutcome:
+    """Store an organizer's pin or reject and apply it at once with a re-match.
+
+    Decisions are never deleted. One row per (talk, video) holds the latest decision on
+    that pair and when it was taken; a pin makes earlier pins of the same talk, and pins
+    of the same video for other talks, "superseded" (kept, ignored by the matcher), so
+    rejecting the newer pin later does not bring an older one back. Every change is in
+    `changes` under the decision's run.
+    """
+    if action not in ("pin", "reject"):
+        raise ValueError(f"action must be 'pin' or 'reject', not {action!r}")
+    code = code.strip().upper()
+    video_id = normalize_video_id(video_id)
     with sync_lock(db_path):
         db = open_database(db_path)
         try:
@@ -36,22 +84,66 @@ def record_decision(db_path: str, code: str, video_id: str, action: str) -> None
             if not talks:
                 raise TalksError(f"no talk has the code {code}; see the talks table for codes")
             talk_id = talks[0]["id"]
-            run_id = start_run(db, source="match", today=dt.date.today().isoformat())
+            # A decision is no sync: it leaves `today` unset, so the reports keep counting
+            # from the last sync's.
+            run_id = start_run(db, source="match")
             run = RunContext(run_id, utc_now())
-            with db.atomic():
-                db["match_decisions"].upsert(
-                    {"talk_id": talk_id, "code": code, "video_id": video_id, "action": action,
-                     "decided_at": run.now},
-                    pk=("talk_id", "video_id"),
-                )
-                if action == "pin":
-                    # One pin per talk: a new pin replaces the old one.
-                    db.execute(
-                        "DELETE FROM match_decisions WHERE talk_id = ? AND action = 'pin' AND video_id != ?",
-                        [talk_id, video_id],
-                    )
-                rematch(db, run)
+            try:
+                with db.atomic():
+                    decided_at = _decision_time(db)
+                    _write_decision(db, run, talk_id, code, video_id, action, decided_at)
+                    if action == "pin":
+                        for row in db.execute(
+                            "SELECT talk_id, code, video_id FROM match_decisions WHERE action = 'pin'"
+                            " AND ((talk_id = ? AND video_id != ?) OR (video_id = ? AND talk_id != ?))",
+                            [talk_id, video_id, video_id, talk_id],
+                        ).fetchall():
+                            _write_decision(db, run, row[0], row[1], row[2], "superseded", decided_at)
+                    rematch(db, run)
+            except Exception as exc:
+                finish_run(db, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+                raise
             finish_run(db, run_id, "ok", rows_changed=run.rows_changed)
+            video = db["videos"].get(video_id) if db["videos"].count_where("video_id = ?", [video_id]) else None
+            match = list(db["matches"].rows_where("talk_id = ? AND removed_at IS NULL", [talk_id], limit=1))
+            return DecisionOutcome(
+                code=code,
+                video_id=video_id,
+                action=action,
+                availability=video["availability"] if video else None,
+                recording=match[0]["video_id"] if match else None,
+                method=match[0]["method"] if match else None,
+            )
         finally:
             fold_wal(db)
             db.close()
+
+
+def _decision_time(db) -> str:
+    """Now, in microseconds, and strictly after every stored decision: the latest wins."""
+    now = dt.datetime.now(dt.timezone.utc)
+    (latest,) = db.execute("SELECT max(decided_at) FROM match_decisions").fetchone()
+    if latest:
+        try:
+            before = dt.datetime.fromisoformat(latest)
+        except ValueError:
+            before = None
+        if before is not None and before.tzinfo is not None and now <= before:
+            now = before + dt.timedelta(microseconds=1)
+    return now.isoformat(timespec="microseconds")
+
+
+def _write_decision(db, run: RunContext, talk_id: int, code: str, video_id: str, action: str, decided_at: str) -> None:
+    """Insert or update one (talk, video) decision, logging each changed field in `changes`."""
+    values = {"talk_id": talk_id, "code": code, "video_id": video_id, "action": action, "decided_at": decided_at}
+    existing = get_row(db, "match_decisions", {"talk_id": talk_id, "video_id": video_id})
+    key = row_key("match_decisions", values)
+    for column in ("code", "action", "decided_at"):
+        old = existing.get(column) if existing else None
+        if old != values[column]:
+            record_change(db, run, "match_decisions", key, column, old, values[column])
+    if existing is None:
+        db["match_decisions"].insert(values)
+    else:
+        db["match_decisions"].update((talk_id, video_id), values)
+    run.rows_changed += 1
