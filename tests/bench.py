@@ -1,0 +1,471 @@
+"""Benchmarks: `make bench` (python -m tests.bench). Offline; loopback only.
+
+Measures, and prints as a markdown table to paste into the README:
+
+  (a) parsing all corpus pages (../shared/corpus/pages) with sync.pages
+  (b) `talks sync --snapshot` into a fresh database: wall time and peak RSS
+  (c) re-syncing that database (idempotent: 0 rows changed)
+  (d) replaying the whole page history (every webinar version in commit order,
+      --source none, allow_shrink), as tests/test_cli.py does
+  (e) `talks sync --source api` of a synthetic 1,000-video playlist against the
+      tests' stand-in Data API (tests/apiserver.py): wall time, requests, quota
+      units, peak RSS; then the same sync again (the playlist answers 304)
+  (f) Datasette (`datasette serve -i`, loopback): p50/p95 latency of 200
+      requests each to /talks/talks.json?_search=jimenez and /talks/talks
+
+Every sync runs in its own process (the real CLI where there is one), timed by
+this one with time.perf_counter; peak RSS is that child's ru_maxrss from
+os.wait4. Cheap measurements are repeated and the median reported. Targets are
+checked and printed PASS/FAIL; the exit status is 1 when any check fails.
+Timings are wall-clock on a possibly shared machine: the load average is
+printed with them. No timed assertion lives in the pytest suite.
+
+`python -m tests.bench --quick` uses fewer repetitions.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus" / "pages"
+SNAPSHOT = ROOT / "sync" / "snapshot"
+METADATA = ROOT / "metadata.yml"
+HISTORY_REPO = "medical-datasets/medical-datasets.github.io"
+SNAPSHOT_TODAY = "2026-08-11"
+
+TARGET_SNAPSHOT_S = 5.0
+TARGET_API_S = 30.0
+TARGET_API_RSS_MB = 300.0
+TARGET_SEARCH_P95_MS = 200.0
+API_VIDEOS = 1000
+API_PLAYLIST = "PLbench0000000000000000000000001000"
+DATASETTE_REQUESTS = 200
+
+
+# ----------------------------------------------------------------------------- children
+
+
+@dataclass
+class Child:
+    wall: float  # seconds, as this process saw it (includes interpreter start-up)
+    rss_mb: float  # the child's peak resident set size
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_child(args: list[str], env: Optional[dict] = None, timeout: float = 600.0) -> Child:
+    """Run a command to completion; wall time and the child's own peak RSS (wait4)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.002)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
+        out.seek(0)
+        err.seek(0)
+        return Child(wall, usage.ru_maxrss / 1024, proc.returncode, out.read().decode(errors="replace"),
+                     err.read().decode(errors="replace"))
+
+
+def talks_command() -> list[str]:
+    script = Path(sys.executable).parent / "talks"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from sync.cli import cli; sys.exit(cli())"]
+
+
+def talks_sync(db: Path, *args: str, env: Optional[dict] = None) -> Child:
+    child = run_child([*talks_command(), "sync", "--db", str(db), *args], env=env)
+    if child.returncode != 0:
+        raise SystemExit(f"talks sync {' '.join(args)} failed ({child.returncode}):\n{child.stderr}")
+    return child
+
+
+def rows_changed(output: str) -> int:
+    match = re.search(r"(\d+) rows changed", output)
+    if not match:
+        raise SystemExit(f"no 'rows changed' in the sync's output: {output!r}")
+    return int(match.group(1))
+
+
+def last_run(db: Path) -> dict:
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        return dict(con.execute("select * from sync_runs order by id desc limit 1").fetchone())
+    finally:
+        con.close()
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass
+class Line:
+    what: str
+    result: str
+    target: str = ""
+    ok: Optional[bool] = None  # None: no target, nothing to check
+
+    @property
+    def verdict(self) -> str:
+        return "" if self.ok is None else ("PASS" if self.ok else "FAIL")
+
+
+def fmt_s(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, int(-(-p * len(ordered) // 100)))  # ceil(p/100 * n)
+    return ordered[rank - 1]
+
+
+# ----------------------------------------------------------------------------- (a) parsing
+
+
+def corpus_index() -> list[dict]:
+    return json.loads((CORPUS / "index.json").read_text())
+
+
+def bench_parse(reps: int) -> list[Line]:
+    from sync.pages import decode_page, parse_talks_page, parse_webinar_page
+
+    index = corpus_index()
+    pages = [(e["page"], e["file"], (CORPUS / e["file"]).read_bytes()) for e in index]
+    talks = 0
+    times = []
+    for _ in range(reps):
+        talks = 0
+        start = time.perf_counter()
+        for kind, name, data in pages:
+            text = decode_page(data, name)
+            if kind == "webinar":
+                page = parse_webinar_page(text, name)
+                talks += len(page.listed) + len(page.upcoming)
+            else:
+                talks += len(parse_talks_page(text, name))
+        times.append(time.perf_counter() - start)
+    total = median(times)
+    return [Line(
+        f"(a) parse all {len(pages)} corpus pages (sync.pages), median of {reps}",
+        f"{fmt_s(total)} ({total / len(pages) * 1000:.1f} ms/page; {talks} talk records)",
+    )]
+
+
+# ----------------------------------------------------------------------------- (b) (c) snapshot
+
+
+def bench_snapshot(work: Path, reps: int) -> tuple[list[Line], Path]:
+    walls, rsss = [], []
+    db = work / "snapshot" / "talks.db"
+    for n in range(reps):
+        db = work / f"snapshot-{n}" / "talks.db"
+        db.parent.mkdir()
+        child = talks_sync(db, "--snapshot")
+        walls.append(child.wall)
+        rsss.append(child.rss_mb)
+    talks, videos = last_run(db)["talks_seen"], last_run(db)["videos_seen"]
+    wall = median(walls)
+    lines = [Line(
+        f"(b) `talks sync --snapshot`, fresh db ({talks} talks, {videos} videos), median of {reps}",
+        f"{fmt_s(wall)} wall, peak RSS {median(rsss):.0f} MB",
+        f"< {TARGET_SNAPSHOT_S:.0f} s",
+        wall < TARGET_SNAPSHOT_S,
+    )]
+    walls, changed = [], []
+    for _ in range(reps):
+        child = talks_sync(db, "--snapshot")
+        walls.append(child.wall)
+        changed.append(rows_changed(child.stdout))
+    lines.append(Line(
+        f"(c) re-sync of the same db, median of {reps}",
+        f"{fmt_s(median(walls))} wall, rows changed {max(changed)}",
+        "rows changed 0",
+        max(changed) == 0 and last_run(db)["rows_changed"] == 0,
+    ))
+    return lines, db
+
+
+# ----------------------------------------------------------------------------- (d) history
+
+
+def history_entries() -> list[dict]:
+    return sorted((e for e in corpus_index() if e["repository"] == HISTORY_REPO), key=lambda e: e["committed"])
+
+
+def replay_history(db_path: str) -> dict:
+    """Run in a child process: every webinar version in commit order, as tests/test_cli.py does."""
+    from sync.pipeline import SyncOptions, run_sync
+
+    talks_page = None
+    versions = 0
+    start = time.perf_counter()
+    for entry in history_entries():
+        if entry["page"] == "webinar_talks":
+            talks_page = str(CORPUS / entry["file"])
+            continue
+        run_sync(SyncOptions(
+            db_path=db_path, webinar_page=str(CORPUS / entry["file"]), talks_page=talks_page,
+            today=dt.date.fromisoformat(entry["committed"][:10]), source="none", allow_shrink=True,
+        ), progress=lambda message: None)
+        versions += 1
+    return {"versions": versions, "seconds": time.perf_counter() - start}
+
+
+def bench_history(work: Path) -> list[Line]:
+    db = work / "history" / "talks.db"
+    db.parent.mkdir()
+    child = run_child([sys.executable, "-m", "tests.bench", "--child-replay", str(db)])
+    if child.returncode != 0:
+        raise SystemExit(f"history replay failed:\n{child.stderr}")
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    talks = query(db, "select count(*) from talks")[0][0]
+    duplicated = query(db, "select count(*) from (select speakers from talks group by speakers having count(*) > 1)")[0][0]
+    webinar_versions = result["versions"]
+    return [Line(
+        f"(d) replay of the page history: {webinar_versions} webinar versions in commit order (--source none)",
+        f"{fmt_s(result['seconds'])} ({result['seconds'] / webinar_versions * 1000:.0f} ms/version), "
+        f"peak RSS {child.rss_mb:.0f} MB; {talks} talks, {duplicated} duplicated",
+        "30 talks, none twice",
+        talks == 30 and duplicated == 0,
+    )]
+
+
+# ----------------------------------------------------------------------------- (e) API
+
+
+def api_playlist_entries() -> list[dict]:
+    """The snapshot's real recordings (so talks get matched), synthetic talks, and some gone ones."""
+    from tests.apiserver import deleted_item, make_video, private_item, video_ids
+
+    recorded = json.loads((SNAPSHOT / "snapshot.json").read_text())["youtube"]["videos"]
+    real = [resource for response in recorded for resource in response["items"]]
+    gone = 20
+    synthetic = API_VIDEOS - len(real) - gone
+    entries = list(real)
+    for n, video_id in enumerate(video_ids(synthetic, prefix="b")):
+        entries.append(make_video(
+            video_id,
+            f"S{10 + n // 100:02d}E{n % 100 + 1:02d} - Speaker {n} - A synthetic talk about dataset number {n}",
+            description=f"Synthetic recording {n} of the benchmark playlist.",
+            published_at=f"20{27 + n // 365:02d}-01-01T17:00:00Z",
+            caption=n % 3 == 0,
+        ))
+    for n, video_id in enumerate(video_ids(gone, prefix="g")):
+        entries.append(private_item(video_id) if n % 2 else deleted_item(video_id))
+    assert len(entries) == API_VIDEOS
+    return entries
+
+
+def bench_api(work: Path) -> list[Line]:
+    from tests.apiserver import TEST_KEY, running_api_server
+
+    db = work / "api" / "talks.db"
+    db.parent.mkdir()
+    lines = []
+    with running_api_server() as server:
+        server.add_playlist(API_PLAYLIST, api_playlist_entries())
+        env = {**os.environ, "YOUTUBE_API_KEY": TEST_KEY, "YOUTUBE_API_ENDPOINT": server.endpoint}
+        args = ["--source", "api", "--playlist", API_PLAYLIST, "--page", str(SNAPSHOT / "webinar.md"),
+                "--talks-page", str(SNAPSHOT / "webinar_talks.md"), "--today", SNAPSHOT_TODAY]
+        for label in ("first", "again"):
+            server.reset_log()
+            child = talks_sync(db, *args, env=env)
+            run = last_run(db)
+            served = server.count()
+            by_endpoint = f"{server.count('playlistItems')} playlistItems + {server.count('videos')} videos"
+            matched = query(db, "select count(*) from talks where video_id is not null")[0][0]
+            if label == "first":
+                lines.append(Line(
+                    f"(e) `talks sync --source api`, {API_VIDEOS}-video playlist, stand-in API, fresh db",
+                    f"{fmt_s(child.wall)} wall, peak RSS {child.rss_mb:.0f} MB, {run['requests']} requests "
+                    f"({by_endpoint} served), {run['quota_units']} quota units; {run['videos_seen']} videos, "
+                    f"{matched} talks matched",
+                    f"< {TARGET_API_S:.0f} s, < {TARGET_API_RSS_MB:.0f} MB",
+                    child.wall < TARGET_API_S and child.rss_mb < TARGET_API_RSS_MB and run["requests"] == served,
+                ))
+            else:
+                lines.append(Line(
+                    "(e') the same sync again (playlist unchanged: 304)",
+                    f"{fmt_s(child.wall)} wall, peak RSS {child.rss_mb:.0f} MB, {run['requests']} requests "
+                    f"({by_endpoint}), {run['quota_units']} quota units, rows changed {run['rows_changed']}",
+                ))
+    return lines
+
+
+# ----------------------------------------------------------------------------- (f) Datasette
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(proc: subprocess.Popen, port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"datasette exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/-/versions.json")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit("datasette did not answer in time")
+
+
+def latencies(port: int, path: str, n: int) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)  # keep-alive, like a browser
+    out = []
+    try:
+        for _ in range(n):
+            start = time.perf_counter()
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+            out.append(time.perf_counter() - start)
+            if response.status != 200:
+                raise SystemExit(f"{path}: HTTP {response.status}")
+    finally:
+        conn.close()
+    if "_search=jimenez" in path and b"S07E01" not in body:
+        raise SystemExit(f"{path} did not find S07E01")
+    return out
+
+
+def bench_datasette(db: Path) -> list[Line]:
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "datasette", "serve", "-i", str(db), "--metadata", str(METADATA),
+             "--host", "127.0.0.1", "--port", str(port)],
+            cwd=db.parent, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_serving(proc, port)
+            lines = []
+            for path, target in (("/talks/talks.json?_search=jimenez", True), ("/talks/talks", False)):
+                latencies(port, path, 20)  # warm up
+                ms = [t * 1000 for t in latencies(port, path, DATASETTE_REQUESTS)]
+                p95 = percentile(ms, 95)
+                lines.append(Line(
+                    f"(f) Datasette `-i`, {DATASETTE_REQUESTS} sequential GET {path}",
+                    f"p50 {percentile(ms, 50):.1f} ms, p95 {p95:.1f} ms, max {max(ms):.1f} ms",
+                    f"p95 < {TARGET_SEARCH_P95_MS:.0f} ms" if target else "",
+                    (p95 < TARGET_SEARCH_P95_MS) if target else None,
+                ))
+            return lines
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def machine() -> str:
+    import datasette
+
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, Datasette {datasette.__version__}, "
+            f"{os.cpu_count()} CPUs, {platform.machine()}, load average {load}")
+
+
+def table(lines: list[Line]) -> str:
+    out = ["| Measurement | Result | Target | |", "|---|---|---|---|"]
+    for line in lines:
+        out.append(f"| {line.what} | {line.result} | {line.target} | {line.verdict} |")
+    return "\n".join(out)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--child-replay", metavar="DB", help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.child_replay:
+        print(json.dumps(replay_history(options.child_replay)))
+        return 0
+    if not CORPUS.exists():
+        raise SystemExit(f"needs the page corpus at {CORPUS}")
+    reps = 1 if options.quick else 3
+    started = time.perf_counter()
+    print(f"## Benchmarks\n\n{dt.date.today().isoformat()}: {machine()}\n", flush=True)
+    lines: list[Line] = []
+    with tempfile.TemporaryDirectory(prefix="talks-bench-") as tmp:
+        work = Path(tmp)
+        for step in (
+            lambda: bench_parse(reps=2 if options.quick else 5),
+            lambda: bench_snapshot(work, reps),
+            lambda: bench_history(work),
+            lambda: bench_api(work),
+        ):
+            result = step()
+            if isinstance(result, tuple):
+                result, snapshot_db = result
+            lines += result
+            for line in result:
+                print(f"{line.verdict or '----'}  {line.what}: {line.result}", file=sys.stderr, flush=True)
+        result = bench_datasette(snapshot_db)
+        lines += result
+        for line in result:
+            print(f"{line.verdict or '----'}  {line.what}: {line.result}", file=sys.stderr, flush=True)
+    print(table(lines))
+    failed = [line for line in lines if line.ok is False]
+    print(f"\n{len(lines) - len(failed)} of {len(lines)} lines without a failed check; "
+          f"{'FAIL' if failed else 'PASS'} (bench took {time.perf_counter() - started:.0f} s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
