@@ -12,7 +12,7 @@ from typing import Iterable, Optional
 
 import sqlite_utils
 
-from db.store import RunContext, live_count, mark_removed, row_key, save_row
+from db.store import RunContext, get_row, live_count, mark_removed, row_key, save_row
 
 from .errors import ShrinkRefused
 from .pages import fold, same_speakers, same_talk
@@ -231,6 +231,55 @@ def save_playlist_items(
         save_row(db, run, "playlist_items", values)
         seen.append(row_key("playlist_items", values))
     mark_removed(db, run, "playlist_items", seen, "playlist_id = ?", [playlist_id])
+
+
+def confirm_playlist_items(db, run: RunContext, playlist_id: str) -> None:
+    """A playlist answered 304 (unchanged): its live items were seen by this run.
+
+    Bookkeeping only: nothing changed, so nothing goes to `changes`.
+    """
+    db.execute(
+        "UPDATE playlist_items SET last_seen_run = ? WHERE playlist_id = ? AND removed_at IS NULL",
+        [run.run_id, playlist_id],
+    )
+
+
+# Availabilities YouTube can leave out of videos.list while a playlist still lists the video.
+LISTED_BUT_HIDDEN = {"private", "deleted"}
+
+
+def settle_videos(
+    db,
+    run: RunContext,
+    described: set[str],
+    referenced: Iterable[str],
+    kept_unavailable: Iterable[str] = (),
+) -> None:
+    """After `save_videos`: which stored videos this run saw, and which it saw nowhere.
+
+    `referenced` are the ids a live playlist item or a live talk's page link points to
+    once this run's talks and items are saved. Their stored rows are seen by this run,
+    also when the source left them undescribed (a playlist that answered 304, a video
+    yt-dlp knew already or could not read); `described` are the ids `save_videos` just
+    saved. `kept_unavailable` are ids of a 304 playlist that videos.list left out:
+    stored as private or deleted they stay so; stored as anything else the video has
+    gone since, so it becomes not_found. Every other stored video is referenced by
+    nothing any more: it keeps its row and gets removed_at (even if described this run,
+    as a link the previous page version had is checked once more).
+    """
+    kept = set(kept_unavailable)
+    referenced = list(dict.fromkeys([*referenced, *kept]))
+    for video_id in referenced:
+        if video_id in described and video_id not in kept:
+            continue  # saved (and so seen) by save_videos
+        row = get_row(db, "videos", {"video_id": video_id})
+        if row is None:
+            continue  # nothing known of it yet: no row to invent
+        values = {"video_id": video_id}
+        if video_id in kept and row["availability"] not in LISTED_BUT_HIDDEN:
+            values["availability"] = "not_found"
+        save_row(db, run, "videos", values)
+    mark_removed(db, run, "videos", referenced)
 
 
 def save_videos(db, run: RunContext, videos: Iterable[VideoRecord]) -> int:

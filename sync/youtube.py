@@ -385,7 +385,10 @@ def _translate_http_error(error: HttpError, endpoint: str, playlist_id: str | No
     if _is_bad_key(status, reason, message):
         return BadApiKey(f"YouTube rejected the API key ({message}): check YOUTUBE_API_KEY.")
     if reason == "playlistNotFound" or (status == 404 and playlist_id):
-        return PlaylistNotFound(f"YouTube has no playlist {playlist_id} (it does not exist or is private).")
+        return PlaylistNotFound(
+            f"YouTube has no playlist {playlist_id} (it does not exist or is private): "
+            "check the id given with --playlist or linked from the webinar page."
+        )
     if is_retryable(error):
         wait = retry_after_seconds(error)
         too_long = ""
@@ -855,7 +858,12 @@ def _list_playlist_ytdlp(ydl, ytdlp_log: _YtdlpLog, playlist_id: str, result: Yo
         kind, message = classify_ytdlp_message(str(error)), str(error)
         _stop_on_refusal(kind, message)
         if kind == "unavailable":
-            raise PlaylistNotFound(redact(f"YouTube has no playlist {playlist_id} (yt-dlp: {message.strip()}).")) from None
+            raise PlaylistNotFound(
+                redact(
+                    f"YouTube has no playlist {playlist_id}: check the id given with --playlist or linked "
+                    f"from the webinar page (yt-dlp: {message.strip()})."
+                )
+            ) from None
         raise FetchError(redact(f"yt-dlp could not list playlist {playlist_id}: {message.strip()}")) from None
     _stop_on_refusal(*_first_refusal(ytdlp_log.take()))
     if not isinstance(info, dict):
