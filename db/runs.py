@@ -7,6 +7,7 @@ left exactly as they were.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Optional
 
 import sqlite_utils
@@ -37,7 +38,14 @@ def fold_wal(db: sqlite_utils.Database) -> None:
 
     Datasette's immutable mode (-i) reads the main file only.
     """
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        # A reader that is not immutable holds the WAL open: the rows are safe,
+        # but an immutable Datasette will not see them until the next fold.
+        logging.getLogger("talks.db").warning(
+            "could not fold the WAL into the database file (a reader holds it); "
+            "an immutable Datasette sees this run's rows after the next sync"
+        )
 
 
 def start_run(db: sqlite_utils.Database, **fields) -> int:
@@ -45,6 +53,25 @@ def start_run(db: sqlite_utils.Database, **fields) -> int:
         return db["sync_runs"].insert(
             {"started_at": utc_now(), "status": "running", **fields}
         ).last_pk
+
+
+INTERRUPTED = (
+    "interrupted: the sync process ended before recording its end (killed or crashed);"
+    " its data transaction was applied whole or not at all"
+)
+
+
+def close_interrupted_runs(db: sqlite_utils.Database) -> int:
+    """Mark runs still 'running' as failed; call with the sync lock held.
+
+    Under the lock no other sync is alive, so a 'running' row belongs to a
+    process that was killed or crashed before `finish_run`.
+    """
+    with db.atomic():
+        cursor = db.execute(
+            "UPDATE sync_runs SET status = 'failed', error = ? WHERE status = 'running'", [INTERRUPTED]
+        )
+    return cursor.rowcount
 
 
 def finish_run(

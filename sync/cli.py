@@ -107,10 +107,13 @@ def cli():
               help="Playlist to read instead of those the webinar page links (repeatable).")
 @click.option("--snapshot", is_flag=True, help="Use the bundled snapshot: real pages and a recorded playlist, no network.")
 @click.option("--allow-shrink", is_flag=True, help="Accept a source that suddenly shows far fewer talks or videos.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, metavar="SECONDS",
+              help="Give up on one page or API request after this long (it is then retried).")
 @click.option("-v", "--verbose", is_flag=True, help="Log every step.")
 @click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
 @fail_cleanly
-def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playlists, snapshot, allow_shrink, verbose, quiet):
+def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playlists, snapshot, allow_shrink,
+         timeout, verbose, quiet):
     """Read the pages and the playlist, match recordings, update the database.
 
     Idempotent and safe to run from cron: one transaction under a lock; a failed
@@ -140,6 +143,7 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
         allow_shrink=allow_shrink,
         api_key=os.environ.get("YOUTUBE_API_KEY") or None,
         api_endpoint=os.environ.get("YOUTUBE_API_ENDPOINT") or None,
+        timeout=timeout,
     )
     if source == "api" and not options.api_key and not snapshot:
         raise click.UsageError("--source api needs the YOUTUBE_API_KEY environment variable")

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 import sqlite_utils
 
-from db.runs import fold_wal, finish_run, open_database, start_run, utc_now
+from db.runs import close_interrupted_runs, fold_wal, finish_run, open_database, start_run, utc_now
 from db.store import RunContext, mark_removed
 
 from . import youtube
@@ -122,6 +122,8 @@ def linked_video_ids(db: sqlite_utils.Database, pages: PageInput) -> list[str]:
         "SELECT page_video_id, talks_page_video_id FROM talks WHERE removed_at IS NULL"
     ).fetchall():
         ids += list(row)
+    # A pinned recording may sit in no playlist: look it up so its availability stays current.
+    ids += [r[0] for r in db.execute("SELECT video_id FROM match_decisions WHERE action = 'pin'").fetchall()]
     return list(dict.fromkeys(i for i in ids if i))
 
 
@@ -147,6 +149,7 @@ def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str):
             endpoint=options.api_endpoint,
             etags=etags,
             known_items=known_items,
+            timeout=options.timeout,
         )
     known = {r[0] for r in db.execute("SELECT video_id FROM videos WHERE title IS NOT NULL").fetchall()}
     return youtube.fetch_youtube_ytdlp(playlist_ids, linked, known_video_ids=known)
@@ -192,9 +195,10 @@ def rematch(db, run: RunContext) -> int:
     playlist_video_ids = {
         r[0] for r in db.execute("SELECT video_id FROM playlist_items WHERE removed_at IS NULL").fetchall()
     }
+    # Oldest first, so the latest decision wins; superseded pins are kept for the record only.
     decisions = [
         Decision(row["talk_id"], row["video_id"], row["action"])
-        for row in db["match_decisions"].rows_where(order_by="decided_at, rowid")
+        for row in db["match_decisions"].rows_where("action IN ('pin', 'reject')", order_by="decided_at, rowid")
     ]
     matches = match_recordings(
         stored_talks_for_matching(db), stored_videos_for_matching(db), playlist_video_ids, decisions
@@ -204,13 +208,32 @@ def rematch(db, run: RunContext) -> int:
 
 
 def save_youtube(db, run: RunContext, result, allow_shrink: bool) -> int:
+    from .save import confirm_playlist_items, settle_videos  # here: the module's imports are shared
+
     for playlist in result.playlists:
         save_playlist(db, run, playlist)
         if playlist.playlist_id in result.unchanged_playlists:
+            # 304: the stored items stand, and this run saw them (bookkeeping, not a change)
+            confirm_playlist_items(db, run, playlist.playlist_id)
             continue
         items = [i for i in result.items if i.playlist_id == playlist.playlist_id]
         save_playlist_items(db, run, playlist.playlist_id, items, allow_shrink)
-    return save_videos(db, run, result.videos.values())
+    count = save_videos(db, run, result.videos.values())
+    # After this run's talks and items are saved (save_talks runs first): a video a live
+    # playlist item or a live talk's page link references stays live, the rest are seen
+    # nowhere any more and get removed_at (their rows stay).
+    referenced = [
+        r[0] for r in db.execute(
+            "SELECT video_id FROM playlist_items WHERE removed_at IS NULL"
+            " UNION SELECT video_id FROM match_decisions WHERE action = 'pin'"
+        ).fetchall()
+    ]
+    for row in db.execute(
+        "SELECT page_video_id, talks_page_video_id FROM talks WHERE removed_at IS NULL"
+    ).fetchall():
+        referenced += [i for i in row if i]
+    settle_videos(db, run, set(result.videos), referenced, result.kept_unavailable)
+    return count
 
 
 def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -> SyncReport:
@@ -222,15 +245,20 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
     with sync_lock(options.db_path):
         db = open_database(options.db_path)
         try:
+            interrupted = close_interrupted_runs(db)
+            if interrupted:
+                log.warning("%d earlier sync(s) had been interrupted; marked failed in sync_runs", interrupted)
             run_id = start_run(db, source=source, today=options.today.isoformat())
             report = SyncReport(run_id=run_id, source=source)
+            secrets = (options.api_key,) if options.api_key else ()
             try:
                 _run(db, options, source, report, progress)
             except TalksError as exc:
-                finish_run(db, run_id, "failed", error=redact(exc), **_run_counts(report))
+                finish_run(db, run_id, "failed", error=redact(exc, secrets), **_run_counts(report))
                 raise
             except Exception as exc:  # a bug: still say so in the ledger, then let it surface
-                finish_run(db, run_id, "failed", error=redact(f"{type(exc).__name__}: {exc}"), **_run_counts(report))
+                error = redact(f"{type(exc).__name__}: {exc}", secrets)
+                finish_run(db, run_id, "failed", error=error, **_run_counts(report))
                 raise
             finish_run(db, run_id, "ok", **_run_counts(report))
             return report
