@@ -148,7 +148,7 @@ def test_missing_page_file_is_clear(runner, db_path, tmp_path):
 def test_announced_talk_is_reconciled_with_its_coded_record(runner, db_path):
     """September 2023 announces Kooi and Pacheco; the next version lists them as S03E01/S03E02."""
     announced = str(FIXTURES / "pages" / "2023-09-29_dcaa63a0_webinar.md")
-    assert sync_pages(runner, db_path, str(CORPUS / "2023-09-06_2d5b8dba_webinar.md"), None).exit_code == 0
+    assert sync_pages(runner, db_path, str(FIXTURES / "pages" / "2023-09-06_2d5b8dba_webinar.md"), None).exit_code == 0
     before = rows(db_path, "select id, status, code from talks where speakers like '%Kooi%'")
     assert before == [{"id": before[0]["id"], "status": "upcoming", "code": None}]
     assert sync_pages(runner, db_path, announced, None).exit_code == 0
