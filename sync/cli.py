@@ -7,7 +7,6 @@ Exit codes: 0 success; 1 the command failed (one sentence on stderr says why);
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import functools
 import io
 import json

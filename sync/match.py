@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from collections.abc import Hashable, Iterable, Mapping
@@ -39,6 +38,7 @@ from typing import Optional, TypeVar
 from rapidfuzz import fuzz
 
 from .records import Match, Person, TalkRecord, VideoRecord
+from .text import fold
 
 K = TypeVar("K", bound=Hashable)
 
@@ -84,8 +84,6 @@ PUBLISHED_BEFORE_GRACE = timedelta(days=1)
 SURNAME_ALONE_MIN_CHARS = 6
 
 _HONORIFICS = {"dr", "prof", "professor", "mr", "mrs", "ms", "phd"}
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-_LETTER_MAP = str.maketrans({"ø": "o", "ł": "l", "æ": "ae", "ß": "ss", "đ": "d", "œ": "oe"})
 # SxxEyy as a whole token: "S03E02", "[S03E02]", "S03E02:", "s3e2"; not "S03E021" nor "XS03E02".
 _CODE = re.compile(r"(?<![^\W_])s(\d{1,2})[ ._-]?e(\d{1,2})(?![^\W_])", re.IGNORECASE)
 _CODE_WORD = re.compile(r"s\d{1,2}e\d{1,2}")
@@ -372,12 +370,4 @@ def _has_phrase(words: str, phrase: str) -> bool:
 
 def _words(text: Optional[str]) -> str:
     """Folded text as single-space separated words: "PAD-UFES-20: the" -> "pad ufes 20 the"."""
-    return " ".join(re.findall(r"[^\W_]+", _fold(text or "")))
-
-
-def _fold(text: str) -> str:
-    """Case- and accent-free text: NFKD, marks dropped, casefolded, zero-width chars gone,
-    and the letters NFKD leaves alone mapped (ø->o, ł->l, æ->ae, ß->ss)."""
-    text = unicodedata.normalize("NFKD", text.translate(_ZERO_WIDTH))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.casefold().translate(_LETTER_MAP)
+    return " ".join(re.findall(r"[^\W_]+", fold(text or "")))

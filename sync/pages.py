@@ -15,7 +15,6 @@ what a line says and never invents what it does not.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from typing import Iterable, Optional
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +24,7 @@ from rapidfuzz import fuzz
 from .errors import PageError
 from .records import AbstractRecord, Person, TalkRecord, WebinarPage
 from .redact import redact
+from .text import ZERO_WIDTH, fold  # noqa: F401  (fold is part of this module's surface)
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 
@@ -32,34 +32,9 @@ MAX_PAGE_BYTES = 5 * 1024 * 1024
 # Text helpers
 # ---------------------------------------------------------------------------
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-# Letters NFKD does not decompose into ASCII + accents, and typographic punctuation.
-_ASCII_LETTERS = str.maketrans({
-    "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
-    "þ": "th", "Þ": "Th", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ß": "ss",
-    "ı": "i", "ħ": "h", "Ħ": "H",
-    "‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-",
-})
-
-
-def fold(text: Optional[str]) -> str:
-    """Case- and accent-free text for comparing and searching names and titles.
-
-    NFKD with the accents dropped, casefolded, zero-width characters removed, letters
-    such as ø/ł/æ/ß mapped to ASCII, curly quotes and dashes made plain, and runs of
-    whitespace collapsed: "Hubert Dariusz Zając\u200b" -> "hubert dariusz zajac".
-    """
-    if not text:
-        return ""
-    text = text.translate(_ZERO_WIDTH).translate(_ASCII_LETTERS)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.casefold().split())
-
-
 def _clean(text: str) -> str:
     """Text as shown: zero-width characters gone, any whitespace run (NBSP too) one space."""
-    return " ".join(text.translate(_ZERO_WIDTH).split())
+    return " ".join(text.translate(ZERO_WIDTH).split())
 
 
 def _unbold(text: str) -> str:

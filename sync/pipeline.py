@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import sqlite_utils
 
 from db.runs import close_interrupted_runs, fold_wal, finish_run, open_database, start_run, utc_now
-from db.store import RunContext, mark_removed
+from db.store import RunContext
 
 from . import youtube
 from .errors import LockHeld, TalksError

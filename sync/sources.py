@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Optional
 
 import httpx
 import tenacity

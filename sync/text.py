@@ -1,0 +1,29 @@
+"""Folding text for comparison and search, shared by the parsers and the matcher."""
+from __future__ import annotations
+
+import unicodedata
+from typing import Optional
+
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Letters NFKD does not decompose into ASCII + accents, and typographic punctuation.
+_ASCII_LETTERS = str.maketrans({
+    "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D",
+    "þ": "th", "Þ": "Th", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ß": "ss",
+    "ı": "i", "ħ": "h", "Ħ": "H",
+    "‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-",
+})
+
+
+def fold(text: Optional[str]) -> str:
+    """Case- and accent-free text for comparing and searching names and titles.
+
+    NFKD with the accents dropped, casefolded, zero-width characters removed, letters
+    such as ø/ł/æ/ß mapped to ASCII, curly quotes and dashes made plain, and runs of
+    whitespace collapsed: "Hubert Dariusz Zając\u200b" -> "hubert dariusz zajac".
+    """
+    if not text:
+        return ""
+    text = text.translate(ZERO_WIDTH).translate(_ASCII_LETTERS)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.casefold().split())
