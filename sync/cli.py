@@ -146,7 +146,13 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
     )
     if source == "api" and not options.api_key and not snapshot:
         raise click.UsageError("--source api needs the YOUTUBE_API_KEY environment variable")
-    report = run_sync(options, progress=_progress_printer(quiet))
+    try:
+        report = run_sync(options, progress=_progress_printer(quiet))
+    except TalksError as exc:
+        # Failed requests cost quota too: say what was spent before the error sentence.
+        if getattr(exc, "requests", 0):
+            click.echo(f"sync failed after {exc.requests} requests, {getattr(exc, 'units', 0)} quota units", err=True)
+        raise
     for warning in report.warnings:
         click.echo(f"warning: {redact(warning)}", err=True)
     if not quiet:

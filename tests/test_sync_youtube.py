@@ -604,3 +604,13 @@ def test_ytdlp_bot_wall_stops_and_changes_nothing(runner, db_path, no_key, monke
     assert calls[-1] == ("https://www.youtube.com/watch?v=S01E03ccccc" if where == "video"
                          else f"https://www.youtube.com/playlist?list={YT_PLAYLIST}")
     assert last["requests"] == len(calls)
+
+
+
+def test_a_failed_sync_prints_the_quota_it_spent(runner, db_path, api_env):
+    """Every run prints requests and units, the failed ones too (before the one error sentence)."""
+    api_env.faults.append(Fault.quota_exceeded(at=2))
+    result = talks_sync(runner, db_path)
+    sentence = error_line(result)
+    assert "quota" in sentence
+    assert result.stderr.strip().splitlines()[-2] == "sync failed after 2 requests, 2 quota units"
