@@ -25,7 +25,15 @@ from .match import Decision, match_recordings
 from .pages import attach_abstracts, decode_page, parse_talks_page, parse_webinar_page
 from .records import AbstractRecord, Person, TalkRecord, VideoRecord, WebinarPage
 from .redact import redact
-from .save import save_matches, save_playlist, save_playlist_items, save_talks, save_videos
+from .save import (
+    confirm_playlist_items,
+    save_matches,
+    save_playlist,
+    save_playlist_items,
+    save_talks,
+    save_videos,
+    settle_videos,
+)
 from .sources import DEFAULT_TALKS_PAGE, DEFAULT_WEBINAR_PAGE, load_snapshot, read_page_bytes
 
 log = logging.getLogger("talks.sync")
@@ -208,8 +216,6 @@ def rematch(db, run: RunContext) -> int:
 
 
 def save_youtube(db, run: RunContext, result, allow_shrink: bool) -> int:
-    from .save import confirm_playlist_items, settle_videos  # here: the module's imports are shared
-
     for playlist in result.playlists:
         save_playlist(db, run, playlist)
         if playlist.playlist_id in result.unchanged_playlists:
@@ -219,21 +225,20 @@ def save_youtube(db, run: RunContext, result, allow_shrink: bool) -> int:
         items = [i for i in result.items if i.playlist_id == playlist.playlist_id]
         save_playlist_items(db, run, playlist.playlist_id, items, allow_shrink)
     count = save_videos(db, run, result.videos.values())
-    # After this run's talks and items are saved (save_talks runs first): a video a live
-    # playlist item or a live talk's page link references stays live, the rest are seen
-    # nowhere any more and get removed_at (their rows stay).
-    referenced = [
-        r[0] for r in db.execute(
-            "SELECT video_id FROM playlist_items WHERE removed_at IS NULL"
-            " UNION SELECT video_id FROM match_decisions WHERE action = 'pin'"
-        ).fetchall()
-    ]
-    for row in db.execute(
-        "SELECT page_video_id, talks_page_video_id FROM talks WHERE removed_at IS NULL"
-    ).fetchall():
-        referenced += [i for i in row if i]
-    settle_videos(db, run, set(result.videos), referenced, result.kept_unavailable)
+    # After this run's talks and items are saved (save_talks runs first), so the
+    # references are this run's.
+    settle_videos(db, run, set(result.videos), referenced_video_ids(db), result.kept_unavailable)
     return count
+
+
+def referenced_video_ids(db) -> list[str]:
+    """Videos something live points to: a playlist item, a talk's page link, an organizer's pin."""
+    return [r[0] for r in db.execute(
+        "SELECT video_id FROM playlist_items WHERE removed_at IS NULL"
+        " UNION SELECT page_video_id FROM talks WHERE removed_at IS NULL AND page_video_id IS NOT NULL"
+        " UNION SELECT talks_page_video_id FROM talks WHERE removed_at IS NULL AND talks_page_video_id IS NOT NULL"
+        " UNION SELECT video_id FROM match_decisions WHERE action = 'pin'"
+    ).fetchall()]
 
 
 def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -> SyncReport:
