@@ -27,6 +27,7 @@ from .records import AbstractRecord, Person, TalkRecord, VideoRecord, WebinarPag
 from .redact import redact
 from .save import (
     confirm_playlist_items,
+    retire_playlists,
     save_matches,
     save_playlist,
     save_playlist_items,
@@ -224,6 +225,8 @@ def save_youtube(db, run: RunContext, result, allow_shrink: bool) -> int:
             continue
         items = [i for i in result.items if i.playlist_id == playlist.playlist_id]
         save_playlist_items(db, run, playlist.playlist_id, items, allow_shrink)
+    for playlist_id in retire_playlists(db, run, [p.playlist_id for p in result.playlists], allow_shrink):
+        log.warning("playlist %s is no longer read: its items are marked removed", playlist_id)
     count = save_videos(db, run, result.videos.values())
     # After this run's talks and items are saved (save_talks runs first), so the
     # references are this run's.

@@ -215,6 +215,22 @@ def save_playlist(db, run: RunContext, playlist: Playlist) -> None:
     save_row(db, run, "playlists", values)
 
 
+def retire_playlists(db, run: RunContext, read_ids: Iterable[str], allow_shrink: bool = False) -> list[str]:
+    """Playlists this run did not read (the page now links another, or --playlist replaced
+    them) are no longer sources: they and their items get removed_at, rows kept.
+
+    A run that read no playlist at all (a page that lost its playlist link) is the
+    shrink guard's business, not a replacement.
+    """
+    read = list(read_ids)
+    if not read:
+        check_shrink(db, "webinar page's playlist links", live_count(db, "playlists"), 0, allow_shrink)
+    retired = mark_removed(db, run, "playlists", read)
+    for playlist_id in retired:
+        mark_removed(db, run, "playlist_items", (), "playlist_id = ?", [playlist_id])
+    return retired
+
+
 def save_playlist_items(
     db, run: RunContext, playlist_id: str, items: list[PlaylistItem], allow_shrink: bool = False
 ) -> None:

@@ -614,3 +614,31 @@ def test_a_failed_sync_prints_the_quota_it_spent(runner, db_path, api_env):
     sentence = error_line(result)
     assert "quota" in sentence
     assert result.stderr.strip().splitlines()[-2] == "sync failed after 2 requests, 2 quota units"
+
+
+def test_a_playlist_no_longer_read_is_retired_with_its_items(runner, db_path, api_env):
+    """The real page switched playlists in 2025: the old one stops being a source, rows kept."""
+    ok(talks_sync(runner, db_path))
+    newer = "PLe2eLookingGlass0002"
+    api_env.add_playlist(newer, playlist_entries()[:3])
+    result = ok(talks_sync(runner, db_path, playlist=newer))
+    assert "no longer read" in result.stderr
+    playlists = rows(db_path, "SELECT playlist_id, removed_at IS NOT NULL AS removed FROM playlists ORDER BY playlist_id")
+    assert playlists == [{"playlist_id": PLAYLIST, "removed": 1}, {"playlist_id": newer, "removed": 0}]
+    live = rows(db_path, "SELECT playlist_id, count(*) AS n FROM playlist_items WHERE removed_at IS NULL GROUP BY 1")
+    assert live == [{"playlist_id": newer, "n": 3}]
+    kept = rows(db_path, "SELECT count(*) AS n FROM playlist_items WHERE playlist_id = ?", [PLAYLIST])
+    assert kept[0]["n"] > 50
+    assert {r["video_id"] for r in rows(db_path, "SELECT video_id FROM unmatched_videos")} <= {
+        e.get("id") or e.get("contentDetails", {}).get("videoId") for e in playlist_entries()[:3]}
+
+
+def test_a_page_that_lost_its_playlist_link_is_refused_by_the_shrink_guard(runner, db_path, api_env, tmp_path):
+    ok(talks_sync(runner, db_path))
+    before = dump(db_path)
+    page = tmp_path / "webinar.md"
+    page.write_text(WEBINAR.read_text("utf-8").replace("youtube.com/playlist?list=", "example.org/?gone="), "utf-8")
+    result = runner.invoke(cli, ["sync", "--db", db_path, "--page", str(page), "--talks-page", str(TALKS),
+                                 "--today", "2026-08-11", "--source", "api"])
+    assert "--allow-shrink" in error_line(result)
+    assert dump(db_path) == before
