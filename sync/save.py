@@ -33,8 +33,11 @@ def watch_url(video_id: Optional[str]) -> Optional[str]:
 
 
 def speakers_text(speakers: Iterable[Person]) -> str:
+    """ "A", "A and B", "A, B and C": how the pages themselves join names."""
     names = [p.name for p in speakers]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _talk_values(record: TalkRecord, status: str) -> dict:
