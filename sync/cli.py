@@ -146,13 +146,18 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
     )
     if source == "api" and not options.api_key and not snapshot:
         raise click.UsageError("--source api needs the YOUTUBE_API_KEY environment variable")
+    live_line = not quiet and sys.stderr.isatty()
     try:
         report = run_sync(options, progress=_progress_printer(quiet))
     except TalksError as exc:
+        if live_line:
+            click.echo("\r\x1b[K", err=True, nl=False)
         # Failed requests cost quota too: say what was spent before the error sentence.
         if getattr(exc, "requests", 0):
             click.echo(f"sync failed after {exc.requests} requests, {getattr(exc, 'units', 0)} quota units", err=True)
         raise
+    if live_line:
+        click.echo("\r\x1b[K", err=True, nl=False)  # the summary replaces the live step line
     for warning in report.warnings:
         click.echo(f"warning: {redact(warning)}", err=True)
     if not quiet:
