@@ -10,30 +10,25 @@ and that the API key is nowhere.
 """
 from __future__ import annotations
 
-import copy
-import json
 import logging
 import math
 from pathlib import Path
 
 import pytest
 import sqlite_utils
-import yt_dlp
 from tenacity import wait_none
-from yt_dlp.extractor.common import InfoExtractor
-from yt_dlp.utils import ExtractorError
 
 from sync import youtube
 from sync.cli import cli
 from sync.pages import parse_webinar_page
 from sync.save import speakers_text
 
+from .recorded_ytdlp import REFUSALS, recorded_ydl_factory
 from .apiserver import Fault, deleted_item, make_video, private_item, running_api_server, video_ids
 from .conftest import FIXTURES, rows
 
 WEBINAR = FIXTURES / "pages" / "2026-08-11_dd744744_webinar.md"
 TALKS = FIXTURES / "pages" / "2026-08-11_dd744744_webinar_talks.md"
-YT_FIXTURES = FIXTURES / "youtube"
 
 # Distinctive, and deliberately not shaped like a real key (a repository hook flags those).
 KEY = "TEST-KEY-do-not-leak-42"
@@ -479,63 +474,14 @@ def _ytdlp_must_not_run(params):
 # ------------------------------------------------------------------ yt-dlp, no key
 
 
-def load(name: str):
-    return json.loads((YT_FIXTURES / name).read_text(encoding="utf-8"))
-
-
-REFUSALS = load("ytdlp_refusals.json")
 YT_PLAYLIST = "PLdtlgSeries01"  # the recorded listing
-
-
-class ReplayYoutube(InfoExtractor):
-    """Offline "youtube" extractor: the recorded playlist and info dicts; a page-linked id
-    gets a copy of a recorded info dict under its own id; `refusals` are raised the way
-    yt-dlp's YouTube extractor raises them (a no-formats warning)."""
-
-    IE_NAME = "youtube"
-    _VALID_URL = r"https://www\.youtube\.com/(?:watch\?v=(?P<id>[\w-]{11})|playlist\?list=(?P<list>[\w-]+))"
-
-    def __init__(self, calls, refusals=None, playlist_refusal=None):
-        super().__init__()
-        self.calls, self.refusals, self.playlist_refusal = calls, refusals or {}, playlist_refusal
-
-    @classmethod
-    def ie_key(cls):
-        return "Youtube"
-
-    def _real_extract(self, url):
-        match = self._match_valid_url(url)
-        self.calls.append(url)
-        if match.group("list"):
-            if self.playlist_refusal:
-                raise ExtractorError(self.playlist_refusal, expected=True)
-            return load(f"ytdlp_playlist_{match.group('list')}.json")
-        video_id = match.group("id")
-        if video_id in self.refusals:
-            self.raise_no_formats(self.refusals[video_id], expected=True)
-            return {"id": video_id, "title": None, "formats": []}
-        recorded = load("ytdlp_videos.json")
-        if video_id in recorded:
-            return recorded[video_id]
-        info = copy.deepcopy(recorded["S01E01aaaaa"])
-        info.update(id=video_id, display_id=video_id, title=f"Recording {video_id}", fulltitle=f"Recording {video_id}",
-                    webpage_url=f"https://www.youtube.com/watch?v={video_id}",
-                    original_url=f"https://www.youtube.com/watch?v={video_id}",
-                    thumbnail=f"https://i.ytimg.com/vi/{video_id}/maxresdefault.jpg", thumbnails=[])
-        return info
 
 
 def fake_ytdlp(monkeypatch, **kw):
     """Replace the YoutubeDL factory of sync.youtube; returns the list of URLs asked for."""
-    calls: list[str] = []
-
-    def factory(params):
-        ydl = yt_dlp.YoutubeDL(params, auto_init=False)  # no real extractors: offline
-        ydl.add_info_extractor(ReplayYoutube(calls, **kw))
-        return ydl
-
+    factory = recorded_ydl_factory(stand_in_for_unknown=True, **kw)
     monkeypatch.setattr(youtube, "_default_ydl_factory", factory)
-    return calls
+    return factory.calls
 
 
 @pytest.mark.parametrize("source", ["ytdlp", None], ids=["ytdlp", "auto-without-key"])

@@ -14,9 +14,6 @@ import math
 from pathlib import Path
 
 import pytest
-import yt_dlp
-from yt_dlp.extractor.common import InfoExtractor
-from yt_dlp.utils import ExtractorError
 
 from sync.errors import (
     BadApiKey,
@@ -39,6 +36,7 @@ from sync.youtube import (
     retry_after_seconds,
     video_record,
 )
+from tests.recorded_ytdlp import REFUSALS, recorded_ydl_factory
 from tests.apiserver import (  # noqa: F401  (api_server is a fixture)
     TEST_KEY,
     ApiServer,
@@ -51,7 +49,6 @@ from tests.apiserver import (  # noqa: F401  (api_server is a fixture)
     video_ids,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
 PLAYLIST = "PLdtlgSeries01"
 
 
@@ -508,63 +505,6 @@ def test_retry_log_line_names_the_endpoint_and_the_reason(api_server, waits, cap
 # ------------------------------------------------------------------ yt-dlp, offline
 
 
-def load(name: str):
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-class RecordedYoutube(InfoExtractor):
-    """Replays recorded info dicts for playlist and watch URLs; never touches the network.
-
-    Registered as "Youtube" so flat entries (ie_key "Youtube") can only ever resolve
-    to it. A refusal is raised the way yt-dlp's YouTube extractor does it:
-    `raise_no_formats(reason, expected=True)`, a warning under ignore_no_formats_error;
-    ids in `hard_failures` raise ExtractorError instead.
-    """
-
-    IE_NAME = "youtube"
-    _VALID_URL = r"https://www\.youtube\.com/(?:watch\?v=(?P<id>[\w-]{11})|playlist\?list=(?P<list>[\w-]+))"
-
-    def __init__(self, refusals=None, hard_failures=(), playlist_refusal=None, calls=None):
-        super().__init__()
-        self.refusals = refusals or {}
-        self.hard_failures = set(hard_failures)
-        self.playlist_refusal = playlist_refusal
-        self.calls = calls if calls is not None else []
-
-    @classmethod
-    def ie_key(cls):
-        return "Youtube"
-
-    def _real_extract(self, url):
-        match = self._match_valid_url(url)
-        self.calls.append(url)
-        if match.group("list"):
-            if self.playlist_refusal:
-                raise ExtractorError(self.playlist_refusal, expected=True)
-            return load(f"ytdlp_playlist_{match.group('list')}.json")
-        video_id = match.group("id")
-        if video_id in self.refusals:
-            reason = self.refusals[video_id]
-            if video_id in self.hard_failures:
-                raise ExtractorError(reason, expected=True, video_id=video_id)
-            self.raise_no_formats(reason, expected=True)
-            return {"id": video_id, "title": None, "formats": []}
-        return load("ytdlp_videos.json")[video_id]
-
-
-def recorded_ydl_factory(**extractor_kw):
-    calls: list[str] = []
-
-    def factory(params):
-        ydl = yt_dlp.YoutubeDL(params, auto_init=False)  # no real extractors: offline
-        ydl.add_info_extractor(RecordedYoutube(calls=calls, **extractor_kw))
-        return ydl
-
-    factory.calls = calls
-    return factory
-
-
-REFUSALS = load("ytdlp_refusals.json")
 
 
 def video_calls(factory) -> list[str]:
