@@ -46,7 +46,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "pages"
 SNAPSHOT = ROOT / "sync" / "snapshot"
 METADATA = ROOT / "metadata.yml"
-HISTORY_REPO = "medical-datasets/medical-datasets.github.io"
 SNAPSHOT_TODAY = "2026-08-11"
 
 TARGET_SNAPSHOT_S = 5.0
@@ -230,26 +229,12 @@ def bench_snapshot(work: Path, reps: int) -> tuple[list[Line], Path]:
 # ----------------------------------------------------------------------------- (d) history
 
 
-def history_entries() -> list[dict]:
-    return sorted((e for e in corpus_index() if e["repository"] == HISTORY_REPO), key=lambda e: e["committed"])
-
-
 def replay_history(db_path: str) -> dict:
-    """Run in a child process: every webinar version in commit order, as tests/test_cli.py does."""
-    from sync.pipeline import SyncOptions, run_sync
+    """Run in a child process: every webinar version in commit order (tests/history.py)."""
+    from tests.history import replay_page_history
 
-    talks_page = None
-    versions = 0
     start = time.perf_counter()
-    for entry in history_entries():
-        if entry["page"] == "webinar_talks":
-            talks_page = str(CORPUS / entry["file"])
-            continue
-        run_sync(SyncOptions(
-            db_path=db_path, webinar_page=str(CORPUS / entry["file"]), talks_page=talks_page,
-            today=dt.date.fromisoformat(entry["committed"][:10]), source="none", allow_shrink=True,
-        ), progress=lambda message: None)
-        versions += 1
+    versions = replay_page_history(db_path)
     return {"versions": versions, "seconds": time.perf_counter() - start}
 
 

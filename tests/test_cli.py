@@ -1,5 +1,4 @@
 """End to end through the CLI: pages in, whole rows out."""
-import json
 
 import pytest
 
@@ -162,24 +161,9 @@ def test_announced_talk_is_reconciled_with_its_coded_record(runner, db_path):
 @pytest.mark.skipif(not CORPUS.exists(), reason="needs ../shared/corpus")
 def test_replaying_every_page_version_gives_each_talk_once(db_path):
     """History backfill: all 77 versions in commit order end in the newest page's talks, no duplicates."""
-    import datetime as dt
+    from .history import replay_page_history
 
-    from sync.pipeline import SyncOptions, run_sync
-
-    index = sorted(
-        (e for e in json.loads((CORPUS / "index.json").read_text())
-         if e["repository"] == "medical-datasets/medical-datasets.github.io"),
-        key=lambda e: e["committed"],
-    )
-    talks_page = None
-    for entry in index:
-        if entry["page"] == "webinar_talks":
-            talks_page = str(CORPUS / entry["file"])
-            continue
-        run_sync(SyncOptions(
-            db_path=db_path, webinar_page=str(CORPUS / entry["file"]), talks_page=talks_page,
-            today=dt.date.fromisoformat(entry["committed"][:10]), source="none", allow_shrink=True,
-        ), progress=lambda message: None)
+    assert replay_page_history(db_path) == 77
     live = rows(db_path, "select status, count(*) n from talks where removed_at is null group by status order by status")
     assert live == [{"status": "listed", "n": 26}, {"status": "unlisted", "n": 1}, {"status": "upcoming", "n": 3}]
     assert rows(db_path, "select count(*) n from talks") == [{"n": 30}]

@@ -11,7 +11,6 @@ import copy
 import json
 import logging
 import math
-from pathlib import Path
 
 import pytest
 
