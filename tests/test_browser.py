@@ -14,12 +14,10 @@ Run just these: `pytest -m browser`; skip them: `pytest -m "not browser"`.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -28,10 +26,11 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from tests.datasette_process import serving
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-METADATA = ROOT / "metadata.yml"
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -69,33 +68,11 @@ class Site:
     watchable_recordings: int
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _get(url: str, timeout: float = 5.0):
     return _NO_PROXY.open(url, timeout=timeout)
-
-
-def _wait_until_serving(proc: subprocess.Popen, url: str, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"datasette exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with _get(f"{url}/-/versions.json", timeout=1.0) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, socket.timeout):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"datasette did not answer within {timeout:.0f} s:\n{log.read_text(errors='replace')}")
-        time.sleep(0.05)
 
 
 def _build_database(path: Path) -> None:
@@ -161,33 +138,8 @@ def site(tmp_path_factory):
     db_path = tmp / "talks.db"  # the file name makes metadata.yml's `databases: talks:` apply
     _build_database(db_path)
     staged = _stage_rows(db_path)
-    log = tmp / "datasette.log"
-    for attempt in range(3):  # a free port can be taken between picking and binding it
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "datasette", "serve", "-i", str(db_path), "--metadata", str(METADATA),
-                 "--host", "127.0.0.1", "--port", str(port)],
-                cwd=tmp, stdout=out, stderr=subprocess.STDOUT,
-            )
-        try:
-            _wait_until_serving(proc, url, log, START_TIMEOUT)
-            break
-        except RuntimeError:
-            proc.kill()
-            proc.wait(timeout=10)
-            if attempt == 2 or "address already in use" not in log.read_text(errors="replace").lower():
-                raise
-    try:
+    with serving(db_path, tmp / "datasette.log", START_TIMEOUT) as url:
         yield Site(url=url, db_path=db_path, **staged)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

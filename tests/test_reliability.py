@@ -21,7 +21,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from sync.cli import cli
 from sync.errors import BadApiKey, FetchError, PageError, QuotaExceeded, ResponseError, TalksError
 from sync.pages import parse_talks_page, parse_webinar_page
 from sync.pipeline import SyncOptions, run_sync
+from tests.datasette_process import serving
 from tests.apiserver import (
     ApiServer,
     Fault,
@@ -646,12 +646,6 @@ def test_sigkill_at_20_moments_never_leaves_a_broken_or_partial_database(tmp_pat
 # --------------------------------------------------------------------------- the key, everywhere
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str) -> str:
     try:
         with urllib.request.urlopen(url, timeout=20) as response:
@@ -698,23 +692,7 @@ def test_the_api_key_never_reaches_the_database_logs_or_served_pages(tmp_path):
         data = file.read_bytes()
         assert KEY.encode() not in data and WRONG_KEY.encode() not in data, file
 
-    port = _free_port()
-    datasette = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", "-i", str(path), "--host", "127.0.0.1",
-         "--port", str(port), "--metadata", str(ROOT / "metadata.yml")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).close()
-                break
-            except OSError:
-                assert datasette.poll() is None, datasette.communicate()[0]
-                assert time.monotonic() < deadline, "datasette did not start"
-                time.sleep(0.1)
+    with serving(path, tmp_path / "datasette.log") as base:
         pages = {
             page: _get(base + page)
             for page in [
@@ -727,9 +705,6 @@ def test_the_api_key_never_reaches_the_database_logs_or_served_pages(tmp_path):
         with urllib.request.urlopen(f"{base}/talks.db", timeout=20) as response:
             download = response.read()
         counted = json.loads(_get(base + "/talks.json?sql=select+count(*)+n+from+videos&_shape=array"))
-    finally:
-        datasette.terminate()
-        datasette.wait(timeout=10)
     assert KEY.encode() not in download and WRONG_KEY.encode() not in download
     for page, body in pages.items():
         assert KEY not in body and WRONG_KEY not in body, page
