@@ -189,9 +189,12 @@ def serve(db_path, port, host):
 
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path} does not exist; build it first with `talks sync --snapshot`")
+    from .site import datasette_options
+
     args = [sys.executable, "-m", "datasette", "serve", "-i", db_path, "--host", host, "--port", str(port)]
     if METADATA.exists():
         args += ["--metadata", str(METADATA)]
+    args += datasette_options()
     click.echo(f"Serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
     try:
         sys.exit(subprocess.call(args))

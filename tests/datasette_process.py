@@ -11,6 +11,8 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator
 
+from sync.site import datasette_options
+
 METADATA = Path(__file__).resolve().parent.parent / "metadata.yml"
 
 # Never through a proxy from the environment: Datasette is on loopback.
@@ -59,7 +61,7 @@ def serving(db_path: Path, log: Path, timeout: float = 30.0) -> Iterator[str]:
         with open(log, "wb") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "datasette", "serve", "-i", str(db_path), "--metadata", str(METADATA),
-                 "--host", "127.0.0.1", "--port", url.rsplit(":", 1)[1]],
+                 "--host", "127.0.0.1", "--port", url.rsplit(":", 1)[1], *datasette_options()],
                 cwd=Path(db_path).parent, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
         try:
