@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.errors import PageError
+from sync.identity import attach_abstracts
 from sync.pages import (
-    attach_abstracts,
     decode_page,
     parse_talks_page,
     parse_webinar_page,

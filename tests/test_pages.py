@@ -13,15 +13,14 @@ import pytest
 from sync.errors import PageError
 from sync.pages import (
     MAX_PAGE_BYTES,
-    attach_abstracts,
     decode_page,
     fold,
     normalize_code,
     parse_talks_page,
     parse_webinar_page,
-    same_talk,
     video_id_from_url,
 )
+from sync.identity import attach_abstracts, same_talk
 from sync.records import AbstractRecord, Person, TalkRecord
 
 from .conftest import CORPUS
