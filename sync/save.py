@@ -285,6 +285,7 @@ def save_matches(db, run: RunContext, matches: list[Match]) -> None:
         )
     seen = []
     for match in matches:
+        video = get_row(db, "videos", {"video_id": match.video_id})
         values = {
             "talk_id": match.talk_key,
             "code": db["talks"].get(match.talk_key)["code"],
@@ -292,6 +293,7 @@ def save_matches(db, run: RunContext, matches: list[Match]) -> None:
             "method": match.method,
             "score": round(match.score, 3),
             "evidence": match.evidence,
+            "availability": video["availability"] if video else None,
         }
         save_row(db, run, "matches", values)
         seen.append(str(match.talk_key))
