@@ -55,8 +55,18 @@ def _source_name(source: object) -> str:
 
 
 def _strip_comments(text: str) -> str:
-    # Organizers park drafts in HTML comments (`<!-- Title: **TBA** -->`): not on the page.
-    return re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    """The text without its HTML comments: organizers park drafts in them (`<!-- Title:
+    **TBA** -->`), which are not on the page. An unclosed `<!--` hides nothing (as the
+    regex `<!--.*?-->` had it, in one pass instead of a scan to the end per `<!--`)."""
+    parts, position = [], 0
+    while True:
+        start = text.find("<!--", position)
+        end = text.find("-->", start + 4) if start >= 0 else -1
+        if end < 0:
+            parts.append(text[position:])
+            return "".join(parts)
+        parts.append(text[position:start])
+        position = end + 3
 
 
 # Markdown links `[text](url)`; empty URLs (`[Dr. David Wen]()`) occur.
@@ -163,6 +173,12 @@ def video_id_from_url(url: str) -> Optional[str]:
     return None
 
 
+# A YouTube URL from its host name on ("youtube.com/..."), found by its literal name so
+# that each character is read a bounded number of times: a scheme and subdomain prefix
+# `(?:[\w-]+\.)*` before it made the search quadratic on long runs of [\w-].
+_YOUTUBE_URL_RE = re.compile(r"youtube(?:-nocookie)?\.com/[^\s<>\"'()\[\]]*")
+
+
 def _playlist_ids(text: str) -> list[str]:
     """Ids of the YouTube playlists the text links to, in order, without repeats.
 
@@ -170,8 +186,11 @@ def _playlist_ids(text: str) -> list[str]:
     `watch?v=..&list=..` link names the playlist it was watched in, not the series'.
     """
     ids: list[str] = []
-    for url in re.findall(r"(?:https?://)?(?:[\w-]+\.)*youtube(?:-nocookie)?\.com/[^\s<>\"'()\[\]]*", text):
-        parts = urlsplit(url if "://" in url else "https://" + url)
+    for match in _YOUTUBE_URL_RE.finditer(text):
+        before = text[match.start() - 1:match.start()]
+        if before.isalnum() or before in ("_", "-"):
+            continue  # "notyoutube.com": another host
+        parts = urlsplit("https://" + match[0])
         if parts.path.rstrip("/") not in ("/playlist", "/embed/videoseries"):
             continue
         for playlist_id in parse_qs(parts.query).get("list", []):
@@ -312,13 +331,19 @@ def _split_heading_speakers(text: str) -> tuple[str, Optional[str]]:
 # Page structure
 # ---------------------------------------------------------------------------
 
-_HEADING_RE = re.compile(r"^\s{0,3}(?P<level>#{1,6})(?:\s+|$)(?P<text>.*?)(?:\s+#+)?\s*$")
+_HEADING_START_RE = re.compile(r"\s{0,3}(#{1,6})(?:\s+|$)")
 _SERIES_RE = re.compile(r"datasets\s+through\s+the\s+l\S{1,3}king[-\s]+glass", re.I)
 _LISTED_RE = re.compile(
     r"^\s{0,3}[*+-]\s+\[?(?P<code>S\d{1,2}E\d{1,3})\]?\s*[-–—:]\s*(?P<rest>.*)$", re.I)
 _UPCOMING_RE = re.compile(r"^(?P<kind>coming talks?|upcoming talks?|next talks?|next webinars?)\b\s*:?\s*(?P<rest>.*)$", re.I)
-# A talks-page section: "### Name (Affiliation)".
-_TALK_SECTION_RE = re.compile(r"^\s{0,3}###\s+(?!#).*\)\s*$")
+_TALK_SECTION_START_RE = re.compile(r"\s{0,3}###\s+")
+
+
+def _is_talk_section(line: str) -> bool:
+    """A talks-page section heading: "### Name (Affiliation)" (a level-3 heading ending
+    with ")"); checked with string operations, linear on any line."""
+    start = _TALK_SECTION_START_RE.match(line)
+    return bool(start) and not line.startswith("#", start.end()) and line.rstrip().endswith(")")
 
 
 def _front_matter(text: str) -> dict[str, str]:
@@ -339,11 +364,26 @@ def _permalink(text: str) -> str:
     return _front_matter(text).get("permalink", "").strip("/ ").lower()
 
 
+def _heading(line: str) -> Optional[tuple[int, str]]:
+    """(level, text) of a "## Text ##" heading line (closing #s dropped), else None.
+
+    String operations, not one regex: a lazy text followed by optional closing #s and
+    trailing whitespace is quadratic on a long run of spaces."""
+    start = _HEADING_START_RE.match(line)
+    if not start:
+        return None
+    text = line[start.end():].rstrip()
+    unclosed = text.rstrip("#")
+    if unclosed != text and unclosed[-1:].isspace():
+        text = unclosed.rstrip()
+    return len(start[1]), text
+
+
 def _headings(lines: list[str]) -> Iterable[tuple[int, int, str]]:
     for index, line in enumerate(lines):
-        match = _HEADING_RE.match(line)
-        if match:
-            yield index, len(match["level"]), _clean(_unbold(match["text"]))
+        heading = _heading(line)
+        if heading:
+            yield index, heading[0], _clean(_unbold(heading[1]))
 
 
 def _has_series_name(text: str) -> bool:
@@ -362,7 +402,7 @@ def _webinar_signals(lines: list[str]) -> bool:
 
 
 def _talk_section_count(lines: list[str]) -> int:
-    return sum(1 for line in lines if _TALK_SECTION_RE.match(line))
+    return sum(1 for line in lines if _is_talk_section(line))
 
 
 def _not_webinar_page_reason(text: str) -> Optional[str]:
@@ -406,9 +446,11 @@ def _not_talks_page_reason(text: str) -> Optional[str]:
 # Labelled fields ("Title: ..", "* **Abstract**: ..") and their continuation lines
 # ---------------------------------------------------------------------------
 
+# `[\s*]*` rather than `\s*\**\s*`: two whitespace runs around optional stars split a
+# long run of spaces in quadratically many ways before failing.
 _FIELD_RE = re.compile(
-    r"^(?:[*+-]\s+)?\**\s*(?P<label>title|abstract|short bio|bio|website|video|date|topic(?:\s*&\s*speakers)?"
-    r"|(?:confirmed\s+)?speakers|where|add to)\s*\**\s*:\s*(?P<value>.*)$",
+    r"^(?:[*+-]\s)?[\s*]*(?P<label>title|abstract|short bio|bio|website|video|date|topic(?:\s*&\s*speakers)?"
+    r"|(?:confirmed\s+)?speakers|where|add to)[\s*]*:\s*(?P<value>.*)$",
     re.I,
 )
 _BULLET_RE = re.compile(r"^[*+-]\s+(?P<text>.*)$")
@@ -593,9 +635,9 @@ def _parse_upcoming(kind: str, heading_rest: str, body: list[str]) -> list[TalkR
             if talks:
                 talks[-1].fields.blank()
             continue
-        heading = _HEADING_RE.match(line)
+        heading = _heading(line)
         if heading:  # "##### **Dr. Thijs Kooi** (Lunit, South Korea)"
-            names, affiliation = _split_heading_speakers(heading["text"])
+            names, affiliation = _split_heading_speakers(heading[1])
             speakers, video_ids = _parse_people(names)
             if speakers:
                 talks.append(_Upcoming(speakers, affiliation, video_ids))
@@ -670,11 +712,11 @@ def parse_talks_page(text: str, source: str = "talks page") -> list[AbstractReco
     if reason:
         raise PageError(f"{_source_name(source)} is not the talks page: {reason}.")
     lines = _strip_comments(text).splitlines()
-    starts = [i for i, line in enumerate(lines) if _TALK_SECTION_RE.match(line)]
+    starts = [i for i, line in enumerate(lines) if _is_talk_section(line)]
     records = []
     for start, end in zip(starts, starts[1:] + [len(lines)]):
-        body = [line for line in lines[start + 1:end] if not _HEADING_RE.match(line)]
-        records.append(_parse_talk_section(_HEADING_RE.match(lines[start])["text"], body))
+        body = [line for line in lines[start + 1:end] if not _heading(line)]
+        records.append(_parse_talk_section(_heading(lines[start])[1], body))
     return records
 
 
