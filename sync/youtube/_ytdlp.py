@@ -8,7 +8,7 @@ from sync.errors import BotWall, FetchError, PlaylistNotFound, ResponseError, Ta
 from sync.records import Playlist, PlaylistItem, VideoRecord
 from sync.redact import redact
 
-from ._results import YouTubeResult, charge, int_or_none, unique, watch_url
+from ._results import YouTubeResult, int_or_none, unique, watch_url
 
 MAX_UNEXPLAINED_FAILURES = 3  # in a row: YouTube or the network is down, stop asking
 PRIVATE_PLACEHOLDER = "[Private video]"
@@ -230,7 +230,7 @@ def fetch_youtube_ytdlp(
     try:
         _fetch_ytdlp_into(result, playlist_ids, linked_video_ids, known_video_ids, ydl_factory or _package_ydl_factory())
     except TalksError as error:
-        charge(error, result.requests, 0)
+        error.charged(result.requests, 0)
         raise
     return result
 
