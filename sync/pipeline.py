@@ -21,7 +21,14 @@ from db.store import RunContext
 
 from . import youtube
 from .errors import LockHeld, ShrinkRefused, TalksError
-from .limits import DEFAULT_SYNC_DEADLINE, MASS_DISAPPEARANCE_MIN, MASS_DISAPPEARANCE_RATIO, Deadline, time_limit
+from .limits import (
+    DEFAULT_SYNC_DEADLINE,
+    MASS_DISAPPEARANCE_MIN,
+    MASS_DISAPPEARANCE_RATIO,
+    YTDLP_ROTATION,
+    Deadline,
+    time_limit,
+)
 from .match import Decision, match_recordings
 from .pages import attach_abstracts, decode_page, parse_talks_page, parse_webinar_page
 from .records import AbstractRecord, Person, TalkRecord, VideoRecord, WebinarPage
@@ -160,7 +167,37 @@ def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str):
             timeout=options.timeout,
         )
     known = {r[0] for r in db.execute("SELECT video_id FROM videos WHERE title IS NOT NULL").fetchall()}
-    return youtube.fetch_youtube_ytdlp(playlist_ids, linked, known_video_ids=known)
+    return youtube.fetch_youtube_ytdlp(
+        playlist_ids, linked, known_video_ids=known, recheck=ytdlp_recheck(db, linked), timeout=options.timeout
+    )
+
+
+def ytdlp_recheck(db, linked: list[str]) -> list[str]:
+    """Known videos the keyless path looks at again this sync, most needed first.
+
+    Every sync: those the reports depend on (page-linked, pinned, matched) and every
+    one not public or unlisted, which may have come back. Then a rotation through all
+    the others: keyless sync number k re-checks the YTDLP_ROTATION of them that
+    follow position k * YTDLP_ROTATION in video id order, so each is seen again
+    within ceil(n / YTDLP_ROTATION) keyless syncs.
+    """
+    needed = list(linked)
+    needed += [r[0] for r in db.execute(
+        "SELECT video_id FROM matches WHERE removed_at IS NULL AND video_id IS NOT NULL"
+        " UNION SELECT video_id FROM videos WHERE removed_at IS NULL"
+        " AND availability NOT IN ('public', 'unlisted') ORDER BY 1"
+    ).fetchall()]
+    needed = list(dict.fromkeys(needed))
+    needed_set = set(needed)
+    others = [r[0] for r in db.execute(
+        "SELECT video_id FROM videos WHERE removed_at IS NULL ORDER BY video_id"
+    ).fetchall() if r[0] not in needed_set]
+    if not others:
+        return needed
+    (keyless_runs,) = db.execute("SELECT count(*) FROM sync_runs WHERE source = 'ytdlp'").fetchone()
+    start = (max(keyless_runs - 1, 0) * YTDLP_ROTATION) % len(others)
+    turn = (others[start:] + others[:start])[:YTDLP_ROTATION]
+    return needed + turn
 
 
 def check_mass_disappearance(db, result, allow_shrink: bool) -> None:
