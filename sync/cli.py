@@ -12,17 +12,18 @@ import io
 import json
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
+from .dbfile import database_error
 from .errors import LockHeld, TalksError
 from .redact import redact
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_LOCKED, EXIT_MISSING = 1, 2, 3, 4
 DEFAULT_DB = "db/talks.db"
-METADATA = Path(__file__).resolve().parent.parent / "metadata.yml"
 
 
 class RedactingFormatter(logging.Formatter):
@@ -71,6 +72,12 @@ def fail_cleanly(fn):
             sys.exit(EXIT_LOCKED)
         except TalksError as exc:
             click.echo(f"Error: {redact(exc)}", err=True)
+            sys.exit(EXIT_FAILURE)
+        except (sqlite3.Error, OSError) as exc:
+            error = database_error(exc, kwargs.get("db_path"))
+            if error is None:
+                raise
+            click.echo(f"Error: {redact(error)}", err=True)
             sys.exit(EXIT_FAILURE)
 
     return wrapper
@@ -181,23 +188,27 @@ def _progress_printer(quiet: bool):
 
 @cli.command()
 @db_option
-@click.option("--port", default=8001, show_default=True, type=int)
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
+              help="TCP port; one in use is refused with a sentence.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (0.0.0.0: every interface).")
+@fail_cleanly
 def serve(db_path, port, host):
-    """Serve the database read-only (immutable) in Datasette with metadata.yml."""
-    import subprocess
+    """Serve the database in Datasette, read-only, with metadata.yml.
 
-    if not Path(db_path).exists():
-        raise click.ClickException(f"{db_path} does not exist; build it first with `talks sync --snapshot`")
-    from .site import datasette_options
+    The file may have any name: it is served as the database `talks`. Syncs may
+    run against the same file while it is served; readers see each sync's
+    result at their next request, never an error. SIGTERM or Ctrl-C stop it.
 
-    args = [sys.executable, "-m", "datasette", "serve", "-i", db_path, "--host", host, "--port", str(port)]
-    if METADATA.exists():
-        args += ["--metadata", str(METADATA)]
-    args += datasette_options()
-    click.echo(f"Serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    \b
+    Examples:
+      talks serve                          db/talks.db at http://127.0.0.1:8001/talks
+      talks serve --db archive.db --port 8080
+    """
+    from .serve import serve as run_server
+
     try:
-        sys.exit(subprocess.call(args))
+        run_server(db_path, host, port, announce=lambda line: click.echo(line, err=True))
     except KeyboardInterrupt:
         pass
 

@@ -11,6 +11,8 @@
     │   └── BotWall             yt-dlp was asked to prove it is not a bot
     ├── FetchError              a page or API could not be reached after retries
     ├── ShrinkRefused           a source shrank suspiciously; --allow-shrink overrides
+    ├── DatabaseFileError       the database file cannot be read or written (permissions,
+    │                           corruption, disk full); `path` names it
     └── LockHeld                another sync holds the database's lock
 
 Messages never contain the API key: build them from redacted text only
@@ -62,6 +64,14 @@ class FetchError(TalksError):
 
 class ShrinkRefused(TalksError):
     pass
+
+
+class DatabaseFileError(TalksError):
+    path: str = ""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class LockHeld(TalksError):
