@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 import urllib.error
@@ -210,3 +212,36 @@ def test_any_file_name_is_served_as_the_database_talks_with_the_metadata(served_
     assert [d["name"] for d in databases] == ["talks"]
     assert metadata["title"] == "Datasets through the Looking-Glass: talk archive"
     assert status == 200 and metadata["databases"]["talks"]["tables"]["talks"]["description"][:20].encode() in page
+
+
+def test_a_regular_install_serves_archive_db_with_the_metadata(served_db, tmp_path):
+    """`pip install .` (not editable) into a fresh venv, the source copy deleted, then
+    `talks serve --db archive.db`: metadata.yml, shipped as package data, applies.
+
+    Offline and quick: the fresh venv reaches this venv's packages (pip, setuptools,
+    the dependencies) through a .pth file, and the build runs without isolation."""
+    source, venv = tmp_path / "src", tmp_path / "venv"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "*.egg-info", "__pycache__", "*.db", "*.db-*", "*.lock", ".pytest_cache",
+        ".hypothesis"))
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    [site_packages] = venv.glob("lib/python*/site-packages")
+    (site_packages / "this-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    installed = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+         "--quiet", str(source)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr
+    shutil.rmtree(source)
+    assert (site_packages / "sync" / "site" / "metadata.yml").read_text() == (ROOT / "metadata.yml").read_text()
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import sync; print(sync.__file__)"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert where.stdout.startswith(str(site_packages)), where
+
+    archive = tmp_path / "archive.db"
+    archive.write_bytes(served_db.read_bytes())
+    with serving(archive, tmp_path / "serve.log", command=[str(venv / "bin" / "talks")]) as base:
+        metadata = get_json(f"{base}/-/metadata.json")
+        status, home = get(f"{base}/")
+    assert metadata["title"] == "Datasets through the Looking-Glass: talk archive"
+    assert status == 200 and b"Datasets through the Looking-Glass: talk archive" in home
