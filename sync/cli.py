@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 the command failed (one sentence on stderr says why);
 2 usage error; 3 another sync holds the database's lock; 4 `talks missing
---fail-if-any` found missing recordings.
+--fail-if-any` found missing recordings; 5 `talks status` found the last sync
+failed or none succeeded within --max-age.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from .dbfile import database_error
 from .errors import LockHeld, TalksError
 from .redact import redact
 
-EXIT_FAILURE, EXIT_USAGE, EXIT_LOCKED, EXIT_MISSING = 1, 2, 3, 4
+EXIT_FAILURE, EXIT_USAGE, EXIT_LOCKED, EXIT_MISSING, EXIT_UNHEALTHY = 1, 2, 3, 4, 5
 DEFAULT_DB = "db/talks.db"
 
 
@@ -96,7 +97,8 @@ def cli():
 
     \b
     Exit codes: 0 ok, 1 failed (one sentence on stderr), 2 usage,
-    3 another sync holds the lock, 4 missing recordings found (--fail-if-any).
+    3 another sync holds the lock, 4 missing recordings found (--fail-if-any),
+    5 unhealthy (talks status: last sync failed, or none ok within --max-age).
     """
 
 
@@ -211,6 +213,51 @@ def serve(db_path, port, host):
         run_server(db_path, host, port, announce=lambda line: click.echo(line, err=True))
     except KeyboardInterrupt:
         pass
+
+
+def _age(ctx, param, value):
+    from .status import parse_age
+
+    try:
+        return parse_age(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command()
+@db_option
+@click.option("--max-age", default="36h", show_default=True, callback=_age, metavar="AGE",
+              help="Unhealthy unless a sync succeeded within this long (36h, 2d, 90m).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--now", type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              hidden=True, help="Judge as of this moment (tests, replays); default: now.")
+@fail_cleanly
+def status(db_path, max_age, fmt, now):
+    """Is the archive healthy? Last runs, quota spent today, counts.
+
+    Shows the last runs (outcome, duration, requests, quota units), the Data API
+    quota spent today (the quota day is Pacific time; 10,000 units a day), counts
+    of talks, recordings, missing recordings, stale links and orphan videos, and
+    caption states when the database has them. Read-only: safe next to a sync.
+
+    \b
+    Exit 5 when the last finished sync failed, or none succeeded within --max-age:
+      talks status --max-age 26h >/dev/null || alert "talks: see talks status"
+      talks status --format json
+    """
+    import datetime as dt
+
+    from .status import format_status, read_status
+
+    if now is not None and now.tzinfo is None:
+        now = now.replace(tzinfo=dt.timezone.utc)
+    report = read_status(db_path, max_age, now)
+    if fmt == "json":
+        click.echo(redact(json.dumps(report.as_dict(), indent=2, ensure_ascii=False)))
+    else:
+        click.echo(redact(format_status(report)), nl=False)
+    if not report.healthy:
+        sys.exit(EXIT_UNHEALTHY)
 
 
 @cli.command()
