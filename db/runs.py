@@ -33,6 +33,12 @@ def open_database(path: str) -> sqlite_utils.Database:
     """
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA busy_timeout=5000")
+    # Never write into a damaged file: a write there could spread the damage and
+    # record a run as if all were well. (Linear in the file's size, and fast.)
+    problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        db.close()
+        raise sqlite3.DatabaseError("database disk image is malformed: " + "; ".join(problems))
     if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")

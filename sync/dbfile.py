@@ -8,6 +8,7 @@ reader (`serve`, `status`) runs before trusting the file.
 """
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from pathlib import Path
@@ -79,8 +80,10 @@ def database_error(exc: BaseException, path: Optional[str]) -> Optional[Database
     if isinstance(exc, sqlite3.Error):
         return _describe_sqlite(exc, path)
     if isinstance(exc, OSError) and _about(exc.filename, path):
-        reason = exc.strerror or str(exc)
-        return DatabaseFileError(f"cannot use {os.fspath(exc.filename)} (next to the database {path}): {reason}", path=path)
+        name, reason = os.fspath(exc.filename), exc.strerror or str(exc)
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            reason = f"its folder is read-only for this user ({reason})"
+        return DatabaseFileError(f"cannot write {name} next to the database {path}: {reason}", path=path)
     return None
 
 
