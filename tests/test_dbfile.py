@@ -14,7 +14,9 @@ import resource
 import shutil
 import sqlite3
 import subprocess
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -213,3 +215,66 @@ def test_a_full_disk_during_a_sync_is_one_sentence_and_the_data_is_kept(good_db,
     statuses, integrity, talks_count = json.loads(done.stdout.splitlines()[-1])
     assert statuses.startswith("ok,") and "ok" not in statuses.split(",")[1:], statuses
     assert integrity == "ok" and talks_count == 30  # the snapshot's talks, untouched
+
+
+KILL_TRIALS = 8
+
+
+def _reader_view(path: Path) -> tuple:
+    """What a reader that opens the file as Datasette does (read-only, WAL honoured) sees:
+    integrity, and the data (not the run ledger) in short."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return (con.execute("PRAGMA integrity_check").fetchone()[0],
+                con.execute("SELECT count(*) FROM changes").fetchone()[0],
+                con.execute("SELECT group_concat(coalesce(code, '') || status || (removed_at IS NULL), ',') "
+                            "FROM (SELECT * FROM talks ORDER BY id)").fetchone()[0])
+    finally:
+        con.close()
+
+
+def test_a_sync_killed_during_its_checkpoint_leaves_a_file_every_reader_can_read(good_db, tmp_path):
+    """SIGKILL or SIGTERM the moment the main file starts changing (in WAL mode only a
+    checkpoint writes it), or a few milliseconds later. Every time: a read-only reader
+    sees all the talks or none of the run's, `talks status` reads it, and the next
+    sync completes."""
+    old_page = ROOT / "tests" / "fixtures" / "pages" / "2023-03-16_ada8a876_webinar.md"
+    command = talks_command("sync", "--db", str(tmp_path / "talks.db"), "--source", "none", "--page", str(old_page),
+                            "--no-talks-page", "--allow-shrink", "--today", TODAY, "-q")
+    path = tmp_path / "talks.db"
+    shutil.copyfile(good_db, path)
+    before = _reader_view(path)
+    assert subprocess.run(command, cwd=ROOT, capture_output=True, timeout=120).returncode == 0
+    after = _reader_view(path)
+    assert after != before and before[0] == after[0] == "ok"
+    outcomes = []
+    for trial in range(KILL_TRIALS):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(good_db, path)
+        before = path.stat()
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            now = path.stat()
+            if (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                break
+        delay = (trial % 4) * 0.002
+        if delay:
+            time.sleep(delay)
+        killed = process.poll() is None
+        process.send_signal(signal.SIGKILL if trial % 2 else signal.SIGTERM)
+        process.wait(timeout=30)
+        wal = Path(f"{path}-wal")
+        outcomes.append((killed, wal.exists() and wal.stat().st_size > 0))
+
+        assert _reader_view(path) in (before, after), trial
+        state = talks("status", "--db", str(path), "--max-age", "100d")
+        assert state.returncode in (0, 5) and "Traceback" not in state.stderr, state.stderr
+        again = talks(*command[3:])  # the same sync again, not killed
+        assert again.returncode == 0, again.stderr
+        assert _reader_view(path) == after
+    print(f"\nkilled while running: {sum(k for k, _ in outcomes)} of {KILL_TRIALS}; "
+          f"a WAL left to replay: {sum(w for _, w in outcomes)}")
+    assert sum(k for k, _ in outcomes) >= KILL_TRIALS // 2, outcomes
+
