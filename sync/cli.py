@@ -21,24 +21,11 @@ import click
 
 from .dbfile import database_error
 from .errors import LockHeld, TalksError
+from .logs import configure_logging
 from .redact import redact
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_LOCKED, EXIT_MISSING, EXIT_UNHEALTHY = 1, 2, 3, 4, 5
 DEFAULT_DB = "db/talks.db"
-
-
-class RedactingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
-
-
-def configure_logging(verbose: bool, quiet: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("talks")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
-    root.propagate = False
 
 
 def db_option(fn):
@@ -61,6 +48,16 @@ def today_option(fn):
     )(fn)
 
 
+def say_error(sentence: str, **fields) -> None:
+    """`Error: sentence` on stderr, or with --log-format json an ERROR object carrying it."""
+    from . import logs
+
+    if logs.is_json():
+        logs.event(logging.ERROR, sentence, error=sentence, **fields)
+    else:
+        click.echo(f"Error: {sentence}", err=True)
+
+
 def fail_cleanly(fn):
     """Turn our errors into one sentence on stderr and the documented exit code."""
 
@@ -69,16 +66,16 @@ def fail_cleanly(fn):
         try:
             return fn(*args, **kwargs)
         except LockHeld as exc:
-            click.echo(f"Error: {exc}", err=True)
+            say_error(str(exc))
             sys.exit(EXIT_LOCKED)
         except TalksError as exc:
-            click.echo(f"Error: {redact(exc)}", err=True)
+            say_error(redact(exc))
             sys.exit(EXIT_FAILURE)
         except (sqlite3.Error, OSError) as exc:
             error = database_error(exc, kwargs.get("db_path"))
             if error is None:
                 raise
-            click.echo(f"Error: {redact(error)}", err=True)
+            say_error(redact(error))
             sys.exit(EXIT_FAILURE)
 
     return wrapper
@@ -118,14 +115,17 @@ def cli():
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, metavar="SECONDS",
               help="Give up on one page or API request after this long (it is then retried).")
 @click.option("-v", "--verbose", is_flag=True, help="Log every step.")
-@click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors; no summary line.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one object a line on stderr (time, level, step, counts, error), INFO and up unless -q.")
 @fail_cleanly
 def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playlists, snapshot, allow_shrink,
-         timeout, verbose, quiet):
+         timeout, verbose, quiet, log_format):
     """Read the pages and the playlist, match recordings, update the database.
 
     Idempotent and safe to run from cron: one transaction under a lock; a failed
-    run changes no data and records why in sync_runs.
+    run changes no data and records why in sync_runs. Away from a terminal it
+    prints only warnings, errors and its summary line (-v: every step).
 
     \b
     Examples:
@@ -136,7 +136,7 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
     from .pipeline import SyncOptions, run_sync
     from .sources import DEFAULT_TALKS_PAGE, DEFAULT_WEBINAR_PAGE
 
-    configure_logging(verbose, quiet)
+    configure_logging(verbose, quiet, log_format)
     if snapshot and (webinar_page or talks_page):
         raise click.UsageError("--snapshot brings its own pages; drop --page/--talks-page")
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
@@ -155,18 +155,33 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
     )
     if source == "api" and not options.api_key and not snapshot:
         raise click.UsageError("--source api needs the YOUTUBE_API_KEY environment variable")
-    live_line = not quiet and sys.stderr.isatty()
+    as_json = log_format == "json"
+    live_line = not quiet and not as_json and sys.stderr.isatty()
     try:
-        report = run_sync(options, progress=_progress_printer(quiet))
+        report = run_sync(options, progress=_progress_printer(quiet, live_line))
     except TalksError as exc:
         if live_line:
             click.echo("\r\x1b[K", err=True, nl=False)
+        spent = {"requests": getattr(exc, "requests", 0), "quota_units": getattr(exc, "units", 0)}
+        if as_json:
+            say_error(redact(exc), step="failed", counts=spent)
+            sys.exit(EXIT_LOCKED if isinstance(exc, LockHeld) else EXIT_FAILURE)
         # Failed requests cost quota too: say what was spent before the error sentence.
-        if getattr(exc, "requests", 0):
-            click.echo(f"sync failed after {exc.requests} requests, {getattr(exc, 'units', 0)} quota units", err=True)
+        if spent["requests"]:
+            click.echo(f"sync failed after {spent['requests']} requests, {spent['quota_units']} quota units", err=True)
         raise
     if live_line:
         click.echo("\r\x1b[K", err=True, nl=False)  # the summary replaces the live step line
+    if as_json:
+        from . import logs
+
+        for warning in report.warnings:
+            logs.event(logging.WARNING, redact(warning), run_id=report.run_id)
+        counts = {k: getattr(report, k) for k in
+                  ("talks_seen", "videos_seen", "rows_changed", "requests", "quota_units")}
+        logs.event(logging.INFO, f"sync {report.run_id} ok ({report.source})", step="done", run_id=report.run_id,
+                   counts=counts)
+        return
     for warning in report.warnings:
         click.echo(f"warning: {redact(warning)}", err=True)
     if not quiet:
@@ -177,15 +192,17 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
         )
 
 
-def _progress_printer(quiet: bool):
-    """Steps as a live line on a terminal, as plain log lines elsewhere (cron, CI)."""
+def _progress_printer(quiet: bool, live_line: bool):
+    """Steps as a live line on a terminal, as INFO log lines elsewhere (shown with -v, or as JSON)."""
+    from . import logs
+
     if quiet:
         return lambda message: None
-    if sys.stderr.isatty():
+    if live_line:
         def show(message):
             click.echo(f"\r\x1b[K… {message}", err=True, nl=False)
         return show
-    return logging.getLogger("talks.sync").info
+    return logs.step
 
 
 @cli.command()
