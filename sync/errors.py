@@ -13,6 +13,8 @@
     ├── FetchError              a page or API could not be reached after retries
     │   └── DeadlineExceeded    a request or the whole sync ran past its deadline
     ├── ShrinkRefused           a source shrank suspiciously; --allow-shrink overrides
+    ├── DatabaseFileError       the database file cannot be read or written (permissions,
+    │                           corruption, disk full); `path` names it
     └── LockHeld                another sync holds the database's lock
 
 Messages never contain the API key: build them from redacted text only
@@ -76,6 +78,14 @@ class DeadlineExceeded(FetchError):
 
 class ShrinkRefused(TalksError):
     pass
+
+
+class DatabaseFileError(TalksError):
+    path: str = ""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class LockHeld(TalksError):

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 import sqlite_utils
 
-from db.runs import close_interrupted_runs, fold_wal, finish_run, open_database, start_run, utc_now
+from db.runs import close_interrupted_runs, checkpoint, finish_run, open_database, start_run, utc_now
 from db.store import RunContext
 
 from . import youtube
@@ -333,7 +333,7 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
             finish_run(db, run_id, "ok", **_run_counts(report))
             return report
         finally:
-            fold_wal(db)
+            checkpoint(db)
             db.close()
 
 
