@@ -1,0 +1,2 @@
+ROUTES = []
+FEED_LINKS = []
