@@ -3,7 +3,7 @@
 - `unregister_replaced_plugins`: drop installed plugins this site replaces, whatever is installed.
 - `limit_connection`: SQLite limits on every connection, so anonymous SQL cannot build
   huge values (the 1 s time limit does not interrupt one long C call like replace(hex(...))).
-- `render_cell`: abstracts and bios as bounded safe markdown; a talk's code links its page.
+- `render_cell`: abstracts and bios as bounded safe markdown.
 - `render_atom`: datasette-atom's feed, plus a valid empty feed when there are no rows.
 - `refuse_writes`, `bad_request`: 405/400 instead of Datasette 0.65's 500s on bad requests.
 """
@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 
 from datasette.plugins import pm
 from datasette.utils.asgi import Response
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from .render import markdown, path_part
+from .render import markdown
 
 __all__ = [
     "LIMITS",
@@ -65,8 +65,6 @@ async def _markdown_off_loop(value: str) -> Markup:
 def render_cell(value, column, table):
     if table == "talks" and column in MARKDOWN_COLUMNS and isinstance(value, str) and value:
         return _markdown_off_loop(value)
-    if table == "talks" and column == "code" and isinstance(value, str) and value:
-        return Markup(f'{escape(value)} <a class="talk-page" href="/talk/{escape(path_part(value))}">talk page</a>')
     return None
 
 
