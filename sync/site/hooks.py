@@ -121,7 +121,9 @@ def _is_bad_request(request, exception) -> str | None:
         message = str(getattr(exception, "message", exception))
         if message.startswith(("Cannot sort", "Cannot use _sort")):
             return message
-    if "_through" in request.args and isinstance(exception, (KeyError, TypeError, ValueError, AttributeError)):
+    # Datasette 0.65 trusts ?_through= to be {"table", "column", "value"} naming a real
+    # many-to-many table; anything else raised a KeyError, TypeError or sqlite3 error (500).
+    if "_through" in request.args and getattr(exception, "status", 500) >= 500:
         return "_through must be JSON like {\"table\": ..., \"column\": ..., \"value\": ...}"
     return None
 
