@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from tests.browser_support import (  # noqa: F401  (fixtures)
-    JIMENEZ, JIMENEZ_VIDEO, ORPHAN_VIDEO, PRIVATE_CODE, START_TIMEOUT, XSS_ABSTRACT, XSS_TITLE,
+    JIMENEZ, JIMENEZ_VIDEO, ORPHAN_VIDEO, PRIVATE_CODE, STALE_CODE, START_TIMEOUT, XSS_ABSTRACT, XSS_TITLE,
     browser, build_database, context, needs_chromium, stage_rows, visit,
 )
 from tests.datasette_process import serving
@@ -123,7 +123,7 @@ def test_abstracts_render_as_markdown_on_the_talk_page(visit, site):
         ("/talks/search_talks?q=" + quote(JIMENEZ), "code", ["S07E01"]),  # as written, hyphen and all
         ("/talks/search_recordings?q=dataset", None, []),  # the snapshot has no transcripts
         ("/talks/missing", "code", [PRIVATE_CODE]),
-        ("/talks/stale", "code", [PRIVATE_CODE]),
+        ("/talks/stale", "code", [STALE_CODE]),
         ("/talks/orphans", "video_id", [ORPHAN_VIDEO]),
     ],
     ids=["search_talks", "search_talks-as-written", "search_recordings", "missing", "stale", "orphans"],
