@@ -35,7 +35,7 @@ MARKDOWN_LIMIT = 20_000
 # CommonMark with raw HTML off (it shows as text) and linkify off, so "M.Sc" or
 # "example.org" stay words; only explicit [text](url) and <url> become links, and
 # markdown-it refuses javascript:, vbscript:, file: and data: targets. Images would
-# load from anywhere: off.
+# load from anywhere: off (`![alt](url)` shows as a link to the image).
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable("image")
 
 

@@ -5,6 +5,7 @@ speaker is a 404 (templates/404.html offers search).
 """
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import urlencode
 
@@ -72,8 +73,12 @@ async def talk_view(datasette, request):
     q = _q(request)
     video = canonical_video_id(t["video_id"])
     linked = canonical_video_id(t["page_video_id"]) or canonical_video_id(t["talks_page_video_id"])
+    loop = asyncio.get_running_loop()  # bounded work (render.MARKDOWN_LIMIT), still off the event loop
     context = {
         "talk": t, "q": q, "start": start,
+        "abstract_html": await loop.run_in_executor(None, markdown, t["abstract"]),
+        "bio_html": await loop.run_in_executor(None, markdown, t["bio"]),
+        "page_url": f"{request.scheme}://{request.host}{talk_path(t)}",
         "video": video if t["watchable"] else None,
         "linked_video": linked,
         "thumbnail": thumbnail_url(video),
