@@ -196,9 +196,10 @@ def test_typing_jimenez_in_the_home_search_opens_the_talk(visit, site, shots):
     with page.expect_navigation():
         page.locator("input[name=q]").press("Enter")
     assert urlsplit(page.url).path == "/search" and parse_qs(urlsplit(page.url).query) == {"q": ["jimenez"]}
-    first = page.locator("ol.results li.result a.title").first
+    first = page.locator("section.hits a").first  # the first link among the results
     assert first.get_attribute("href") == "/talk/S07E01"
     assert page.locator("ol.results li.result .snippet mark").first.inner_text() == "Jiménez"
+    assert page.locator("section.speakers a").get_attribute("href") == f"/speaker/{site.jimenez_speaker}"
     with page.expect_navigation():
         first.click()
     assert urlsplit(page.url).path == "/talk/S07E01"

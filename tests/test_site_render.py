@@ -65,6 +65,12 @@ def test_markdown_is_safe_and_does_not_linkify():
     assert "<strong>Bold</strong>" in html
 
 
+def test_markup_heavy_text_is_plain_escaped_paragraphs():
+    html = markdown("[" * 400 + " <b>x</b>\n\nsecond **para**")
+    assert html.startswith("<p>[[[") and "&lt;b&gt;x&lt;/b&gt;" in html and "<b>" not in html
+    assert html.count("<p>") == 2 and "<strong>" not in html
+
+
 def test_markdown_is_capped():
     html = markdown("x" * (MARKDOWN_LIMIT + 10))
     assert "cut at 20,000 characters" in html and html.count("x") <= MARKDOWN_LIMIT + 5
