@@ -96,6 +96,7 @@ def test_post_is_refused_not_a_500(site, path):
 @pytest.mark.parametrize("query", [
     "_sort=nosuch", "_sort_desc=nosuch", "_through=%7B%7D", "_through=%5B1%5D", "_through=nojson",
     "_through=%7B%22table%22%3A%22nosuch%22%2C%22column%22%3A%22x%22%2C%22value%22%3A%221%22%7D",
+    "_timelimit=abc", "_facet=nosuch", "_size=abc", "_where=nosuch", "_search=%22",
 ])
 @pytest.mark.parametrize("suffix", ["", ".json"])
 def test_bad_table_arguments_are_400(site, query, suffix):

@@ -125,6 +125,8 @@ def _is_bad_request(request, exception) -> str | None:
     # many-to-many table; anything else raised a KeyError, TypeError or sqlite3 error (500).
     if "_through" in request.args and getattr(exception, "status", 500) >= 500:
         return "_through must be JSON like {\"table\": ..., \"column\": ..., \"value\": ...}"
+    if "_timelimit" in request.args and isinstance(exception, ValueError):  # int("abc") in 0.65
+        return "_timelimit must be a whole number of milliseconds"
     return None
 
 

@@ -44,13 +44,3 @@ def handle_exception(datasette, request, exception):
 @hookimpl
 def register_routes():
     return views.ROUTES
-
-
-@hookimpl
-def extra_css_urls():
-    return ["/static/site.css"]
-
-
-@hookimpl
-def extra_template_vars(datasette):
-    return {"feed_links": views.FEED_LINKS}
