@@ -130,6 +130,12 @@ def test_huge_abstract_renders_bounded_and_blocks_nothing(site):
             assert body.count("[") < 25_000  # what was rendered is the capped prefix
 
 
+@pytest.mark.parametrize("t", ["abc", "1e309", "nan", "-5", "99999999999999999999999", "12s"])
+def test_odd_start_second_is_ignored_not_a_500(site, t):
+    status, body, _ = fetch(f"{site.url}/talk/S01E02?t={quote(t)}")
+    assert status == 200
+
+
 def test_msc_is_not_a_link(site):
     status, body, _ = fetch(f"{site.url}/talk/S01E02")
     assert status == 200

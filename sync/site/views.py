@@ -67,8 +67,8 @@ async def talk_view(datasette, request):
         query = f"?{request.query_string}" if request.query_string else ""
         return Response.redirect(talk_path(t) + query)
     try:
-        start = max(0, int(float(request.args.get("t", "0").rstrip("s"))))
-    except ValueError:
+        start = min(max(0, int(float(request.args.get("t", "0")[:20].rstrip("s")))), 86_400)
+    except (ValueError, OverflowError):
         start = 0
     q = _q(request)
     video = canonical_video_id(t["video_id"])
