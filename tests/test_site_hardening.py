@@ -81,6 +81,13 @@ def test_memory_heavy_sql_fails_at_once(site):
     assert status == 200 and json.loads(body) == [{"length(hex(zeroblob(1000)))": 2000}]  # SQL itself still works
 
 
+def test_replaced_plugins_are_not_loaded(site):
+    status, body, _ = fetch(f"{site.url}/-/plugins.json")
+    names = {plugin["name"] for plugin in json.loads(body)}
+    assert "talks_site.py" in names
+    assert not names & {"datasette-youtube-embed", "datasette-render-markdown", "datasette-atom"}
+
+
 def test_render_markdown_is_not_an_sql_function(site):
     status, body, _ = fetch(f"{site.url}/talks.json?sql={quote('select render_markdown(abstract) from talks')}")
     assert status == 400 and "no such function" in json.loads(body)["error"]
@@ -170,3 +177,13 @@ def test_talk_by_code_in_any_case_redirects_to_the_code(site):
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_without_setlimit_arbitrary_sql_is_refused(monkeypatch):
+    from sync.site import hooks
+
+    assert hooks.CAN_LIMIT is (sys.version_info >= (3, 11))
+    assert hooks.allow_arbitrary_sql() is (None if hooks.CAN_LIMIT else False)
+    monkeypatch.setattr(hooks, "CAN_LIMIT", False)  # Python 3.10: no Connection.setlimit
+    assert hooks.allow_arbitrary_sql() is False
+    hooks.limit_connection(sqlite3.connect(":memory:"))  # a no-op, not an AttributeError

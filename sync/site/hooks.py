@@ -2,7 +2,8 @@
 
 - `unregister_replaced_plugins`: drop installed plugins this site replaces, whatever is installed.
 - `limit_connection`: SQLite limits on every connection, so anonymous SQL cannot build
-  huge values (the 1 s time limit does not interrupt one long C call like replace(hex(...))).
+  huge values (the 1 s time limit does not interrupt one long C call like replace(hex(...)));
+  `allow_arbitrary_sql` refuses arbitrary SQL where the limits cannot be set (Python 3.10).
 - `render_cell`: abstracts and bios as bounded safe markdown.
 - `render_atom`: datasette-atom's feed, plus a valid empty feed when there are no rows.
 - `refuse_writes`, `bad_request`: 405/400 instead of Datasette 0.65's 500s on bad requests.
@@ -20,8 +21,10 @@ from markupsafe import Markup
 from .render import markdown
 
 __all__ = [
+    "CAN_LIMIT",
     "LIMITS",
     "REPLACED_PLUGINS",
+    "allow_arbitrary_sql",
     "bad_request",
     "can_render_atom",
     "limit_connection",
@@ -52,9 +55,20 @@ def unregister_replaced_plugins() -> None:
             pm.unregister(plugin)
 
 
+# Connection.setlimit is Python 3.11+. Without it nothing bounds what a statement may
+# build, so arbitrary SQL is refused (canned queries and every page still work).
+CAN_LIMIT = hasattr(sqlite3.Connection, "setlimit")
+
+
 def limit_connection(conn: sqlite3.Connection) -> None:
-    for category, value in LIMITS.items():
-        conn.setlimit(category, value)
+    if CAN_LIMIT:
+        for category, value in LIMITS.items():
+            conn.setlimit(category, value)
+
+
+def allow_arbitrary_sql() -> bool | None:
+    """False (refuse) when connections cannot be limited; None leaves the decision to Datasette."""
+    return None if CAN_LIMIT else False
 
 
 async def _markdown_off_loop(value: str) -> Markup:

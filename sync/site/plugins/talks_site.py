@@ -22,6 +22,13 @@ def prepare_connection(conn):
 
 
 @hookimpl
+def permission_allowed(action):
+    if action == "execute-sql":
+        return hooks.allow_arbitrary_sql()
+    return None
+
+
+@hookimpl
 def render_cell(value, column, table, database, datasette):
     return hooks.render_cell(value, column, table)
 
