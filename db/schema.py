@@ -170,8 +170,8 @@ INDEXES = [
 ]
 
 # remove_diacritics 2 folds accents (jimenez finds Jiménez); *_ascii columns
-# cover letters no tokenizer folds (ø, ł).
-FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+# cover letters no tokenizer folds (ø, ł); porter stems English words (fair finds fairness).
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 FTS_CONFIG: dict[str, list[str]] = {
     "talks": ["code", "title", "abstract", "speakers", "speakers_ascii", "affiliation", "bio"],
     "videos": ["title", "description"],
@@ -303,8 +303,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     for table_name, columns in FTS_CONFIG.items():
         table = db[table_name]
         fts = table.detect_fts()
-        if fts and set(db[fts].columns_dict) != set(columns):
-            table.disable_fts()  # columns changed: rebuild the index below
+        if fts and (set(db[fts].columns_dict) != set(columns) or FTS_TOKENIZE not in db[fts].schema):
+            table.disable_fts()  # columns or tokenizer changed: rebuild the index below
             fts = None
         if not fts:
             table.enable_fts(columns, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
