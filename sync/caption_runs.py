@@ -140,7 +140,7 @@ def due_videos(db, now: dt.datetime) -> list[str]:
         WHERE t.removed_at IS NULL AND v.availability IN ('public', 'unlisted')
           AND (c.next_check_at IS NULL OR c.next_check_at <= ?)
         GROUP BY t.video_id
-        ORDER BY c.next_check_at IS NOT NULL, c.next_check_at, min(t.date), t.video_id
+        ORDER BY c.next_check_at IS NOT NULL, c.next_check_at, min(t.date), min(t.code), t.video_id
         """,
         [iso(now)],
     ).fetchall()]
