@@ -191,6 +191,8 @@ INDEXES = [
     ("changes", ["run_id"], False),
     ("transcript_segments", ["video_id", "start_seconds"], False),
     ("captions", ["next_check_at"], False),
+    # search_recordings leaves out replaced segments through this (few rows are not NULL)
+    ("transcript_segments", ["removed_at"], False),
 ]
 
 # remove_diacritics 2 folds accents (jimenez finds Jiménez); *_ascii columns

@@ -17,7 +17,7 @@ from db.store import RunContext, get_row, record_change, save_row
 
 from .captions import TranscriptSegment, content_hash
 
-BOUNDARY_WORDS = 8  # words taken from each side of a segment boundary
+BOUNDARY_WORDS = 5  # words taken from each side of a segment boundary: phrases of up to 6 words
 
 
 def boundary_texts(segments: Sequence[TranscriptSegment]) -> list[Optional[str]]:
@@ -61,20 +61,16 @@ def save_transcript(
                 [run.now, video_id],
             ).rowcount
             rows = [
-                {
-                    "video_id": video_id,
-                    "start_seconds": s.start_seconds,
-                    "end_seconds": s.end_seconds,
-                    "text": s.text,
-                    "url": s.url,
-                    "seq": n,
-                    "boundary_text": boundary,
-                    "first_seen_run": run.run_id,
-                    "last_seen_run": run.run_id,
-                }
+                (video_id, s.start_seconds, s.end_seconds, s.text, s.url, n, boundary, run.run_id, run.run_id)
                 for n, (s, boundary) in enumerate(zip(segments, boundary_texts(segments)))
             ]
-            db["transcript_segments"].insert_all(rows, batch_size=500)
+            # executemany, not insert_all: a transcript is hundreds of rows, and sqlite-utils'
+            # per-value work would cost more than SQLite's own (full-text triggers included).
+            db.conn.executemany(
+                "INSERT INTO transcript_segments (video_id, start_seconds, end_seconds, text, url, seq,"
+                " boundary_text, first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             record_change(db, run, "transcript_segments", video_id, "segments", old if stored else None, len(rows))
             run.rows_changed += 1
         save_row(db, run, "captions", {"video_id": video_id, "content_hash": digest, "segments": len(segments), **fields})

@@ -40,7 +40,7 @@ def test_import_stores_segments_and_caption_state(runner, snapshot_db):
         {"video_id": "VlHRsMC96y0", "seq": 0, "start_seconds": 60.0, "end_seconds": 64.8,
          "text": "so annotation cost is the main problem with label",
          "url": "https://www.youtube.com/watch?v=VlHRsMC96y0&t=59s",
-         "boundary_text": "annotation cost is the main problem with label\nnoise in radiology reports",
+         "boundary_text": "the main problem with label\nnoise in radiology reports",
          "removed_at": None},
         {"video_id": "VlHRsMC96y0", "seq": 1, "start_seconds": 66.5, "end_seconds": 68.8,
          "text": "noise in radiology reports", "url": "https://www.youtube.com/watch?v=VlHRsMC96y0&t=65s",
