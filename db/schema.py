@@ -115,6 +115,7 @@ TABLES: dict[str, dict] = {
         "foreign_keys": [("talk_id", "talks", "id")],
     },
     "transcript_segments": {
+        # A caption change replaces a video's live segments: the old ones get removed_at.
         "pk": "id",
         "columns": {
             "id": int,
@@ -123,6 +124,31 @@ TABLES: dict[str, dict] = {
             "end_seconds": float,
             "text": str,
             "url": str,  # link to that second of the video
+            "seq": int,  # position among the video's segments
+            # The last words of this segment, a newline, the first words of the next:
+            # indexed so a phrase said across the boundary is found (search_recordings).
+            "boundary_text": str,
+            **SEEN,
+        },
+    },
+    "captions": {
+        # Per video: what the last caption check found, what is stored, when to look again.
+        "pk": "video_id",
+        "columns": {
+            "video_id": str,
+            "state": str,  # uploaded | automatic | none | blocked | needs_token | unavailable
+            "language": str,  # of the stored captions (en, de, ...)
+            "track": str,  # yt-dlp's track key: en, en-GB, de-orig, ...
+            "format": str,  # json3 | vtt
+            "source": str,  # fetch | import
+            "fetched_at": str,  # when the stored captions were fetched or imported
+            "checked_at": str,  # the last check, whatever it found
+            "content_hash": str,  # sha256 of the stored segments
+            "segments": int,  # live segments stored
+            "attempts": int,  # checks in a row that ended in this state
+            "last_error": str,
+            "next_check_at": str,  # do not ask YouTube again before this
+            "ytdlp_version": str,
             **SEEN,
         },
     },
@@ -167,6 +193,9 @@ INDEXES = [
     ("playlist_items", ["video_id"], False),
     ("changes", ["run_id"], False),
     ("transcript_segments", ["video_id", "start_seconds"], False),
+    ("captions", ["next_check_at"], False),
+    # search_recordings leaves out replaced segments through this (few rows are not NULL)
+    ("transcript_segments", ["removed_at"], False),
 ]
 
 # remove_diacritics 2 folds accents (jimenez finds Jiménez); *_ascii columns
@@ -175,8 +204,10 @@ FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 FTS_CONFIG: dict[str, list[str]] = {
     "talks": ["code", "title", "abstract", "speakers", "speakers_ascii", "affiliation", "bio"],
     "videos": ["title", "description"],
-    "transcript_segments": ["text"],
+    "transcript_segments": ["text", "boundary_text"],
 }
+# What was said is searched by word stem too (porter: "fairness" finds "fair").
+FTS_TOKENIZERS: dict[str, str] = {"transcript_segments": "porter " + FTS_TOKENIZE}
 
 # The "today" of the reports, defined once (the view `report_today`, one row, one column
 # `today`) and read by every view and canned query that counts "past" or "upcoming": the
@@ -302,12 +333,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db[table_name].create_index(columns, unique=unique, if_not_exists=True)
     for table_name, columns in FTS_CONFIG.items():
         table = db[table_name]
+        tokenize = FTS_TOKENIZERS.get(table_name, FTS_TOKENIZE)
         fts = table.detect_fts()
-        if fts and (set(db[fts].columns_dict) != set(columns) or FTS_TOKENIZE not in db[fts].schema):
+        if fts and (set(db[fts].columns_dict) != set(columns) or f"'{tokenize}'" not in db[fts].schema):
             table.disable_fts()  # columns or tokenizer changed: rebuild the index below
             fts = None
         if not fts:
-            table.enable_fts(columns, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
+            table.enable_fts(columns, create_triggers=True, tokenize=tokenize, replace=True)
             table.populate_fts(columns)
     for name, sql in VIEWS.items():
         db.create_view(name, sql.strip(), replace=True)

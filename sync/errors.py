@@ -4,7 +4,8 @@
     │                           .units: what the failed run spent (the run ledger's)
     ├── InputError              bad input: a page or a response we cannot use
     │   ├── PageError           not the webinar/talks page, empty, binary, too large
-    │   └── ResponseError       malformed API JSON, unusable yt-dlp output
+    │   ├── ResponseError       malformed API JSON, unusable yt-dlp output
+    │   └── CaptionError        not a json3/vtt caption file, or too large
     ├── YouTubeError            YouTube refused, for a reason retrying will not fix
     │   ├── QuotaExceeded       the day's quota is spent (resets midnight Pacific)
     │   ├── BadApiKey           YOUTUBE_API_KEY is not valid
@@ -45,6 +46,10 @@ class PageError(InputError):
 
 
 class ResponseError(InputError):
+    pass
+
+
+class CaptionError(InputError):
     pass
 
 

@@ -12,6 +12,8 @@ Measures, and prints as a markdown table to paste into the README:
       units, peak RSS; then the same sync again (the playlist answers 304)
   (f) Datasette (`datasette serve -i`, loopback): p50/p95 latency of 200
       requests each to /talks/talks.json?_search=jimenez and /talks/talks
+  (t) transcripts (tests/bench_transcripts.py): 1,000,000 segments loaded
+      through save_transcript, then p95 of 200 search_recordings queries
 
 Every sync runs in its own process (the real CLI where there is one), timed by
 this one with time.perf_counter; peak RSS is that child's ru_maxrss from
@@ -405,6 +407,12 @@ def main(argv: Optional[list[str]] = None) -> int:
             for line in result:
                 print(f"{line.verdict or '----'}  {line.what}: {line.result}", file=sys.stderr, flush=True)
         result = bench_datasette(snapshot_db)
+        lines += result
+        for line in result:
+            print(f"{line.verdict or '----'}  {line.what}: {line.result}", file=sys.stderr, flush=True)
+        from tests.bench_transcripts import SEGMENTS, bench_transcripts
+
+        result = bench_transcripts(work, snapshot_db, SEGMENTS // 10 if options.quick else SEGMENTS)
         lines += result
         for line in result:
             print(f"{line.verdict or '----'}  {line.what}: {line.result}", file=sys.stderr, flush=True)
