@@ -3,7 +3,8 @@
     TalksError                  a sentence fit to show the user as is
     ├── InputError              bad input: a page or a response we cannot use
     │   ├── PageError           not the webinar/talks page, empty, binary, too large
-    │   └── ResponseError       malformed API JSON, unusable yt-dlp output
+    │   ├── ResponseError       malformed API JSON, unusable yt-dlp output
+    │   └── RepositoryError     `talks backfill`: not a git repository, or no page history
     ├── YouTubeError            YouTube refused, for a reason retrying will not fix
     │   ├── QuotaExceeded       the day's quota is spent (resets midnight Pacific)
     │   ├── BadApiKey           YOUTUBE_API_KEY is not valid
@@ -33,6 +34,10 @@ class PageError(InputError):
 
 
 class ResponseError(InputError):
+    pass
+
+
+class RepositoryError(InputError):
     pass
 
 

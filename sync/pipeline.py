@@ -55,6 +55,10 @@ class SyncOptions:
     api_key: Optional[str] = None
     api_endpoint: Optional[str] = None
     timeout: float = 30.0
+    # Pages already in hand, as bytes (webinar, talks or None): `talks backfill` reads
+    # them from git; webinar_page/talks_page then only name them.
+    page_bytes: Optional[tuple[bytes, Optional[bytes]]] = None
+    run_fields: dict = field(default_factory=dict)  # more sync_runs columns (commit_id, commit_date)
 
 
 @dataclass
@@ -98,6 +102,11 @@ def read_pages(options: SyncOptions) -> PageInput:
         snap = load_snapshot()
         webinar_text, talks_text = snap.webinar_page, snap.talks_page
         names = (snap.webinar_source, snap.talks_source)
+    elif options.page_bytes is not None:
+        names = (options.webinar_page, options.talks_page)
+        webinar_bytes, talks_bytes = options.page_bytes
+        webinar_text = decode_page(webinar_bytes, options.webinar_page)
+        talks_text = decode_page(talks_bytes, options.talks_page) if talks_bytes is not None else None
     else:
         names = (options.webinar_page, options.talks_page)
         webinar_text = decode_page(read_page_bytes(options.webinar_page, options.timeout), options.webinar_page)
@@ -256,7 +265,7 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
             interrupted = close_interrupted_runs(db)
             if interrupted:
                 log.warning("%d earlier sync(s) had been interrupted; marked failed in sync_runs", interrupted)
-            run_id = start_run(db, source=source, today=options.today.isoformat())
+            run_id = start_run(db, source=source, today=options.today.isoformat(), **options.run_fields)
             report = SyncReport(run_id=run_id, source=source)
             secrets = (options.api_key,) if options.api_key else ()
             try:
@@ -288,9 +297,10 @@ def _run_counts(report: SyncReport) -> dict:
 def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) -> None:
     progress("reading pages")
     pages = read_pages(options)
-    db["sync_runs"].update(
-        report.run_id, {"pages": pages.sources, "snapshot_date": pages.snapshot_date}
-    )
+    db["sync_runs"].update(report.run_id, {
+        "pages": pages.sources, "snapshot_date": pages.snapshot_date,
+        "page_playlists": ",".join(pages.page.playlist_ids) or None,
+    })
     result = None
     if source != "none":
         progress(f"reading YouTube ({source})")
