@@ -87,6 +87,7 @@ def commit_sync_options(options: BackfillOptions, commit: Commit, webinar: bytes
         allow_shrink=True,
         page_bytes=(webinar, talks),
         run_fields={"commit_id": commit.commit_id, "commit_date": commit.committed},
+        now=commit.utc,
     )
 
 

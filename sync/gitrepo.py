@@ -34,6 +34,11 @@ class Commit:
         return dt.date.fromisoformat(self.committed[:10])
 
     @property
+    def utc(self) -> str:
+        """The commit's moment in UTC, as removed_at stamps are written."""
+        return dt.datetime.fromisoformat(self.committed).astimezone(dt.timezone.utc).isoformat()
+
+    @property
     def short(self) -> str:
         return self.commit_id[:12]
 

@@ -59,6 +59,7 @@ class SyncOptions:
     # them from git; webinar_page/talks_page then only name them.
     page_bytes: Optional[tuple[bytes, Optional[bytes]]] = None
     run_fields: dict = field(default_factory=dict)  # more sync_runs columns (commit_id, commit_date)
+    now: Optional[str] = None  # the time stamped into removed_at; default the real now (backfill: the commit's)
 
 
 @dataclass
@@ -317,7 +318,7 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
             report.run_id, {"playlists": ",".join(p.playlist_id for p in result.playlists)}
         )
     progress("saving")
-    run = RunContext(report.run_id, utc_now())
+    run = RunContext(report.run_id, options.now or utc_now())
     with db.atomic():
         talk_ids = save_talks(
             db, run, pages.page.listed, pages.page.upcoming, pages.unattached, options.allow_shrink

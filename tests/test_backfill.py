@@ -1,0 +1,239 @@
+"""`talks backfill` over the series' real page history (rebuilt as a git repository).
+
+The repository is built once per session from tests/fixtures/corpus (every version
+of the two pages with its real commit date); one backfill of it is shared by the
+tests that only read what it left.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+
+from sync.backfill import BackfillOptions, backfill
+from sync.cli import cli
+
+from .conftest import rows
+from .history_repo import CORPUS, build_history_repo, rebuilt_commits, series_versions
+
+NEWEST_WEBINAR = "2026-08-11_034514e8_webinar.md"
+NEWEST_TALKS = "2026-08-11_dd744744_webinar_talks.md"
+
+
+@pytest.fixture(scope="session")
+def history_repo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("site") / "repo"
+    build_history_repo(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def page_commits(history_repo):
+    """index.json's page commits, oldest first, as (original id, rebuilt id, committed)."""
+    rebuilt = rebuilt_commits(history_repo)
+    seen, out = set(), []
+    for entry in series_versions():
+        if entry["commit"] not in seen:
+            seen.add(entry["commit"])
+            out.append((entry["commit"], rebuilt[entry["commit"]], entry["committed"]))
+    return out
+
+
+@pytest.fixture(scope="session")
+def backfilled(history_repo, tmp_path_factory):
+    """A database one `talks backfill` of the whole history built, and its CLI output."""
+    from click.testing import CliRunner
+
+    db_path = str(tmp_path_factory.mktemp("backfilled") / "talks.db")
+    result = CliRunner().invoke(cli, ["backfill", "--repo", str(history_repo), "--db", db_path])
+    assert result.exit_code == 0, result.output
+    return db_path, result
+
+
+def talk(db_path, where, params=()):
+    found = rows(db_path, f"SELECT * FROM talks WHERE {where}", params)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def talk_changes(db_path, talk_id, column):
+    return rows(
+        db_path,
+        "SELECT old_value, new_value, run_id, commit_id, changed_at FROM talk_history"
+        " WHERE talk_id = ? AND column_name = ? ORDER BY change_id",
+        [talk_id, column],
+    )
+
+
+# ----------------------------------------------------------------------------- the replay
+
+
+def test_every_page_commit_is_one_run_with_its_commit_and_date(backfilled, page_commits):
+    db_path, result = backfilled
+    runs = rows(db_path, "SELECT * FROM sync_runs ORDER BY id")
+    assert [(r["commit_id"], r["commit_date"]) for r in runs] == [(new, when) for _, new, when in page_commits]
+    assert all(r["status"] == "ok" and r["source"] == "none" for r in runs)
+    # dated the commit's own day: the reports count "past" from there
+    assert [r["today"] for r in runs] == [when[:10] for _, _, when in page_commits]
+    assert runs[0]["pages"] == f"{page_commits[0][1][:12]}:_pages/webinar.md"
+    # the talks page appears in March 2024 and is read with every later commit
+    first_talks = next(i for i, (orig, _, _) in enumerate(page_commits) if orig.startswith("3d591e37"))
+    assert "webinar_talks.md" not in runs[first_talks - 1]["pages"]
+    assert runs[first_talks]["pages"].endswith(f"{page_commits[first_talks][1][:12]}:_pages/webinar_talks.md")
+    # the commit touching neither page (README only) is not replayed
+    assert len(runs) == len(page_commits) == 83
+    assert "83 commits touch the pages, 83 replayed" in result.output
+    assert result.output.count("\n") == 1  # one summary line
+
+
+def test_talk_announced_and_never_listed_is_missing_as_never_listed(backfilled):
+    db_path, _ = backfilled
+    missing = rows(
+        db_path, "SELECT * FROM missing_recordings WHERE speakers = 'Cathrine Damgaard and Trine Naja Eriksen'"
+    )
+    assert len(missing) == 1
+    assert missing[0]["reason"] == "never_listed"
+    assert missing[0]["date"] == "2023-09-18"
+    assert missing[0]["code"] is None
+
+
+def test_a_speaker_who_dropped_out_is_one_talk_with_the_change_recorded(backfilled):
+    db_path, _ = backfilled
+    s02e03 = talk(db_path, "code = 'S02E03'")
+    assert s02e03["speakers"] == "Ujjwal Baid"
+    assert rows(db_path, "SELECT count(*) AS n FROM talks WHERE speakers LIKE '%Baid%'") == [{"n": 1}]
+    speakers = talk_changes(db_path, s02e03["id"], "speakers")
+    assert [(c["old_value"], c["new_value"]) for c in speakers] == [
+        (None, "Spyridon Bakas and Ujjwal Baid"),
+        ("Spyridon Bakas and Ujjwal Baid", "Ujjwal Baid"),
+    ]
+    # the drop-out is dated by its commit, and Bakas no longer speaks at it
+    assert speakers[1]["changed_at"] == "2023-06-15T13:41:40+02:00"
+    assert rows(
+        db_path,
+        "SELECT s.name, ts.removed_at IS NOT NULL AS gone FROM talk_speakers ts JOIN speakers s ON s.id = ts.speaker_id"
+        " WHERE ts.talk_id = ? ORDER BY s.name",
+        [s02e03["id"]],
+    ) == [{"name": "Spyridon Bakas", "gone": 1}, {"name": "Ujjwal Baid", "gone": 0}]
+
+
+def test_a_replaced_video_link_is_a_change_of_page_video_id(backfilled, page_commits):
+    db_path, _ = backfilled
+    s01e01 = talk(db_path, "code = 'S01E01'")
+    links = talk_changes(db_path, s01e01["id"], "page_video_id")
+    assert [(c["old_value"], c["new_value"]) for c in links] == [(None, "zLxYUtToXGg"), ("zLxYUtToXGg", "hDKuw28ATe4")]
+    rebuilt = {orig[:8]: new for orig, new, _ in page_commits}
+    assert links[1]["commit_id"] == rebuilt["4fa1f4a3"]
+    assert s01e01["page_video_id"] == "hDKuw28ATe4"
+
+
+def test_the_playlist_the_page_links_is_recorded_per_run(backfilled):
+    db_path, _ = backfilled
+    linked = [r["page_playlists"] for r in rows(db_path, "SELECT page_playlists FROM sync_runs ORDER BY id")]
+    distinct = [p for i, p in enumerate(linked) if p and (i == 0 or p != linked[i - 1])]
+    assert distinct == ["PL_BSB_M_evSmfj9zSvqYVgTcJFtVdJc3y", "PLWCikipQZ8HILJaadZnNVyC9cLpg7A2dy"]
+    moved = rows(
+        db_path,
+        "SELECT commit_date FROM sync_runs WHERE page_playlists = 'PLWCikipQZ8HILJaadZnNVyC9cLpg7A2dy'"
+        " ORDER BY id LIMIT 1",
+    )
+    assert moved == [{"commit_date": "2025-11-18T08:52:52+01:00"}]
+
+
+def test_end_state_equals_a_plain_sync_of_the_newest_pages(backfilled, runner, tmp_path):
+    db_path, _ = backfilled
+    plain = str(tmp_path / "plain.db")
+    result = runner.invoke(cli, [
+        "sync", "--db", plain, "--source", "none", "--page", str(CORPUS / NEWEST_WEBINAR),
+        "--talks-page", str(CORPUS / NEWEST_TALKS), "--today", "2026-08-11",
+    ])
+    assert result.exit_code == 0, result.output
+    sql = (
+        "SELECT code, status, date, title, speakers, page_video_id, abstract IS NOT NULL AS has_abstract"
+        " FROM talks WHERE removed_at IS NULL AND {} ORDER BY code, speakers"
+    )
+    given = "status != 'unlisted'"
+    assert rows(db_path, sql.format(given)) == rows(plain, sql.format(given))
+    assert len(rows(plain, sql.format(given))) == 29
+    # The talk never given is on today's talks page too (an abstract, no date); only
+    # the history knows the day it was announced for.
+    never = "status = 'unlisted'"
+    assert [{**r, "date": None} for r in rows(db_path, sql.format(never))] == rows(plain, sql.format(never))
+    assert [r["date"] for r in rows(db_path, sql.format(never))] == ["2023-09-18"]
+
+
+def test_a_second_backfill_changes_nothing_and_a_later_sync_continues(backfilled, history_repo, runner, tmp_path):
+    db_path, _ = backfilled
+    copy = str(tmp_path / "talks.db")
+    shutil.copy(db_path, copy)
+    before = {t: rows(copy, f"SELECT * FROM {t}") for t in ("talks", "talk_speakers", "speakers", "changes", "sync_runs")}
+    again = runner.invoke(cli, ["backfill", "--repo", str(history_repo), "--db", copy])
+    assert again.exit_code == 0, again.output
+    assert "0 replayed, 83 already replayed" in again.output and "0 rows changed" in again.output
+    assert {t: rows(copy, f"SELECT * FROM {t}") for t in before} == before
+    # the scheduled sync of today's pages finds nothing new
+    later = runner.invoke(cli, [
+        "sync", "--db", copy, "--source", "none", "--page", str(CORPUS / NEWEST_WEBINAR),
+        "--talks-page", str(CORPUS / NEWEST_TALKS), "--today", "2026-08-12",
+    ])
+    assert later.exit_code == 0, later.output
+    assert " 0 rows changed" in later.output
+    assert rows(copy, "SELECT count(*) AS n FROM changes") == [{"n": len(before["changes"])}]
+
+
+def test_talk_history_tells_a_talks_story_with_commit_and_run(backfilled):
+    db_path, _ = backfilled
+    kooi = talk(db_path, "code = 'S03E01'")
+    history = rows(db_path, "SELECT * FROM talk_history WHERE talk_id = ?", [kooi["id"]])
+    assert list(history[0]) == [
+        "talk_id", "code", "changed_at", "table_name", "column_name", "old_value", "new_value",
+        "run_id", "commit_id", "change_id",
+    ]
+    assert {h["code"] for h in history} == {"S03E01"} and {h["table_name"] for h in history} == {"talks"}
+    columns = [h["column_name"] for h in history]
+    assert "status" in columns and "code" in columns and "title" in columns
+    assert "speakers_ascii" not in columns  # a derived copy, not news
+    # oldest first, each with the commit that made it
+    assert [h["run_id"] for h in history] == sorted(h["run_id"] for h in history)
+    assert all(h["commit_id"] and h["changed_at"][:4] in ("2023", "2024", "2025", "2026") for h in history)
+    coded = next(h for h in history if h["column_name"] == "code")
+    assert (coded["old_value"], coded["new_value"]) == (None, "S03E01")
+
+
+# ----------------------------------------------------------------------------- resuming, --since
+
+
+def test_a_backfill_resumes_where_the_last_one_stopped(backfilled, tmp_path):
+    """The first 40 page commits, then the whole history: the same commits (fast-import is
+    deterministic) are skipped, and the end state is a whole backfill's."""
+    db_path, _ = backfilled
+    versions = series_versions()
+    first = sorted({e["commit"] for e in versions}, key=lambda c: next(e["committed"] for e in versions if e["commit"] == c))[:40]
+    early = build_and_backfill(tmp_path / "early", [e for e in versions if e["commit"] in first], tmp_path / "t.db")
+    assert early.replayed == 40
+    report = build_and_backfill(tmp_path / "whole", None, tmp_path / "t.db")
+    assert (report.already, report.replayed, report.commits) == (40, 43, 83)
+    sql = "SELECT id, code, status, date, title, speakers, page_video_id, removed_at IS NULL AS live FROM talks ORDER BY id"
+    assert rows(str(tmp_path / "t.db"), sql) == rows(db_path, sql)
+    sql = "SELECT table_name, row_key, column_name, old_value, new_value FROM changes ORDER BY id"
+    assert [{k: v for k, v in r.items()} for r in rows(str(tmp_path / "t.db"), sql)] == rows(db_path, sql)
+
+
+def build_and_backfill(repo, versions, db, **options):
+    build_history_repo(repo, versions)
+    return backfill(BackfillOptions(repo=str(repo), db_path=str(db), **options))
+
+
+def test_since_replays_only_commits_of_that_day_or_later(history_repo, tmp_path):
+    calls = []
+    report = backfill(
+        BackfillOptions(repo=str(history_repo), db_path=str(tmp_path / "t.db"), since=dt.date(2025, 11, 18)),
+        progress=lambda done, total, commit: calls.append((done, total)),
+    )
+    assert (report.commits, report.replayed) == (10, 10)
+    dates = [r["commit_date"][:10] for r in rows(str(tmp_path / "t.db"), "SELECT commit_date FROM sync_runs")]
+    assert min(dates) == "2025-11-18" and len(dates) == 10
+    # progress: commits done of the total, from 0 to all
+    assert calls[0] == (0, 10) and calls[-1] == (10, 10)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
