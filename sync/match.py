@@ -38,7 +38,7 @@ from typing import Optional, TypeVar
 from rapidfuzz import fuzz
 
 from .records import Match, Person, TalkRecord, VideoRecord
-from .text import fold
+from .text import words as _words  # local names `words` hold folded text
 
 K = TypeVar("K", bound=Hashable)
 
@@ -367,7 +367,3 @@ def _iso_date(text: Optional[str]) -> Optional[date]:
 def _has_phrase(words: str, phrase: str) -> bool:
     return f" {phrase} " in f" {words} "
 
-
-def _words(text: Optional[str]) -> str:
-    """Folded text as single-space separated words: "PAD-UFES-20: the" -> "pad ufes 20 the"."""
-    return " ".join(re.findall(r"[^\W_]+", fold(text or "")))

@@ -12,12 +12,12 @@ from sync.match import (
     _names,
     _title_similarity,
     _VideoText,
-    _words,
     episode_codes,
     is_watchable,
     match_recordings,
 )
 from sync.records import Person, TalkRecord, VideoRecord
+from sync.text import words
 
 
 def talk(code, speakers, date, title, page=None, talks_page=None, status="listed"):
@@ -492,8 +492,8 @@ def test_episode_codes_are_whole_tokens(text, codes):
 
 
 def test_words_are_folded_and_split_on_punctuation():
-    assert _words("Zając Søren Łukasz Æsir Straße") == "zajac soren lukasz aesir strasse"
-    assert _words("Datasets through the L\U0001F440king-Glass: PAD-UFES-20") == \
+    assert words("Zając Søren Łukasz Æsir Straße") == "zajac soren lukasz aesir strasse"
+    assert words("Datasets through the L\U0001F440king-Glass: PAD-UFES-20") == \
         "datasets through the l king glass pad ufes 20"
 
 
@@ -517,7 +517,7 @@ def test_is_watchable():
     ("Alice Jin", "Alice Jinx", False),
 ])
 def test_names(name, text, named):
-    assert _names(Person(name), _words(text)) is named
+    assert _names(Person(name), words(text)) is named
 
 
 def title_similarity(talk_key, video_title):
