@@ -18,6 +18,7 @@ TABLES: dict[str, dict] = {
         "columns": {
             "id": int,
             "code": str,  # S03E02; NULL until the talk is listed
+            "page_code": str,  # the code the webinar page prints on its line (may be one another talk holds)
             "season": int,
             "episode": int,
             "status": str,  # listed | upcoming | unlisted

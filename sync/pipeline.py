@@ -322,7 +322,8 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
     run = RunContext(report.run_id, options.now or utc_now())
     with db.atomic():
         talk_ids = save_talks(
-            db, run, pages.page.listed, pages.page.upcoming, pages.unattached, options.allow_shrink
+            db, run, pages.page.listed, pages.page.upcoming, pages.unattached, options.allow_shrink,
+            warnings=report.warnings,
         )
         report.talks_seen = len(talk_ids)
         if result is not None:

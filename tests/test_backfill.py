@@ -84,7 +84,7 @@ def test_every_page_commit_is_one_run_with_its_commit_and_date(backfilled, page_
     # the commit touching neither page (README only) is not replayed
     assert len(runs) == len(page_commits) == 83
     assert "83 commits touch the pages, 83 replayed" in result.output
-    assert result.output.count("\n") == 1  # one summary line
+    assert result.stdout.count("\n") == 1  # one summary line
 
 
 def test_talk_announced_and_never_listed_is_missing_as_never_listed(backfilled):
@@ -237,3 +237,101 @@ def test_since_replays_only_commits_of_that_day_or_later(history_repo, tmp_path)
     # progress: commits done of the total, from 0 to all
     assert calls[0] == (0, 10) and calls[-1] == (10, 10)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+# ----------------------------------------------------------------------------- a code typed twice
+
+OCTOBER = {"Mamunur Rahaman": "S08E01", "David Restrepo": "S08E02", "Yuki Arase": "S08E03"}
+MAY = {"Amelia Jiménez-Sánchez": "S07E01", "Tiarna Lee": "S07E02", "Dewinda J. Rumala": "S07E03"}
+
+
+def test_duplicate_codes_warn_and_keep_six_talks_that_end_renumbered(backfilled, page_commits):
+    db_path, result = backfilled
+    rebuilt = {orig[:8]: new for orig, new, _ in page_commits}
+    # a warning per code, naming both talks, at each of the three commits that typed them twice
+    for orig in ("85843fba", "4fa1f4a3", "1189dd5a"):
+        for code, (may, october) in zip(("S07E01", "S07E02", "S07E03"), zip(MAY, OCTOBER)):
+            warning = next(
+                line for line in result.stderr.splitlines()
+                if line.startswith(f"warning: {rebuilt[orig][:12]} ") and f"gives {code} to 2 talks" in line
+            )
+            assert may in warning and october in warning
+    assert "ef69b18b" not in " ".join(l for l in result.stderr.splitlines() if "gives S07" in l)
+    assert sum("gives S07" in line for line in result.stderr.splitlines()) == 9
+    # six distinct talks, each its own row from announcement to today
+    for name, code in {**MAY, **OCTOBER}.items():
+        row = talk(db_path, "speakers = ?", [name])
+        assert (row["code"], row["page_code"], row["status"]) == (code, code, "listed")
+        assert [c["new_value"] for c in talk_changes(db_path, row["id"], "speakers")] == [name]
+    # the October talks were listed as S07E0x, then took their own codes: both changes recorded
+    fixed = rebuilt["ef69b18b"]
+    for name, code in OCTOBER.items():
+        row = talk(db_path, "speakers = ?", [name])
+        typed = [(c["old_value"], c["new_value"], c["commit_id"]) for c in talk_changes(db_path, row["id"], "page_code")]
+        assert typed == [(None, "S07" + code[3:], rebuilt["85843fba"]), ("S07" + code[3:], code, fixed)]
+        assert [(c["old_value"], c["new_value"], c["commit_id"]) for c in talk_changes(db_path, row["id"], "code")] == [
+            (None, code, fixed)
+        ]
+    # the May talks kept their codes throughout
+    for name, code in MAY.items():
+        row = talk(db_path, "speakers = ?", [name])
+        assert [c["new_value"] for c in talk_changes(db_path, row["id"], "code")] == [code]
+
+
+def duplicate_page_syncs(runner, db_path, *pages):
+    results = []
+    for page, today in pages:
+        result = runner.invoke(cli, [
+            "sync", "--db", db_path, "--source", "none", "--no-talks-page", "--page", str(CORPUS / page),
+            "--today", today, "--allow-shrink",
+        ])
+        assert result.exit_code == 0, result.output
+        results.append(result)
+    return results
+
+
+def test_every_sync_warns_of_a_code_given_to_two_talks(runner, db_path):
+    [typed_twice] = duplicate_page_syncs(runner, db_path, ("2025-11-18_85843fba_webinar.md", "2025-11-18"))
+    lines = [l for l in typed_twice.stderr.splitlines() if l.startswith("warning:")]
+    assert len(lines) == 3
+    assert "S07E01 to 2 talks: Amelia Jiménez-Sánchez (2025-05-12" in lines[0] and "Mamunur Rahaman (2025-10-20" in lines[0]
+    before = {r["speakers"]: r for r in rows(db_path, "SELECT * FROM talks")}
+    # both talks kept as themselves: the October ones listed, without the code the May ones hold
+    assert before["Mamunur Rahaman"]["code"] is None and before["Mamunur Rahaman"]["page_code"] == "S07E01"
+    assert before["Mamunur Rahaman"]["status"] == "listed"
+    assert before["Amelia Jiménez-Sánchez"]["code"] == "S07E01"
+    [again] = duplicate_page_syncs(runner, db_path, ("2025-11-18_85843fba_webinar.md", "2025-11-18"))
+    assert [l for l in again.stderr.splitlines() if l.startswith("warning:")] == lines  # every sync says so
+    assert " 0 rows changed" in again.stdout
+    [corrected] = duplicate_page_syncs(runner, db_path, ("2025-11-18_ef69b18b_webinar.md", "2025-11-18"))
+    assert "warning" not in corrected.stderr
+    after = {r["speakers"]: r for r in rows(db_path, "SELECT * FROM talks")}
+    assert set(after) == set(before)  # no talk added, none merged
+    for name, code in OCTOBER.items():
+        assert after[name]["id"] == before[name]["id"] and after[name]["code"] == code
+
+
+def test_the_talk_already_holding_a_code_keeps_it_whichever_line_comes_first(runner, db_path, tmp_path):
+    """If the page lists the October talk first under a code the database gives the May
+    talk, the May talk still keeps it: no row is overwritten with another talk's facts."""
+    page = (CORPUS / "2025-11-18_85843fba_webinar.md").read_text()
+    lines = page.splitlines(keepends=True)
+    may = [i for i, l in enumerate(lines) if l.startswith("* S07E0") and "May 2025" in l]
+    october = [i for i, l in enumerate(lines) if l.startswith("* S07E0") and "October 2025" in l]
+    swapped = list(lines)
+    for m, o in zip(may, october):
+        swapped[m], swapped[o] = lines[o], lines[m]
+    (tmp_path / "swapped.md").write_text("".join(swapped))
+    duplicate_page_syncs(runner, db_path, ("2025-11-18_ef69b18b_webinar.md", "2025-11-18"))
+    before = {r["speakers"]: (r["id"], r["code"], r["title"]) for r in rows(db_path, "SELECT * FROM talks")}
+    result = runner.invoke(cli, [
+        "sync", "--db", db_path, "--source", "none", "--no-talks-page", "--page", str(tmp_path / "swapped.md"),
+        "--today", "2025-11-19",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "Amelia Jiménez-Sánchez (2025-05-12" in result.stderr.split("keeps it")[0].splitlines()[-1]
+    after = {r["speakers"]: (r["id"], r["code"], r["title"]) for r in rows(db_path, "SELECT * FROM talks")}
+    for name in MAY:
+        assert after[name] == before[name]
+    for name in OCTOBER:
+        assert after[name][0] == before[name][0] and after[name][2] == before[name][2]
