@@ -94,7 +94,7 @@ class GitRepository:
         )
         if done.returncode != 0:
             reason = _first_line(done.stderr)
-            if "does not have any commits" in reason or "unknown revision" in reason:
+            if "does not have any commits" in reason or "bad revision" in reason or "unknown revision" in reason:
                 return []  # an empty repository has no page history
             raise RepositoryError(f"{self.path}: git log failed ({reason})")
         commits = []

@@ -335,3 +335,90 @@ def test_the_talk_already_holding_a_code_keeps_it_whichever_line_comes_first(run
         assert after[name] == before[name]
     for name in OCTOBER:
         assert after[name][0] == before[name][0] and after[name][2] == before[name][2]
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_a_path_that_is_not_a_git_repository_is_one_sentence(runner, tmp_path):
+    plain_dir = tmp_path / "not-a-repo"
+    plain_dir.mkdir()
+    db = tmp_path / "talks.db"
+    for path in (plain_dir, tmp_path / "nowhere"):
+        result = runner.invoke(cli, ["backfill", "--repo", str(path), "--db", str(db)])
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"Error: {path} is not a git repository")
+    assert not db.exists()  # nothing written
+
+
+def test_a_repository_without_either_page_is_one_sentence(runner, tmp_path):
+    repo = tmp_path / "other-site"
+    build_history_repo(repo, [{"commit": "c1", "committed": "2024-01-02T10:00:00+01:00", "path": "index.md", "content": b"# hi\n"}])
+    result = runner.invoke(cli, ["backfill", "--repo", str(repo), "--db", str(tmp_path / "talks.db")])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {repo} has no commit touching _pages/webinar.md or _pages/webinar_talks.md\n"
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    import subprocess
+
+    from .history_repo import git_env
+
+    subprocess.run(["git", "init", "-q", str(empty)], check=True, env=git_env())
+    result = runner.invoke(cli, ["backfill", "--repo", str(empty), "--db", str(tmp_path / "talks.db")])
+    assert result.exit_code == 1 and "has no commit touching" in result.stderr
+    since = runner.invoke(cli, ["backfill", "--repo", str(repo), "--since", "2030-01-01", "--db", str(tmp_path / "t.db")])
+    assert since.exit_code == 1 and "has no commit since 2030-01-01 touching" in since.stderr
+
+
+def test_bad_options_are_usage_errors(runner, history_repo, tmp_path):
+    result = runner.invoke(cli, ["backfill", "--repo", str(history_repo), "--since", "yesterday"])
+    assert result.exit_code == 2
+    assert runner.invoke(cli, ["backfill", "--db", str(tmp_path / "t.db")]).exit_code == 2  # --repo is required
+    helped = runner.invoke(cli, ["backfill", "--help"])
+    assert helped.exit_code == 0 and "talks backfill --repo site" in helped.output
+
+
+def test_pages_elsewhere_in_the_repository_with_path_options(runner, tmp_path):
+    entries = [e for e in series_versions() if e["commit"].startswith(("dd744744", "034514e8"))]
+    moved = [{**e, "path": "site/" + e["path"].rsplit("/", 1)[-1]} for e in entries]
+    build_history_repo(tmp_path / "repo", moved)
+    db = str(tmp_path / "talks.db")
+    result = runner.invoke(cli, [
+        "backfill", "--repo", str(tmp_path / "repo"), "--db", db,
+        "--webinar-path", "site/webinar.md", "--talks-path", "site/webinar_talks.md",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "2 commits touch the pages, 2 replayed" in result.stdout
+    assert rows(db, "SELECT count(*) AS n FROM talks WHERE code IS NOT NULL") == [{"n": 26}]
+
+
+def test_a_commit_whose_page_is_unusable_fails_alone(runner, tmp_path):
+    """A broken version is a failed run naming its commit; the replay goes on, the exit code
+    says something failed, and the next backfill tries that commit again."""
+    entries = [e for e in series_versions() if e["commit"].startswith(("2d5b8dba", "7d6ef43c", "aa1a914b"))]
+    broken = [dict(e) for e in entries]
+    broken[1]["content"] = b"\x00\x01binary"
+    build_history_repo(tmp_path / "repo", broken)
+    db = str(tmp_path / "talks.db")
+    result = runner.invoke(cli, ["backfill", "--repo", str(tmp_path / "repo"), "--db", db])
+    assert result.exit_code == 1
+    assert "3 commits touch the pages, 2 replayed" in result.stdout and "1 failed" in result.stdout
+    assert "binary" in result.stderr and result.stderr.endswith(
+        "Error: 1 of 3 commits could not be replayed; see sync_runs\n"
+    )
+    runs = rows(db, "SELECT status, commit_date, error FROM sync_runs ORDER BY id")
+    assert [r["status"] for r in runs] == ["ok", "failed", "ok"]
+    assert "binary" in runs[1]["error"]
+    again = runner.invoke(cli, ["backfill", "--repo", str(tmp_path / "repo"), "--db", db])
+    assert again.exit_code == 1 and "1 replayed" not in again.stdout and "2 already replayed" in again.stdout
+
+
+def test_a_commit_that_deleted_the_webinar_page_is_skipped(tmp_path):
+    entries = [e for e in series_versions() if e["commit"].startswith(("2d5b8dba", "7d6ef43c"))]
+    gone = {"commit": "gone", "committed": "2023-09-07T10:00:00+02:00", "path": "_pages/webinar.md", "delete": True}
+    report = build_and_backfill(tmp_path / "repo", [entries[0], gone, entries[1]], tmp_path / "t.db")
+    assert (report.commits, report.replayed, report.without_page, report.failed) == (3, 2, 1, [])
