@@ -422,3 +422,36 @@ def test_a_commit_that_deleted_the_webinar_page_is_skipped(tmp_path):
     gone = {"commit": "gone", "committed": "2023-09-07T10:00:00+02:00", "path": "_pages/webinar.md", "delete": True}
     report = build_and_backfill(tmp_path / "repo", [entries[0], gone, entries[1]], tmp_path / "t.db")
     assert (report.commits, report.replayed, report.without_page, report.failed) == (3, 2, 1, [])
+
+
+def test_progress_on_a_terminal_then_one_summary_line(history_repo, tmp_path):
+    """Run under a pseudo-terminal: a live `commits done/total` line on stderr that the
+    summary replaces; stdout gets the summary alone."""
+    import os
+    import subprocess
+    import sys
+
+    primary, secondary = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sync", "backfill", "--repo", str(history_repo), "--db", str(tmp_path / "t.db"),
+         "--since", "2026-01-01"],
+        stdout=subprocess.PIPE, stderr=secondary, stdin=subprocess.DEVNULL, cwd=CORPUS.parent.parent.parent,
+    )
+    os.close(secondary)
+    terminal = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    os.close(primary)
+    stdout, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, terminal
+    shown = terminal.decode()
+    for done in range(5):
+        assert f"\r\x1b[K… backfill: {done}/4 commits (" in shown
+    assert shown.endswith("\r\x1b[K")  # the live line is cleared before the summary
+    assert stdout.decode().count("\n") == 1 and "4 commits touch the pages, 4 replayed" in stdout.decode()
