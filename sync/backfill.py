@@ -11,7 +11,6 @@ shrink guard is off), as the real pages did shrink.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -21,8 +20,6 @@ import sqlite_utils
 from .errors import LockHeld, RepositoryError, TalksError
 from .gitrepo import Commit, GitRepository
 from .pipeline import SyncOptions, run_sync
-
-log = logging.getLogger("talks.backfill")
 
 WEBINAR_PATH = "_pages/webinar.md"
 TALKS_PATH = "_pages/webinar_talks.md"
@@ -116,13 +113,11 @@ def backfill(
                     continue
                 talks = blobs.read(commit, options.talks_path)
                 result = run_sync(commit_sync_options(options, commit, webinar, talks), progress=lambda m: None)
-            except LockHeld:
-                raise
-            except RepositoryError:
-                raise
+            except (LockHeld, RepositoryError):
+                raise  # another sync holds the lock, or git itself failed: stop here
             except TalksError as exc:
+                # This version's pages are unusable; the run row says so and history goes on.
                 report.failed.append(f"{commit.short} ({commit.committed[:10]}): {exc}")
-                log.warning("commit %s (%s) not replayed: %s", commit.short, commit.committed[:10], exc)
                 continue
             report.replayed += 1
             report.rows_changed += result.rows_changed

@@ -61,7 +61,7 @@ def _run_git(args: list[str], timeout: float) -> subprocess.CompletedProcess:
     except FileNotFoundError:
         raise RepositoryError("the git command is not installed; talks backfill needs it") from None
     except subprocess.TimeoutExpired:
-        raise RepositoryError(f"git {args[-1]!r} took longer than {timeout:.0f} s; gave up") from None
+        raise RepositoryError(f"git did not answer within {timeout:.0f} s; gave up") from None
 
 
 def _first_line(data: bytes) -> str:
@@ -118,13 +118,14 @@ class GitRepository:
         try:
             yield BlobReader(proc.stdin, proc.stdout)
         finally:
+            # Closing both ends first: a git still writing an unread answer gets EPIPE and ends.
             proc.stdin.close()
+            proc.stdout.close()
             try:
                 proc.wait(timeout=RESOLVE_TIMEOUT)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            proc.stdout.close()
 
 
 class BlobReader:
