@@ -182,6 +182,22 @@ def test_a_second_backfill_changes_nothing_and_a_later_sync_continues(backfilled
     assert rows(copy, "SELECT count(*) AS n FROM changes") == [{"n": len(before["changes"])}]
 
 
+def test_a_sync_with_youtube_continues_from_the_backfill(backfilled, runner, tmp_path):
+    """The bundled snapshot (pages of 2026-08-11 and their playlist) after the backfill: the
+    same talk rows get their recordings, and only the talk never given stays missing."""
+    db_path, _ = backfilled
+    copy = str(tmp_path / "talks.db")
+    shutil.copy(db_path, copy)
+    ids = rows(copy, "SELECT id, code, speakers FROM talks ORDER BY id")
+    result = runner.invoke(cli, ["sync", "--snapshot", "--db", copy])
+    assert result.exit_code == 0, result.output
+    assert rows(copy, "SELECT id, code, speakers FROM talks ORDER BY id") == ids
+    assert rows(copy, "SELECT count(*) AS n FROM talks WHERE video_id IS NOT NULL") == [{"n": 26}]
+    assert [(m["speakers"], m["reason"]) for m in rows(copy, "SELECT * FROM missing_recordings")] == [
+        ("Cathrine Damgaard and Trine Naja Eriksen", "never_listed")
+    ]
+
+
 def test_talk_history_tells_a_talks_story_with_commit_and_run(backfilled):
     db_path, _ = backfilled
     kooi = talk(db_path, "code = 'S03E01'")
