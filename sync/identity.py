@@ -209,6 +209,9 @@ def settle_duplicate_codes(db, listed: list[TalkRecord]) -> tuple[list[TalkRecor
         others = [i for i in indexes if i != keeper]
         for index in others:
             settled[index] = replace(listed[index], code=None, season=None, episode=None)
+        if all(same_talk(listed[keeper], listed[i]) for i in others):
+            warnings.append(f"the webinar page lists {code} {len(indexes)} times: {describe_talk(listed[keeper])}")
+            continue
         warnings.append(
             f"the webinar page gives {code} to {len(indexes)} talks: {describe_talk(listed[keeper])} keeps it;"
             f" {'; '.join(describe_talk(listed[i]) for i in others)} is kept as its own talk without a code"

@@ -327,6 +327,21 @@ def test_every_sync_warns_of_a_code_given_to_two_talks(runner, db_path):
         assert after[name]["id"] == before[name]["id"] and after[name]["code"] == code
 
 
+def test_a_line_repeated_is_one_talk_and_a_warning(runner, db_path, tmp_path):
+    page = (CORPUS / NEWEST_WEBINAR).read_text()
+    line = next(l for l in page.splitlines(keepends=True) if l.startswith("* S05E01"))
+    (tmp_path / "twice.md").write_text(page.replace(line, line + line))
+    result = runner.invoke(cli, [
+        "sync", "--db", db_path, "--source", "none", "--no-talks-page", "--page", str(tmp_path / "twice.md"),
+        "--today", "2026-08-11",
+    ])
+    assert result.exit_code == 0, result.output
+    [warning] = [l for l in result.stderr.splitlines() if l.startswith("warning:")]
+    assert warning.startswith("warning: the webinar page lists S05E01 2 times: Hubert Dariusz Zając")
+    assert rows(db_path, "SELECT count(*) AS n FROM talks WHERE speakers LIKE 'Hubert%'") == [{"n": 1}]
+    assert rows(db_path, "SELECT count(*) AS n FROM talks") == [{"n": 29}]
+
+
 def test_the_talk_already_holding_a_code_keeps_it_whichever_line_comes_first(runner, db_path, tmp_path):
     """If the page lists the October talk first under a code the database gives the May
     talk, the May talk still keeps it: no row is overwritten with another talk's facts."""
