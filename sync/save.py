@@ -16,6 +16,7 @@ from .errors import ShrinkRefused
 from .identity import find_talk, settle_duplicate_codes
 from .records import AbstractRecord, Match, Person, Playlist, PlaylistItem, TalkRecord, VideoRecord
 from .text import fold
+from .youtube import watch_url
 
 # A source that suddenly shows less than this share of what is stored is more
 # likely broken (the real page once became a "we moved" notice) than truthful.
@@ -25,10 +26,6 @@ SHRINK_RATIO = 0.5
 # talks page drops old abstracts, an announcement has no code. A page link that
 # disappears, by contrast, is news and is recorded.
 STICKY = {"title", "date", "date_text", "affiliation", "abstract", "bio", "topic", "talks_page_video_id"}
-
-
-def watch_url(video_id: Optional[str]) -> Optional[str]:
-    return f"https://www.youtube.com/watch?v={video_id}" if video_id else None
 
 
 def speakers_text(speakers: Iterable[Person]) -> str:
@@ -294,6 +291,7 @@ def save_matches(db, run: RunContext, matches: list[Match]) -> None:
         )
     seen = []
     for match in matches:
+        video = get_row(db, "videos", {"video_id": match.video_id})
         values = {
             "talk_id": match.talk_key,
             "code": db["talks"].get(match.talk_key)["code"],
@@ -301,6 +299,7 @@ def save_matches(db, run: RunContext, matches: list[Match]) -> None:
             "method": match.method,
             "score": round(match.score, 3),
             "evidence": match.evidence,
+            "availability": video["availability"] if video else None,
         }
         save_row(db, run, "matches", values)
         seen.append(str(match.talk_key))
