@@ -183,16 +183,20 @@ FTS_CONFIG: dict[str, list[str]] = {
     "transcript_segments": ["text"],
 }
 
-# The "today" of the reports: the last successful sync's, so a snapshot database
-# answers the same on any day; date('now') for a database never synced. Runs without
-# a today (organizers' `talks match` decisions) do not move it.
-_REPORT_TODAY = (
-    "coalesce((SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL"
-    " ORDER BY id DESC LIMIT 1), date('now'))"
-)
+# The "today" of the reports, defined once (the view `report_today`, one row, one column
+# `today`) and read by every view and canned query that counts "past" or "upcoming": the
+# last successful sync's, so a snapshot database answers the same on any day; date('now')
+# for a database never synced. Runs without a today (organizers' `talks match`
+# decisions) do not move it.
+REPORT_TODAY_SQL = """
+SELECT coalesce(
+  (SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL ORDER BY id DESC LIMIT 1),
+  date('now')) AS today
+"""
+REPORT_TODAY = "(SELECT today FROM report_today)"
 
 
-def missing_recordings_sql(today_sql: str = _REPORT_TODAY) -> str:
+def missing_recordings_sql(today_sql: str = REPORT_TODAY) -> str:
     """Past talks with no watchable recording; `today_sql` is an SQL expression.
 
     A talk is past when its date is before today (a talk of today's date is not yet),
@@ -254,6 +258,7 @@ ORDER BY t.id, c.run_id, c.id
 
 
 VIEWS: dict[str, str] = {
+    "report_today": REPORT_TODAY_SQL,  # first: the views below read it
     "missing_recordings": missing_recordings_sql(),
     "talk_history": TALK_HISTORY,
     # Webinar-page links to fix. Only links a sync has looked up are judged (a pages-only

@@ -365,7 +365,3 @@ def match_pin(db_path, code, video_id):
 def match_reject(db_path, code, video_id):
     """Never match VIDEO_ID to talk CODE again."""
     _decide(db_path, code, video_id, "reject")
-
-
-def main():  # pragma: no cover
-    cli()

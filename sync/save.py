@@ -152,12 +152,24 @@ def save_talks(
         )
         save_talk(db, run, record, None, claimed)
     seen = [str(i) for i in claimed]
-    # Announced talks that vanished unlisted were never given a code.
-    for row in db["talks"].rows_where("status = 'upcoming' AND removed_at IS NULL"):
+    # Announced talks that vanished unlisted were never given a code. This run did not
+    # see them: a derived update, so last_seen_run stays the run that last showed them.
+    for row in list(db["talks"].rows_where("status = 'upcoming' AND removed_at IS NULL")):
         if row["id"] not in claimed:
-            save_row(db, run, "talks", {"id": row["id"], "status": "unlisted"})
+            save_row(db, run, "talks", {"id": row["id"], "status": "unlisted"}, seen=False)
     mark_removed(db, run, "talks", seen)
+    retire_speakers(db, run)
     return sorted(claimed)
+
+
+def retire_speakers(db, run: RunContext) -> None:
+    """Speakers of no live talk any more get removed_at (kept, like every sourced row);
+    one who speaks again is seen again by save_speakers."""
+    live = [str(r[0]) for r in db.execute(
+        "SELECT DISTINCT ts.speaker_id FROM talk_speakers ts JOIN talks t ON t.id = ts.talk_id"
+        " WHERE ts.removed_at IS NULL AND t.removed_at IS NULL"
+    ).fetchall()]
+    mark_removed(db, run, "speakers", live)
 
 
 def save_playlist(db, run: RunContext, playlist: Playlist) -> None:

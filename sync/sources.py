@@ -72,7 +72,6 @@ class Snapshot:
     """The bundled offline snapshot: real pages as of `date`, plus a recorded playlist."""
 
     date: str
-    description: str
     webinar_page: str
     talks_page: str
     youtube: dict  # recorded API responses, see sync/snapshot/README in snapshot.json
@@ -85,7 +84,6 @@ def load_snapshot() -> Snapshot:
     meta = json.loads((base / "snapshot.json").read_text("utf-8"))
     return Snapshot(
         date=meta["date"],
-        description=meta["description"],
         webinar_page=(base / "webinar.md").read_text("utf-8"),
         talks_page=(base / "webinar_talks.md").read_text("utf-8"),
         youtube=meta.get("youtube", {}),
