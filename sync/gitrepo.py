@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator, Optional
 
-from .errors import PageError, RepositoryError
+from .errors import RepositoryError
 from .sources import MAX_PAGE_BYTES
 
 # Local git is fast; these only stop a wedged process from hanging the command.
@@ -135,7 +135,7 @@ class BlobReader:
     def read(self, commit: Commit, path: str) -> Optional[bytes]:
         """The file at `path` in `commit`, or None when the commit has no such file.
 
-        A file larger than any page (MAX_PAGE_BYTES) is skipped unread and refused.
+        Of a file larger than any page only MAX_PAGE_BYTES + 1 bytes are read.
         """
         if "\n" in path:
             raise RepositoryError(f"{path!r}: a page path cannot contain a line break")
@@ -148,13 +148,15 @@ class BlobReader:
         if len(fields) != 3:
             return None  # "<name> missing" (no such file then) or "ambiguous"
         kind, size = fields[1], int(fields[2])
-        if kind != b"blob" or size > MAX_PAGE_BYTES:
+        if kind != b"blob":
             self._skip(size + 1)  # the object and its trailing newline
-            if kind != b"blob":
-                return None  # a directory by that name is no page
-            raise PageError(f"{commit.short}:{path} is too large to be a page: {size} bytes (limit {MAX_PAGE_BYTES}).")
-        data = self._read_exactly(size + 1)
-        return data[:-1]
+            return None  # a directory by that name is no page
+        # Past the limit only its first bytes are kept: enough for the page's own
+        # size check (sync.pages.decode_page) to refuse it, and no more in memory.
+        keep = min(size, MAX_PAGE_BYTES + 1)
+        data = self._read_exactly(keep)
+        self._skip(size - keep + 1)
+        return data
 
     def _read_exactly(self, n: int) -> bytes:
         chunks, left = [], n

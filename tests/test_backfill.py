@@ -486,3 +486,54 @@ def test_progress_on_a_terminal_then_one_summary_line(history_repo, tmp_path):
         assert f"\r\x1b[K… backfill: {done}/4 commits (" in shown
     assert shown.endswith("\r\x1b[K")  # the live line is cleared before the summary
     assert stdout.decode().count("\n") == 1 and "4 commits touch the pages, 4 replayed" in stdout.decode()
+
+
+def test_first_parent_history_of_a_mirror_clone(tmp_path):
+    """What the site published: a merged branch counts as its merge commit, not as the
+    branch's own commits; a bare mirror clone reads like a checkout."""
+    import subprocess
+
+    from .history_repo import git_env
+
+    versions = [e for e in series_versions() if e["path"] == "_pages/webinar.md"][:3]
+    repo = tmp_path / "repo"
+    build_history_repo(repo, versions[:1])
+
+    def git(*args, when=versions[0]["committed"]):
+        env = {**git_env(), "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when,
+               "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.invalid",
+               "GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.invalid"}
+        subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
+
+    git("checkout", "-q", "-f", "main")
+    git("checkout", "-q", "-b", "draft")
+    for entry in versions[1:]:
+        (repo / "_pages" / "webinar.md").write_bytes((CORPUS / entry["file"]).read_bytes())
+        git("commit", "-q", "-am", f"draft {entry['commit'][:8]}", when=entry["committed"])
+    git("checkout", "-q", "main")
+    git("merge", "-q", "--no-ff", "-m", "publish the draft", "draft", when=versions[2]["committed"])
+    mirror = tmp_path / "mirror.git"
+    subprocess.run(["git", "clone", "-q", "--mirror", str(repo), str(mirror)], check=True, env=git_env())
+    for source in (repo, mirror):
+        db = tmp_path / f"{source.name}.db"
+        report = backfill(BackfillOptions(repo=str(source), db_path=str(db)))
+        assert (report.commits, report.replayed) == (2, 2)
+        subjects = subprocess.run(
+            ["git", "--git-dir", str(mirror), "log", "--format=%H %s"], check=True, capture_output=True, env=git_env()
+        ).stdout.decode()
+        replayed = [r["commit_id"] for r in rows(str(db), "SELECT commit_id FROM sync_runs ORDER BY id")]
+        by_subject = {line.split(" ", 1)[1]: line.split(" ", 1)[0] for line in subjects.splitlines()}
+        assert replayed == [by_subject[f"pages as of {versions[0]['commit']}"], by_subject["publish the draft"]]
+
+
+def test_a_page_larger_than_any_page_fails_its_commit(tmp_path):
+    from sync.sources import MAX_PAGE_BYTES
+
+    entries = [e for e in series_versions() if e["commit"].startswith(("2d5b8dba", "7d6ef43c"))]
+    huge = {"commit": "huge", "committed": "2023-09-06T12:07:00+02:00", "path": "_pages/webinar.md",
+            "content": b"* " + b"a" * MAX_PAGE_BYTES}
+    report = build_and_backfill(tmp_path / "repo", [entries[0], huge, entries[1]], tmp_path / "t.db")
+    assert (report.commits, report.replayed, len(report.failed)) == (3, 2, 1)
+    assert "too large to be a page" in report.failed[0]
+    runs = rows(str(tmp_path / "t.db"), "SELECT status, error FROM sync_runs ORDER BY id")
+    assert [r["status"] for r in runs] == ["ok", "failed", "ok"] and "too large" in runs[1]["error"]
