@@ -17,9 +17,9 @@ from typing import Callable, Optional
 
 import sqlite_utils
 
-from .errors import LockHeld, RepositoryError, TalksError
+from .errors import RepositoryError, TalksError
 from .gitrepo import Commit, GitRepository
-from .pipeline import SyncOptions, run_sync
+from .pipeline import SyncOptions, run_sync, sync_lock
 
 WEBINAR_PATH = "_pages/webinar.md"
 TALKS_PATH = "_pages/webinar_talks.md"
@@ -85,6 +85,7 @@ def commit_sync_options(options: BackfillOptions, commit: Commit, webinar: bytes
         page_bytes=(webinar, talks),
         run_fields={"commit_id": commit.commit_id, "commit_date": commit.committed},
         now=commit.utc,
+        lock_held=True,
     )
 
 
@@ -98,8 +99,9 @@ def backfill(
     repo = GitRepository(options.repo)
     commits = fetch_page_commits(repo, options)
     report = BackfillReport(commits=len(commits))
-    done = replayed_commit_ids(options.db_path)
-    with repo.blobs() as blobs:
+    # One lock for the whole replay: no sync of today's pages lands between two old commits.
+    with sync_lock(options.db_path), repo.blobs() as blobs:
+        done = replayed_commit_ids(options.db_path)
         for number, commit in enumerate(commits, 1):
             progress(number - 1, len(commits), commit)
             if commit.commit_id in done:
@@ -113,8 +115,8 @@ def backfill(
                     continue
                 talks = blobs.read(commit, options.talks_path)
                 result = run_sync(commit_sync_options(options, commit, webinar, talks), progress=lambda m: None)
-            except (LockHeld, RepositoryError):
-                raise  # another sync holds the lock, or git itself failed: stop here
+            except RepositoryError:
+                raise  # git itself failed: stop here
             except TalksError as exc:
                 # This version's pages are unusable; the run row says so and history goes on.
                 report.failed.append(f"{commit.short} ({commit.committed[:10]}): {exc}")

@@ -58,6 +58,7 @@ class SyncOptions:
     page_bytes: Optional[tuple[bytes, Optional[bytes]]] = None
     run_fields: dict = field(default_factory=dict)  # more sync_runs columns (commit_id, commit_date)
     now: Optional[str] = None  # the time stamped into removed_at; default the real now (backfill: the commit's)
+    lock_held: bool = False  # the caller holds <db>.lock already (talks backfill, for its whole replay)
 
 
 @dataclass
@@ -258,7 +259,7 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
     if options.today is None:
         # A snapshot is the world as of its date: count "past" from there.
         options.today = dt.date.fromisoformat(load_snapshot().date) if options.snapshot else dt.date.today()
-    with sync_lock(options.db_path):
+    with contextlib.nullcontext() if options.lock_held else sync_lock(options.db_path):
         db = open_database(options.db_path)
         try:
             interrupted = close_interrupted_runs(db)

@@ -537,3 +537,35 @@ def test_a_page_larger_than_any_page_fails_its_commit(tmp_path):
     assert "too large to be a page" in report.failed[0]
     runs = rows(str(tmp_path / "t.db"), "SELECT status, error FROM sync_runs ORDER BY id")
     assert [r["status"] for r in runs] == ["ok", "failed", "ok"] and "too large" in runs[1]["error"]
+
+
+def test_a_backfill_while_a_sync_holds_the_lock_does_nothing(runner, history_repo, tmp_path):
+    from sync.pipeline import sync_lock
+
+    db = tmp_path / "talks.db"
+    with sync_lock(str(db)):
+        result = runner.invoke(cli, ["backfill", "--repo", str(history_repo), "--db", str(db)])
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Error: another sync holds the lock on")
+    assert not db.exists()
+
+
+def test_a_sync_during_a_backfill_is_refused(history_repo, tmp_path):
+    """The lock is held across commits: a sync between two replayed commits fails at once."""
+    from sync.errors import LockHeld
+    from sync.pipeline import SyncOptions, run_sync
+
+    db = str(tmp_path / "talks.db")
+    refused = []
+
+    def sync_meanwhile(done, total, commit):
+        if done == 2:
+            try:
+                run_sync(SyncOptions(db_path=db, webinar_page=str(CORPUS / NEWEST_WEBINAR), talks_page=None,
+                                     source="none", today=dt.date(2026, 11, 27)), progress=lambda m: None)
+            except LockHeld as exc:
+                refused.append(exc)
+
+    report = backfill(BackfillOptions(repo=str(history_repo), db_path=db, since=dt.date(2026, 1, 1)), sync_meanwhile)
+    assert len(refused) == 1 and report.replayed == 4
+    assert [r["commit_id"] is not None for r in rows(db, "SELECT commit_id FROM sync_runs")] == [True] * 4
