@@ -194,17 +194,23 @@ def _progress_printer(quiet: bool):
 def backfill(db_path, repo, since, webinar_path, talks_path, quiet):
     """Replay the site repository's history of the pages into the database.
 
-    Every commit that changed either page, oldest first, is synced as the pages
-    stood at that commit, dated the commit's day, YouTube off: a sync_runs row
-    carrying commit_id and commit_date, every change in changes (the talk_history
-    view reads them). Commits already replayed are skipped, so re-running changes
-    nothing; a later `talks sync` continues from where the newest commit left.
+    Every commit of HEAD's first-parent line (what the site published) that changed
+    either page, oldest first, is synced as the pages stood at that commit, dated
+    the commit's day, YouTube off: a sync_runs row carrying commit_id and
+    commit_date, every change in changes (the talk_history view reads them).
+    Commits already replayed are skipped, so re-running changes nothing; a later
+    `talks sync` continues from where the newest commit left.
+
+    Exit 1 when the path is no git repository or has no page history, or when a
+    commit's pages could not be used (the others are replayed); 3 when a sync
+    holds the database's lock.
 
     \b
     Examples:
       git clone https://github.com/medical-datasets/medical-datasets.github.io site
       talks backfill --repo site --db db/talks.db
       talks backfill --repo site --since 2025-01-01
+      sqlite3 db/talks.db "select * from talk_history where code = 'S02E03'"
     """
     from .backfill import BackfillOptions, backfill as run_backfill
 
