@@ -107,12 +107,15 @@ def cli():
 @click.option("--snapshot", is_flag=True, help="Use the bundled snapshot: real pages and a recorded playlist, no network.")
 @click.option("--allow-shrink", is_flag=True, help="Accept a source that suddenly shows far fewer talks or videos.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, metavar="SECONDS",
-              help="Give up on one page or API request after this long (it is then retried).")
+              help="Give up on one page or API request after this long, from its first byte to its last "
+                   "(it is then retried).")
+@click.option("--deadline", type=click.FloatRange(min=0.1), default=3600.0, show_default=True, metavar="SECONDS",
+              help="Fail the whole sync, changing nothing, if it has not finished after this long.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every step.")
 @click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
 @fail_cleanly
 def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playlists, snapshot, allow_shrink,
-         timeout, verbose, quiet):
+         timeout, deadline, verbose, quiet):
     """Read the pages and the playlist, match recordings, update the database.
 
     Idempotent and safe to run from cron: one transaction under a lock; a failed
@@ -143,6 +146,7 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
         api_key=os.environ.get("YOUTUBE_API_KEY") or None,
         api_endpoint=os.environ.get("YOUTUBE_API_ENDPOINT") or None,
         timeout=timeout,
+        deadline=deadline,
     )
     if source == "api" and not options.api_key and not snapshot:
         raise click.UsageError("--source api needs the YOUTUBE_API_KEY environment variable")
@@ -153,8 +157,8 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
         if live_line:
             click.echo("\r\x1b[K", err=True, nl=False)
         # Failed requests cost quota too: say what was spent before the error sentence.
-        if getattr(exc, "requests", 0):
-            click.echo(f"sync failed after {exc.requests} requests, {getattr(exc, 'units', 0)} quota units", err=True)
+        if exc.requests:
+            click.echo(f"sync failed after {exc.requests} requests, {exc.units} quota units", err=True)
         raise
     if live_line:
         click.echo("\r\x1b[K", err=True, nl=False)  # the summary replaces the live step line
