@@ -18,6 +18,7 @@ TABLES: dict[str, dict] = {
         "columns": {
             "id": int,
             "code": str,  # S03E02; NULL until the talk is listed
+            "page_code": str,  # the code the webinar page prints on its line (may be one another talk holds)
             "season": int,
             "episode": int,
             "status": str,  # listed | upcoming | unlisted
@@ -170,6 +171,9 @@ TABLES: dict[str, dict] = {
             "videos_seen": int,
             "rows_changed": int,
             "error": str,
+            "page_playlists": str,  # the playlist ids the webinar page linked (comma-separated)
+            "commit_id": str,  # `talks backfill`: the site repository's commit this run replayed
+            "commit_date": str,  # ... and its committer date (ISO 8601, the committer's offset)
         },
     },
     "changes": {
@@ -192,6 +196,7 @@ INDEXES = [
     ("speakers", ["name"], True),
     ("playlist_items", ["video_id"], False),
     ("changes", ["run_id"], False),
+    ("changes", ["table_name", "row_key"], False),  # a row's history (talk_history)
     ("transcript_segments", ["video_id", "start_seconds"], False),
     ("captions", ["next_check_at"], False),
     # search_recordings leaves out replaced segments through this (few rows are not NULL)
@@ -259,9 +264,34 @@ ORDER BY t.date, t.code, t.id
 """
 
 
+# A talk's timeline: each change of its row in `talks`, oldest first, with the run that
+# made it and, for a backfilled run, the site commit and its date (else when the run
+# started). Copies derived from another column (speakers_ascii, season, episode,
+# recording_url) are left out; removed_at (the pages stopped showing it) is kept.
+TALK_HISTORY = """
+SELECT
+  t.id AS talk_id,
+  t.code,
+  coalesce(r.commit_date, r.started_at) AS changed_at,
+  c.table_name,
+  c.column_name,
+  c.old_value,
+  c.new_value,
+  c.run_id,
+  r.commit_id,
+  c.id AS change_id
+FROM changes c
+JOIN talks t ON c.table_name = 'talks' AND c.row_key = CAST(t.id AS TEXT)
+JOIN sync_runs r ON r.id = c.run_id
+WHERE c.column_name NOT IN ('speakers_ascii', 'season', 'episode', 'recording_url')
+ORDER BY t.id, c.run_id, c.id
+"""
+
+
 VIEWS: dict[str, str] = {
     "report_today": REPORT_TODAY_SQL,  # first: the views below read it
     "missing_recordings": missing_recordings_sql(),
+    "talk_history": TALK_HISTORY,
     # Webinar-page links to fix. Only links a sync has looked up are judged (a pages-only
     # sync knows nothing of YouTube), and "outside the playlist" only once a playlist has
     # been read. reason, first that applies: not_found, deleted, private (the link points

@@ -216,6 +216,71 @@ def _progress_printer(quiet: bool, live_line: bool):
 
 @cli.command()
 @db_option
+@click.option("--repo", "repo", required=True, metavar="PATH",
+              help="A local clone of the site's repository (a checkout, bare clone or mirror).")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Replay only commits made on or after this day (YYYY-MM-DD).")
+@click.option("--webinar-path", default="_pages/webinar.md", show_default=True, metavar="PATH",
+              help="The webinar page's path inside the repository.")
+@click.option("--talks-path", default="_pages/webinar_talks.md", show_default=True, metavar="PATH",
+              help="The talks page's path inside the repository.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
+@fail_cleanly
+def backfill(db_path, repo, since, webinar_path, talks_path, quiet):
+    """Replay the site repository's history of the pages into the database.
+
+    Every commit of HEAD's first-parent line (what the site published) that changed
+    either page, oldest first, is synced as the pages stood at that commit, dated
+    the commit's day, YouTube off: a sync_runs row carrying commit_id and
+    commit_date, every change in changes (the talk_history view reads them).
+    Commits already replayed are skipped, so re-running changes nothing; a later
+    `talks sync` continues from where the newest commit left.
+
+    Exit 1 when the path is no git repository or has no page history, or when a
+    commit's pages could not be used (the others are replayed); 3 when a sync
+    holds the database's lock.
+
+    \b
+    Examples:
+      git clone https://github.com/medical-datasets/medical-datasets.github.io site
+      talks backfill --repo site --db db/talks.db
+      talks backfill --repo site --since 2025-01-01
+      sqlite3 db/talks.db "select * from talk_history where code = 'S02E03'"
+    """
+    from .backfill import BackfillOptions, backfill as run_backfill
+
+    configure_logging(False, quiet)
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    options = BackfillOptions(repo=repo, db_path=db_path, since=since.date() if since else None,
+                              webinar_path=webinar_path, talks_path=talks_path)
+    live_line = not quiet and sys.stderr.isatty()
+
+    def show(done, total, commit):
+        if live_line:
+            click.echo(f"\r\x1b[K… backfill: {done}/{total} commits ({commit.committed[:10]} {commit.short})",
+                       err=True, nl=False)
+
+    try:
+        report = run_backfill(options, progress=show)
+    finally:
+        if live_line:
+            click.echo("\r\x1b[K", err=True, nl=False)  # the summary replaces the live line
+    for warning in report.warnings:
+        click.echo(f"warning: {redact(warning)}", err=True)
+    if not quiet:
+        click.echo(
+            f"backfill ok: {report.commits} commits touch the pages, {report.replayed} replayed, "
+            f"{report.already} already replayed, {report.without_page} without the webinar page, "
+            f"{len(report.failed)} failed; {report.talks} talks, {report.rows_changed} rows changed"
+        )
+    if report.failed:
+        for failure in report.failed:
+            click.echo(f"not replayed: {redact(failure)}", err=True)
+        raise TalksError(f"{len(report.failed)} of {report.commits} commits could not be replayed; see sync_runs")
+
+
+@cli.command()
+@db_option
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
               help="TCP port; one in use is refused with a sentence.")
 @click.option("--host", default="127.0.0.1", show_default=True,

@@ -5,7 +5,8 @@
     ├── InputError              bad input: a page or a response we cannot use
     │   ├── PageError           not the webinar/talks page, empty, binary, too large
     │   ├── ResponseError       malformed API JSON, unusable yt-dlp output
-    │   └── CaptionError        not a json3/vtt caption file, or too large
+    │   ├── CaptionError        not a json3/vtt caption file, or too large
+    │   └── RepositoryError     `talks backfill`: not a git repository, or no page history
     ├── YouTubeError            YouTube refused, for a reason retrying will not fix
     │   ├── QuotaExceeded       the day's quota is spent (resets midnight Pacific)
     │   ├── BadApiKey           YOUTUBE_API_KEY is not valid
@@ -50,6 +51,10 @@ class ResponseError(InputError):
 
 
 class CaptionError(InputError):
+    pass
+
+
+class RepositoryError(InputError):
     pass
 
 
