@@ -145,9 +145,9 @@ def save_rows(
     where: str = "1", params: Iterable = (), seen: bool = True,
 ) -> None:
     """`save_row` for many rows, each holding its whole primary key, with the same
-    outcome and the same ledger: the stored rows matching `where` (the ones `rows`
-    can be) are read in one query, and inserts, updates and ledger rows go out in
-    batches (executemany), not row by row."""
+    outcome and the same ledger: the stored rows matching `where` are read in one
+    query (`where` must hold every stored row whose key `rows` carry), and inserts,
+    updates and ledger rows go out in batches (executemany), not row by row."""
     pk = _pk_columns(table)
     stored = {tuple(row[c] for c in pk): row for row in select_rows(db, table, where, params)}
     inserts: dict[tuple, dict] = {}
@@ -156,8 +156,6 @@ def save_rows(
     for values in rows:
         key = tuple(values[c] for c in pk)
         existing = stored.get(key)
-        if existing is None:
-            existing = get_row(db, table, dict(zip(pk, key)))  # outside `where`: as save_row would
         if existing is None:
             row = {**values, "first_seen_run": run.run_id, "last_seen_run": run.run_id}
             key_text = row_key(table, row)
