@@ -95,6 +95,9 @@ TABLES: dict[str, dict] = {
             "method": str,  # page_link | talks_page_link | episode_code | title_speaker | manual
             "score": float,
             "evidence": str,
+            # of video_id when matched: a private or deleted recording is still the talk's
+            # (NULL: a pinned video no sync has seen)
+            "availability": str,
             **SEEN,
         },
         "foreign_keys": [("talk_id", "talks", "id")],
@@ -242,6 +245,9 @@ SELECT
 FROM talks t
 JOIN videos linked ON linked.video_id = t.page_video_id
 WHERE t.removed_at IS NULL
+  -- a link to the talk's own private or deleted recording is reported once, by
+  -- missing_recordings, as the recording that went
+  AND NOT (t.video_id IS t.page_video_id AND linked.availability IN ('private', 'deleted'))
   AND (
     linked.availability IN ('not_found', 'deleted', 'private')
     OR t.video_id IS NULL
@@ -252,8 +258,10 @@ WHERE t.removed_at IS NULL
   )
 ORDER BY t.code, t.id
 """,
-    # Videos a live playlist holds that are no talk's recording: extra uploads, decoys,
-    # and private or deleted entries (no title, no date: listed first).
+    # Videos a live playlist holds that belong to no talk: extra uploads, decoys, and
+    # private or deleted entries (no title, no date: listed first). A private or deleted
+    # video is a talk's when it is its recording or a live talk's page links it (a
+    # re-upload replaced it): missing_recordings or stale_links reports it, not this.
     "unmatched_videos": """
 SELECT
   v.video_id, v.title, v.availability, v.published_at, v.duration_seconds, v.url,
@@ -261,6 +269,9 @@ SELECT
 FROM videos v
 JOIN playlist_items pi ON pi.video_id = v.video_id AND pi.removed_at IS NULL
 WHERE v.video_id NOT IN (SELECT video_id FROM talks WHERE video_id IS NOT NULL)
+  AND NOT (v.availability IN ('private', 'deleted') AND v.video_id IN (
+    SELECT page_video_id FROM talks WHERE removed_at IS NULL AND page_video_id IS NOT NULL
+    UNION SELECT talks_page_video_id FROM talks WHERE removed_at IS NULL AND talks_page_video_id IS NOT NULL))
 GROUP BY v.video_id
 ORDER BY v.published_at, v.video_id
 """,

@@ -24,7 +24,10 @@ Precision first, a wrong match is worse than none, hence the vetoes:
 
 Then organizers' decisions apply (pins first, rejects drop pairs for good) and the
 remaining pairs are assigned best-first: at most one recording per talk and one talk per
-video.
+video. Watchable videos are assigned first; then a talk still without a recording gets the
+private or deleted video its page links or its code titles (stored titles outlive the
+video): that is its recording, gone, and the reports say so once, as a missing recording,
+rather than as an orphan video and a stale link besides.
 """
 from __future__ import annotations
 
@@ -38,11 +41,15 @@ from typing import Optional, TypeVar
 from rapidfuzz import fuzz
 
 from .records import Match, Person, TalkRecord, VideoRecord
-from .text import fold
+from .text import words as _words  # local names `words` hold folded text
 
 K = TypeVar("K", bound=Hashable)
 
 WATCHABLE = frozenset({"public", "unlisted"})
+# A video that went private or was deleted is still the recording of the talk a page link
+# or its code ties it to (reported missing, not orphaned); an id YouTube never had
+# (not_found) is only a broken link.
+TIED_UNWATCHABLE = frozenset({"private", "deleted"})
 
 # Breaks ties between equal scores, strongest first.
 METHOD_STRENGTH = {
@@ -126,15 +133,22 @@ def match_recordings(
         chosen[talk_key] = Match(talk_key, video_id, "manual", 1.0, "pinned by organizers")
     taken = {m.video_id for m in chosen.values()}
     order = {key: i for i, key in enumerate(talks)}
-    candidates = [
-        m for m in _candidates(talks, videos, playlist_video_ids)
-        if (m.talk_key, m.video_id) not in rejected
-    ]
-    candidates.sort(key=lambda m: (-m.score, -METHOD_STRENGTH[m.method], order[m.talk_key], m.video_id))
-    for match in candidates:
-        if match.talk_key not in chosen and match.video_id not in taken:
-            chosen[match.talk_key] = match
-            taken.add(match.video_id)
+    # Watchable videos first: a talk's private or deleted recording is its recording only
+    # when nothing watchable is (a re-upload behind a dead page link wins).
+    for watchable in (True, False):
+        texts = {
+            vid: _VideoText.of(v) for vid, v in videos.items()
+            if (is_watchable(v) if watchable else v.availability in TIED_UNWATCHABLE)
+        }
+        candidates = [
+            m for m in _candidates(talks, texts, playlist_video_ids, title_evidence=watchable)
+            if (m.talk_key, m.video_id) not in rejected
+        ]
+        candidates.sort(key=lambda m: (-m.score, -METHOD_STRENGTH[m.method], order[m.talk_key], m.video_id))
+        for match in candidates:
+            if match.talk_key not in chosen and match.video_id not in taken:
+                chosen[match.talk_key] = match
+                taken.add(match.video_id)
     return [chosen[key] for key in talks if key in chosen]
 
 
@@ -196,14 +210,16 @@ class _VideoText:
         )
 
 
-def _candidates(talks: Mapping, videos: Mapping[str, VideoRecord], playlist: set[str]) -> list[Match]:
-    """Every (talk, video) pair with evidence and no veto, as a provisional Match.
+def _candidates(
+    talks: Mapping, texts: Mapping[str, "_VideoText"], playlist: set[str], title_evidence: bool = True
+) -> list[Match]:
+    """Every (talk, video) pair with evidence and no veto, as a provisional Match; without
+    `title_evidence` only links and codes count (what ties an unwatchable video to a talk).
 
     Never talks x videos: a pair is looked at only when blocking puts it together, by a
     code the video carries or a speaker name its title or description holds (one pass
     over its words, _NameIndex); no other pair can have code or title evidence.
     """
-    texts = {vid: _VideoText.of(v) for vid, v in videos.items() if is_watchable(v)}
     keys = {key: _TalkText.of(talk) for key, talk in talks.items()}
     by_code: dict[str, list] = {}
     for key, talk_text in keys.items():
@@ -223,7 +239,7 @@ def _candidates(talks: Mapping, videos: Mapping[str, VideoRecord], playlist: set
             block.update(by_code.get(code, ()))
         for key in block:
             if vid in playlist or (key, vid) in links:
-                found = _content_evidence(talks[key], keys[key], text, names)
+                found = _content_evidence(talks[key], keys[key], text, names, title_evidence)
                 if found:
                     content[(key, vid)] = found
     _drop_ambiguous(content)
@@ -237,7 +253,7 @@ def _candidates(talks: Mapping, videos: Mapping[str, VideoRecord], playlist: set
 
 
 def _link_evidence(talk: TalkRecord, texts: Mapping[str, _VideoText]) -> dict[str, list[_Evidence]]:
-    """The pages' own links from this talk to watchable videos, in or out of the playlist."""
+    """The pages' own links from this talk to the videos of `texts`, in or out of the playlist."""
     found: dict[str, list[_Evidence]] = {}
     if talk.page_video_id in texts:
         found.setdefault(talk.page_video_id, []).append(
@@ -248,12 +264,16 @@ def _link_evidence(talk: TalkRecord, texts: Mapping[str, _VideoText]) -> dict[st
     return found
 
 
-def _content_evidence(talk: TalkRecord, keys: "_TalkText", text: _VideoText, named: tuple) -> list[_Evidence]:
+def _content_evidence(
+    talk: TalkRecord, keys: "_TalkText", text: _VideoText, named: tuple, title_evidence: bool = True
+) -> list[_Evidence]:
     """Code and title+speaker evidence the video's own text gives for this talk;
     `named` holds the speaker names its title and its description name."""
     if _published_before(text.published, keys.date):
         return []  # cannot be its recording: void whatever the text says
-    return [e for e in (_code_evidence(keys.code, text), _title_speaker_evidence(talk, keys, text, named)) if e]
+    found = [_code_evidence(keys.code, text),
+             _title_speaker_evidence(talk, keys, text, named) if title_evidence else None]
+    return [e for e in found if e]
 
 
 def _code_evidence(code: Optional[str], text: _VideoText) -> Optional[_Evidence]:
@@ -458,9 +478,3 @@ def _iso_date(text: Optional[str]) -> Optional[date]:
         return None
 
 
-_WORD = re.compile(r"[^\W_]+")
-
-
-def _words(text: Optional[str]) -> str:
-    """Folded text as single-space separated words: "PAD-UFES-20: the" -> "pad ufes 20 the"."""
-    return " ".join(_WORD.findall(fold(text or "")))

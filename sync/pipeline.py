@@ -22,7 +22,8 @@ from db.store import RunContext
 from . import youtube
 from .errors import LockHeld, TalksError
 from .match import Decision, match_recordings
-from .pages import attach_abstracts, decode_page, parse_talks_page, parse_webinar_page
+from .identity import attach_abstracts
+from .pages import decode_page, parse_talks_page, parse_webinar_page
 from .records import AbstractRecord, Person, TalkRecord, VideoRecord, WebinarPage
 from .redact import redact
 from .save import (

@@ -1,9 +1,7 @@
 """`save_*(db, run, ...)`: records in, tracked rows out.
 
-Identity lives here: which stored talk a parsed record is. A listed record is
-its code; an announced (upcoming) talk has no code yet, so it is found by the
-same speakers and title, and when a later page lists it the coded record takes
-over that same row instead of adding a second one.
+Which stored talk a parsed record is comes from sync.identity.find_talk; a
+coded record takes over the row of its announcement instead of adding a second.
 """
 from __future__ import annotations
 
@@ -15,8 +13,9 @@ import sqlite_utils
 from db.store import RunContext, live_count, mark_removed, row_key, save_row, save_rows
 
 from .errors import ShrinkRefused
-from .pages import fold, same_speakers, same_talk
+from .identity import find_talk
 from .records import AbstractRecord, Match, Person, Playlist, PlaylistItem, TalkRecord, VideoRecord
+from .text import fold
 
 # A source that suddenly shows less than this share of what is stored is more
 # likely broken (the real page once became a "we moved" notice) than truthful.
@@ -61,57 +60,6 @@ def _talk_values(record: TalkRecord, status: str) -> dict:
     return values
 
 
-def _stored_as_record(db, row: dict) -> TalkRecord:
-    people = db.execute(
-        "SELECT s.name FROM talk_speakers ts JOIN speakers s ON s.id = ts.speaker_id"
-        " WHERE ts.talk_id = ? AND ts.removed_at IS NULL ORDER BY ts.position",
-        [row["id"]],
-    ).fetchall()
-    return TalkRecord(
-        status=row["status"],
-        code=row["code"],
-        title=row["title"],
-        date=row["date"],
-        affiliation=row["affiliation"],
-        speakers=[Person(name) for (name,) in people],
-    )
-
-
-def _same_stored_talk(stored: TalkRecord, record: TalkRecord) -> bool:
-    """same_talk, plus: an announcement stored without a title is the same speakers' talk.
-
-    Announcements sometimes name the speakers weeks before the title; the talks
-    page then gives the title with no date, so neither title nor date can agree.
-    """
-    if same_talk(stored, record):
-        return True
-    return not (stored.title and record.title) and same_speakers(stored.speakers, record.speakers)
-
-
-def _find_talk(db, record: TalkRecord, claimed: set[int], section: bool = False) -> Optional[dict]:
-    """The stored row this record is, or None for a new talk.
-
-    A talks-page `section` may describe a talk this page version already saved
-    (an announcement without a title), so rows claimed in this run count too.
-    """
-    if record.code:
-        rows = list(db["talks"].rows_where("code = ?", [record.code], limit=1))
-        if rows:
-            return rows[0]
-    # An uncoded row (announced, or known from the talks page) with the same
-    # speakers and title is this talk before it was listed.
-    for row in db["talks"].rows_where("code IS NULL ORDER BY id"):
-        if (section or row["id"] not in claimed) and _same_stored_talk(_stored_as_record(db, row), record):
-            return row
-    if not record.code:
-        # An announcement still shown after the talk was listed (even on the
-        # same page version, so claimed rows count): keep the coded row.
-        for row in db["talks"].rows_where("code IS NOT NULL ORDER BY id"):
-            if _same_stored_talk(_stored_as_record(db, row), record):
-                return row
-    return None
-
-
 def save_speakers(db, run: RunContext, talk_id: int, speakers: list[Person]) -> None:
     seen = []
     for position, person in enumerate(speakers):
@@ -134,14 +82,14 @@ def save_talk(
     db, run: RunContext, record: TalkRecord, status: Optional[str], claimed: set[int]
 ) -> dict:
     """Save one talk; status None (a talks-page section) keeps a stored talk's status."""
-    existing = _find_talk(db, record, claimed, section=status is None)
+    existing = find_talk(db, record, claimed, section=status is None)
     if status is None:
         status = existing["status"] if existing is not None else "unlisted"
     if record.code and existing is not None and existing["id"] in claimed:
         # The same page gave this code to two talks (it happened in November
         # 2025): the first line keeps it; this one is saved by identity alone.
         record = replace(record, code=None, season=None, episode=None)
-        existing = _find_talk(db, record, claimed)
+        existing = find_talk(db, record, claimed)
         status = existing["status"] if existing is not None else "upcoming"
     values = _talk_values(record, status)
     announcement_of_listed = existing is not None and existing["code"] and not record.code
@@ -333,9 +281,11 @@ def save_matches(db, run: RunContext, matches: list[Match]) -> None:
         video_id = match.video_id if match else None
         talk_rows.append({"id": talk_id, "video_id": video_id, "recording_url": watch_url(video_id)})
     save_rows(db, run, "talks", talk_rows, seen=False)
+    availability = dict(db.execute("SELECT video_id, availability FROM videos").fetchall())
     rows = [
         {"talk_id": match.talk_key, "code": codes[match.talk_key], "video_id": match.video_id,
-         "method": match.method, "score": round(match.score, 3), "evidence": match.evidence}
+         "method": match.method, "score": round(match.score, 3), "evidence": match.evidence,
+         "availability": availability.get(match.video_id)}
         for match in matches
     ]
     save_rows(db, run, "matches", rows)

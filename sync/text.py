@@ -1,6 +1,7 @@
 """Folding text for comparison and search, shared by the parsers and the matcher."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Optional
 
@@ -29,3 +30,8 @@ def fold(text: Optional[str]) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(text.casefold().split())
+
+
+def words(text: Optional[str]) -> str:
+    """Folded text as single-space separated words: "PAD-UFES-20: the" -> "pad ufes 20 the"."""
+    return " ".join(re.findall(r"[^\W_]+", fold(text)))

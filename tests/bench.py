@@ -2,7 +2,7 @@
 
 Measures, and prints as a markdown table to paste into the README:
 
-  (a) parsing all corpus pages (../shared/corpus/pages) with sync.pages
+  (a) parsing all corpus pages (tests/fixtures/corpus) with sync.pages
   (b) `talks sync --snapshot` into a fresh database: wall time and peak RSS
   (c) re-syncing that database (idempotent: 0 rows changed)
   (d) replaying the whole page history (every webinar version in commit order,
@@ -45,7 +45,7 @@ from tests.bench_scale import scale_report
 from tests.datasette_process import serving
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "pages"
+CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 SNAPSHOT = ROOT / "sync" / "snapshot"
 SNAPSHOT_TODAY = "2026-08-11"
 

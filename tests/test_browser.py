@@ -45,6 +45,7 @@ XSS_ABSTRACT = "**Bold claim** <script>alert(2)</script>"
 JIMENEZ = "Amelia Jiménez-Sánchez"
 JIMENEZ_VIDEO = "_lSc2msTMbY"  # S07E01's recording in the snapshot
 PRIVATE_CODE = "S01E03"  # its recording is made private in the test's copy
+STALE_CODE = "S01E02"  # its page links a first upload gone private; its recording is watchable
 ORPHAN_VIDEO = "zzOrphan001"
 START_TIMEOUT = 20.0  # seconds for Datasette to answer
 PAGE_TIMEOUT_MS = 10_000
@@ -96,11 +97,14 @@ def _stage_rows(path: Path) -> dict:
         with con:
             # The page announces a date for the first upcoming talk.
             con.execute("update talks set date = '2026-09-14' where id = ?", [dated])
-            # A recording goes private: the talk is missing, the page link is stale, the feed drops it.
+            # A recording goes private: the talk is missing (once), the feed drops it.
             con.execute(
                 "update videos set availability = 'private' where video_id = (select video_id from talks where code = ?)",
                 [PRIVATE_CODE],
             )
+            # A page still links a first upload that went private: a stale link.
+            con.execute("insert into videos (video_id, availability) values ('zzFirstUp01', 'private')")
+            con.execute("update talks set page_video_id = 'zzFirstUp01' where code = ?", [STALE_CODE])
             # A playlist video that is no talk's recording.
             con.execute(
                 "insert into videos (video_id, title, availability, published_at, url) values (?, ?, 'public', ?, ?)",
@@ -295,7 +299,7 @@ def test_abstracts_render_as_markdown_on_the_talk_page(visit, site):
         ("/talks/search_talks?q=" + quote(JIMENEZ), "code", ["S07E01"]),  # as written, hyphen and all
         ("/talks/search_recordings?q=dataset", None, []),  # the snapshot has no transcripts
         ("/talks/missing", "code", [PRIVATE_CODE]),
-        ("/talks/stale", "code", [PRIVATE_CODE]),
+        ("/talks/stale", "code", [STALE_CODE]),
         ("/talks/orphans", "video_id", [ORPHAN_VIDEO]),
     ],
     ids=["search_talks", "search_talks-as-written", "search_recordings", "missing", "stale", "orphans"],
