@@ -40,9 +40,6 @@ from .sources import DEFAULT_TALKS_PAGE, DEFAULT_WEBINAR_PAGE, load_snapshot, re
 
 log = logging.getLogger("talks.sync")
 
-SOURCES = ("auto", "api", "ytdlp", "none")
-
-
 @dataclass
 class SyncOptions:
     db_path: str

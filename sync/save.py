@@ -16,6 +16,7 @@ from .errors import ShrinkRefused
 from .identity import find_talk
 from .records import AbstractRecord, Match, Person, Playlist, PlaylistItem, TalkRecord, VideoRecord
 from .text import fold
+from .youtube import watch_url
 
 # A source that suddenly shows less than this share of what is stored is more
 # likely broken (the real page once became a "we moved" notice) than truthful.
@@ -25,10 +26,6 @@ SHRINK_RATIO = 0.5
 # talks page drops old abstracts, an announcement has no code. A page link that
 # disappears, by contrast, is news and is recorded.
 STICKY = {"title", "date", "date_text", "affiliation", "abstract", "bio", "topic", "talks_page_video_id"}
-
-
-def watch_url(video_id: Optional[str]) -> Optional[str]:
-    return f"https://www.youtube.com/watch?v={video_id}" if video_id else None
 
 
 def speakers_text(speakers: Iterable[Person]) -> str:

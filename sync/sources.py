@@ -11,6 +11,7 @@ import httpx
 import tenacity
 
 from .errors import FetchError, PageError
+from .pages import MAX_PAGE_BYTES
 
 log = logging.getLogger("talks.pages")
 
@@ -18,8 +19,6 @@ RAW_BASE = "https://raw.githubusercontent.com/medical-datasets/medical-datasets.
 DEFAULT_WEBINAR_PAGE = f"{RAW_BASE}/_pages/webinar.md"
 DEFAULT_TALKS_PAGE = f"{RAW_BASE}/_pages/webinar_talks.md"
 
-# Larger than any real page by three orders of magnitude; refuse before parsing.
-MAX_PAGE_BYTES = 5 * 1024 * 1024
 
 
 def _is_url(source: str) -> bool:

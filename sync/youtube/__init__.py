@@ -1,0 +1,73 @@
+"""Read the series' YouTube playlist(s) and videos: Data API v3, or yt-dlp without a key.
+
+Two entry points return the same `YouTubeResult`:
+
+- `fetch_youtube_api(...)`: playlistItems.list + videos.list through
+  google-api-python-client. Costs ceil(n/50) + ceil((n+m)/50) units for n playlist
+  items and m extra page-linked ids; a playlist whose first page answers 304 to
+  `If-None-Match` costs one unit and keeps the caller's stored items.
+- `fetch_youtube_ytdlp(...)`: the keyless fallback; slower, no quota, stops at the
+  first bot wall or rate limit instead of hammering YouTube.
+
+`result_from_recorded(...)` replays recorded API answers (the offline snapshot).
+
+The work is split along its seams in private modules: `_client` (building the
+client, one request and its retries, error sentences), `_api` (playlists and
+videos through the API), `_replay`, `_ytdlp`, and `_results` (what they return).
+"""
+from ._api import (
+    PAGE_SIZE,
+    best_thumbnail,
+    fetch_playlist_items,
+    fetch_videos,
+    fetch_youtube_api,
+    quota_bound,
+    video_record,
+)
+from ._client import (
+    BACKOFF,
+    DEFAULT_TIMEOUT,
+    api_error_reason,
+    build_client,
+    call_api,
+    execute_request,
+    is_retryable,
+    retry_after_seconds,
+)
+from ._replay import result_from_recorded
+from ._results import PlaylistFetch, Quota, YouTubeResult, watch_url
+from ._ytdlp import (
+    classify_ytdlp_message,
+    default_ydl_factory,
+    fetch_youtube_ytdlp,
+    playlist_url,
+    ytdlp_video_record,
+)
+
+__all__ = [
+    "BACKOFF",
+    "DEFAULT_TIMEOUT",
+    "PAGE_SIZE",
+    "PlaylistFetch",
+    "Quota",
+    "YouTubeResult",
+    "api_error_reason",
+    "best_thumbnail",
+    "build_client",
+    "call_api",
+    "classify_ytdlp_message",
+    "default_ydl_factory",
+    "execute_request",
+    "fetch_playlist_items",
+    "fetch_videos",
+    "fetch_youtube_api",
+    "fetch_youtube_ytdlp",
+    "is_retryable",
+    "playlist_url",
+    "quota_bound",
+    "result_from_recorded",
+    "retry_after_seconds",
+    "video_record",
+    "watch_url",
+    "ytdlp_video_record",
+]
