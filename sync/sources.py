@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import httpx
 import tenacity
 
 from .errors import FetchError, PageError
@@ -26,6 +25,8 @@ def _is_url(source: str) -> bool:
 
 
 def _retryable_http(exc: BaseException) -> bool:
+    import httpx  # late, as everywhere here: a run from files or the snapshot never needs it
+
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code >= 500 or exc.response.status_code == 429
     return isinstance(exc, (httpx.TransportError,))
@@ -39,6 +40,8 @@ def _retryable_http(exc: BaseException) -> bool:
     reraise=True,
 )
 def _get(url: str, timeout: float) -> bytes:
+    import httpx
+
     with httpx.Client(timeout=timeout, follow_redirects=True) as client:
         with client.stream("GET", url) as response:
             response.raise_for_status()
@@ -53,6 +56,8 @@ def _get(url: str, timeout: float) -> bytes:
 def read_page_bytes(source: str, timeout: float = 30.0) -> bytes:
     """The raw bytes of a page, from a URL (retried) or a local path."""
     if _is_url(source):
+        import httpx
+
         try:
             return _get(source, timeout)
         except httpx.HTTPStatusError as exc:

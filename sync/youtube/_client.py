@@ -11,13 +11,12 @@ import http.client
 import json
 import logging
 import os
+import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
 
-import httplib2
-from googleapiclient.discovery import build
-from googleapiclient.errors import HttpError
+from googleapiclient.errors import HttpError  # light; discovery and httplib2 load with a client
 from tenacity import (
     retry,
     retry_if_exception,
@@ -80,6 +79,9 @@ def build_client(
     endpoint = endpoint or os.environ.get("YOUTUBE_API_ENDPOINT") or None
     if not api_key:
         raise BadApiKey("No YouTube API key given: set YOUTUBE_API_KEY (or sync without the API).")
+    import httplib2
+    from googleapiclient.discovery import build  # late: a run without the API never pays for it
+
     _redact_client_logs()
     return build(
         "youtube",
@@ -153,7 +155,6 @@ TRANSIENT_TRANSPORT_ERRORS = (
     TimeoutError,  # socket.timeout: the server did not answer within the client's timeout
     ConnectionError,  # reset, refused, aborted, broken pipe
     http.client.HTTPException,  # IncompleteRead (truncated body), RemoteDisconnected
-    httplib2.ServerNotFoundError,
     _MalformedResponse,  # truncated JSON with a consistent Content-Length
 )
 
@@ -165,7 +166,9 @@ def is_retryable(error: BaseException) -> bool:
         if status >= 500 or status == 429:
             return True
         return status == 403 and api_error_reason(error) in RETRYABLE_REASONS
-    return isinstance(error, TRANSIENT_TRANSPORT_ERRORS)
+    httplib2 = sys.modules.get("httplib2")  # loaded with the client: no client, no such error
+    return isinstance(error, TRANSIENT_TRANSPORT_ERRORS) or (
+        httplib2 is not None and isinstance(error, httplib2.ServerNotFoundError))
 
 
 def retry_after_seconds(error: BaseException | None) -> Optional[float]:
