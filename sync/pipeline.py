@@ -392,4 +392,5 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
             report.videos_seen = save_youtube(db, run, result, options.allow_shrink)
         progress("matching recordings")
         rematch(db, run)
+    log.debug("committed")  # the end of the data transaction (the SIGKILL test times it)
     report.rows_changed = run.rows_changed

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from tests.bench_scale import scale_report
 from tests.datasette_process import serving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -457,7 +458,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         lines += result
         for line in result:
             print(f"{line.verdict or '----'}  {line.what}: {line.result}", file=sys.stderr, flush=True)
+        scale_tables, result = scale_report(work, talks_sync, Line)
+        lines += result
     print(table(lines))
+    print(f"\n### Scale\n\n{scale_tables}")
     failed = [line for line in lines if line.ok is False]
     print(f"\n{len(lines) - len(failed)} of {len(lines)} lines without a failed check; "
           f"{'FAIL' if failed else 'PASS'} (bench took {time.perf_counter() - started:.0f} s)")
