@@ -8,7 +8,7 @@ from typing import Optional
 
 import sqlite_utils
 
-from db.runs import finish_run, fold_wal, open_database, start_run, utc_now
+from db.runs import finish_run, checkpoint, open_database, start_run, utc_now
 from db.schema import missing_recordings_sql
 from db.store import RunContext, get_row, record_change, row_key
 
@@ -112,7 +112,7 @@ def record_decision(db_path: str, code: str, video_id: str, action: str) -> Deci
                 method=match[0]["method"] if match else None,
             )
         finally:
-            fold_wal(db)
+            checkpoint(db)
             db.close()
 
 

@@ -27,7 +27,6 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from tenacity import wait_none
 
 from sync import youtube
 from sync.cli import EXIT_MISSING, cli
@@ -301,7 +300,7 @@ def server(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def no_retry_waits(monkeypatch):
-    monkeypatch.setattr(youtube, "BACKOFF", wait_none())
+    monkeypatch.setattr(youtube.execute_request.retry, "sleep", lambda seconds: None)
 
 
 @pytest.fixture
@@ -340,7 +339,7 @@ def archive(tmp_path_factory):
         serve(api)
         env.setenv("YOUTUBE_API_KEY", KEY)
         env.setenv("YOUTUBE_API_ENDPOINT", api.endpoint)
-        env.setattr(youtube, "BACKOFF", wait_none())
+        env.setattr(youtube.execute_request.retry, "sleep", lambda seconds: None)
         runner = CliRunner()
         sync(runner, db_path, paths, source="none", today=ANNOUNCED_ON, page="announced")
         sync(runner, db_path, paths)
