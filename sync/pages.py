@@ -230,6 +230,18 @@ def _find_date(text: str) -> Optional[re.Match]:
     return min(found, key=lambda m: m.start()) if found else None
 
 
+def _find_impossible_date(text: str) -> Optional[re.Match]:
+    """The first date written with a real month that is no calendar date ("31st February
+    2023", "2023-13-45"), or None: what a page meant as a date but got wrong."""
+    found = []
+    for pattern in _DATE_RES:
+        for match in pattern.finditer(text):
+            if _month_number(match["month"]) and not _iso_date(match):
+                found.append(match)
+                break
+    return min(found, key=lambda m: m.start()) if found else None
+
+
 def _month_number(word: str) -> Optional[int]:
     """12, "Feb", "June", "Sept", "September" -> month number; None for "Mark", "Tue"."""
     word = word.lower()
@@ -535,9 +547,36 @@ def parse_webinar_page(text: str, source: str = "webinar page") -> WebinarPage:
         raise PageError(f"{_source_name(source)} is not the webinar page: {reason}.")
     shown = _strip_comments(text)
     lines = shown.splitlines()
-    listed = [talk for talk in map(_parse_listed_line, lines) if talk]
+    warnings: list[str] = []
+    listed = []
+    for line in lines:
+        talk = _parse_listed_line(line)
+        if talk:
+            listed.append(talk)
+            if talk.date is None and talk.date_text:
+                warnings.append(f"{talk.code}'s date {_quoted(talk.date_text)} is not a calendar date;"
+                                " kept as written (date_text), with no date")
+        elif _CODE_LINE_RE.match(line):
+            warnings.append(f"the line {_quoted(line)} has no valid episode code (SxxEyy, from S01E01):"
+                            " not read as a talk")
     upcoming = [talk for section in _upcoming_sections(lines) for talk in _parse_upcoming(*section)]
-    return WebinarPage(listed=listed, upcoming=upcoming, playlist_ids=_playlist_ids(shown))
+    for talk in upcoming:
+        if talk.date is None and talk.date_text and _find_impossible_date(talk.date_text):
+            warnings.append(f"the announced date {_quoted(talk.date_text)} is not a calendar date;"
+                            " kept as written (date_text), with no date")
+    name = _source_name(source)
+    return WebinarPage(listed=listed, upcoming=upcoming, playlist_ids=_playlist_ids(shown),
+                       warnings=[f"{name}: {w}" for w in warnings])
+
+
+# A line that looks like a coded talk ("* S100E1 - ...", "* S00E00: ...") whatever its numbers.
+_CODE_LINE_RE = re.compile(r"\s{0,3}[*+-]\s+\[?S\d+E\d+\]?\s*[-–—:]", re.I)
+
+
+def _quoted(text: str, limit: int = 80) -> str:
+    """Page text for a warning: one line, bounded, quoted."""
+    text = _clean(text)
+    return '"' + (text if len(text) <= limit else text[:limit - 1] + "…") + '"'
 
 
 def _parse_listed_line(line: str) -> Optional[TalkRecord]:
@@ -550,12 +589,13 @@ def _parse_listed_line(line: str) -> Optional[TalkRecord]:
     rest = match["rest"]
     names, affiliation, tail = _split_listed(rest)
     speakers, _ = _parse_people(names)
-    when = _find_date(tail)
+    when = _find_date(tail) or _find_impossible_date(tail)  # "31st February 2023": kept as written
     video_ids = [v for v in (video_id_from_url(url) for _, url in _LINK_RE.findall(line)) if v]
     return TalkRecord(
         status="listed",
         speakers=speakers,
         code=code,
+        code_text=match["code"],
         season=int(code[1:3]),
         episode=int(code[4:]),
         affiliation=affiliation,
