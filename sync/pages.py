@@ -79,27 +79,14 @@ def _mask_links(text: str) -> str:
     return _LINK_RE.sub(lambda m: "x" * len(m.group(0)), text)
 
 
-def _closing_paren(text: str, start: int) -> Optional[int]:
-    """Index of the ")" closing the "(" at `start`, counting nested pairs."""
+def _matching_paren(text: str, at: int) -> Optional[int]:
+    """Index of the parenthesis matching the "(" or ")" at `at`, counting nested pairs:
+    forwards from a "(", backwards from a ")"."""
+    opener, step, stop = ("(", 1, len(text)) if text[at] == "(" else (")", -1, -1)
     depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "(":
-            depth += 1
-        elif text[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    return None
-
-
-def _opening_paren(text: str, end: int) -> Optional[int]:
-    """Index of the "(" opening the ")" at `end`, counting nested pairs."""
-    depth = 0
-    for i in range(end, -1, -1):
-        if text[i] == ")":
-            depth += 1
-        elif text[i] == "(":
-            depth -= 1
+    for i in range(at, stop, step):
+        if text[i] in "()":
+            depth += 1 if text[i] == opener else -1
             if depth == 0:
                 return i
     return None
@@ -320,7 +307,7 @@ def _split_bullet_speakers(text: str) -> tuple[str, Optional[str]]:
     if dash and (paren < 0 or dash.start() < paren):
         return text[:dash.start()], _clean(_unbold(text[dash.end():])).rstrip(" .") or None
     if paren >= 0:
-        end = _closing_paren(masked, paren)
+        end = _matching_paren(masked, paren)
         if end is not None:
             return text[:paren], _clean(_unbold(text[paren + 1:end])) or None
     return text, None
@@ -332,7 +319,7 @@ def _split_heading_speakers(text: str) -> tuple[str, Optional[str]]:
     text = text.rstrip(" .*")
     masked = _mask_links(text)
     if masked.endswith(")"):
-        start = _opening_paren(masked, len(masked) - 1)
+        start = _matching_paren(masked, len(masked) - 1)
         if start is not None:
             names = text[:start].rstrip(" *-–—")  # "Dewinda J. Rumala - (UNIVERSA AI, ..)"
             return names, _clean(_unbold(text[start + 1:-1])) or None
@@ -418,40 +405,39 @@ def _talk_section_count(lines: list[str]) -> int:
 
 
 def _not_webinar_page_reason(text: str) -> Optional[str]:
-    if not text.strip():
-        return "it is empty"
-    permalink = _permalink(text)
-    if permalink == "webinar":
-        return None
-    if permalink == "webinar_talks":
-        return "it is the talks page (permalink /webinar_talks/)"
-    lines = text.splitlines()
-    has_webinar_signals = _webinar_signals(lines)
-    if _talk_section_count(lines) and not has_webinar_signals:
-        return "it is laid out like the talks page ('### Name (Affiliation)' sections)"
-    if not _has_series_name(text):
-        return "it has no 'Datasets through the Looking-Glass' heading"
-    if not has_webinar_signals:
-        return "it has neither 'SxxEyy' talk lines nor an upcoming or previous talks section"
-    return None
+    return _wrong_page_reason(text, "webinar")
 
 
 def _not_talks_page_reason(text: str) -> Optional[str]:
+    return _wrong_page_reason(text, "webinar_talks")
+
+
+def _wrong_page_reason(text: str, expected: str) -> Optional[str]:
+    """Why `text` is not the `expected` page ("webinar" or "webinar_talks"), or None.
+
+    The permalink decides when there is one; else the layout: coded talk lines and talks
+    headings are the webinar page's, "### Name (Affiliation)" sections the talks page's."""
     if not text.strip():
         return "it is empty"
     permalink = _permalink(text)
-    if permalink == "webinar_talks":
-        return None
-    if permalink == "webinar":
-        return "it is the webinar page (permalink /webinar/)"
+    if permalink in ("webinar", "webinar_talks"):
+        return None if permalink == expected else f"it is the {_PAGE_NAMES[permalink]} (permalink /{permalink}/)"
     lines = text.splitlines()
-    if _webinar_signals(lines):
+    webinar_like, sections = _webinar_signals(lines), _talk_section_count(lines)
+    if expected == "webinar" and sections and not webinar_like:
+        return "it is laid out like the talks page ('### Name (Affiliation)' sections)"
+    if expected == "webinar_talks" and webinar_like:
         return "it is laid out like the webinar page ('SxxEyy' lines or a talks heading)"
     if not _has_series_name(text):
         return "it has no 'Datasets through the Looking-Glass' heading"
-    if not _talk_section_count(lines):
+    if expected == "webinar" and not webinar_like:
+        return "it has neither 'SxxEyy' talk lines nor an upcoming or previous talks section"
+    if expected == "webinar_talks" and not sections:
         return "it has no '### Name (Affiliation)' sections"
     return None
+
+
+_PAGE_NAMES = {"webinar": "webinar page", "webinar_talks": "talks page"}
 
 
 # ---------------------------------------------------------------------------
@@ -610,7 +596,7 @@ def _split_listed(rest: str) -> tuple[str, Optional[str], str]:
     """Names, affiliation (first parenthesised group, nested ones kept) and the rest."""
     masked = _mask_links(rest)
     start = masked.find("(")
-    end = _closing_paren(masked, start) if start >= 0 else None
+    end = _matching_paren(masked, start) if start >= 0 else None
     if end is not None:
         return rest[:start], _clean(_unbold(rest[start + 1:end])) or None, rest[end + 1:]
     bold = re.match(r"\s*\*\*.*?\*\*", rest)  # no affiliation: the names are the first bold span

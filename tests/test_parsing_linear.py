@@ -102,6 +102,7 @@ FAST = settings(max_examples=60, derandomize=True, database=None, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @FAST
 @given(
     parser=st.sampled_from(sorted(PARSERS)),
@@ -119,6 +120,7 @@ def test_every_parser_is_linear_on_long_runs(parser, context, unit, tail, lines)
     assert ratio <= GROWTH_LIMIT, (parser, context, unit, tail, lines, n, ratio)
 
 
+@pytest.mark.slow
 @FAST
 @given(
     parser=st.sampled_from(sorted(PARSERS)),

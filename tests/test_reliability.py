@@ -708,6 +708,7 @@ def _get(url: str) -> str:
         raise AssertionError(f"{url}: HTTP {error.code}: {error.read()[:500]!r}") from None
 
 
+@pytest.mark.slow
 def test_the_api_key_never_reaches_the_database_logs_or_served_pages(tmp_path):
     """Real processes with -v: syncs that retry, succeed and fail (quota, endless rate
     limiting, a wrong key, an unknown playlist); then the file itself and Datasette's
