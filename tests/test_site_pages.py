@@ -3,7 +3,7 @@
 The snapshot database staged as in test_browser.py (a private recording, an orphan video,
 dated upcoming talks, a `<script>` title), plus: transcript segments for S07E01, a webinar
 link for S02E01 to a deleted upload while its recording is another video (a stale link to
-replace), and a `talk_history` view as helper tooling would add it.
+replace), a failed sync, and a `talk_history` view as helper tooling would add it.
 
 With TALKS_SCREENSHOTS=1 the screenshots go to docs/screenshots/ (the README shows them);
 otherwise to a temporary folder, so the code that makes them always runs.
@@ -34,6 +34,7 @@ SEGMENTS = [  # (start, end, text) of S07E01's recording
     (65.0, 71.0, "Annotators disagreed on almost a third of the chest images."),
     (754.0, 760.0, "So the living review tracks artifacts across hospitals."),
 ]
+FAILED_ERROR = "Error: the YouTube Data API refused the key (quotaExceeded)"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -67,6 +68,11 @@ def _stage_site_rows(path: Path) -> dict:
                        'sync ' || c.run_id as source
                 from changes c join talks t on c.table_name = 'talks' and c.row_key = cast(t.id as text)
                 join sync_runs r on r.id = c.run_id""")
+            con.execute(
+                "insert into sync_runs (started_at, finished_at, status, source, requests, quota_units, error)"
+                " values ('2026-08-12T06:00:00+00:00', '2026-08-12T06:00:09+00:00', 'failed', 'api', 3, 3, ?)",
+                [FAILED_ERROR],
+            )
             speaker = con.execute("select id from speakers where name = ?", [JIMENEZ]).fetchone()[0]
         con.execute("PRAGMA journal_mode=DELETE")
     finally:
@@ -246,7 +252,11 @@ def test_speaker_page(visit, site):
 def test_desk_says_what_to_do(visit, site, shots):
     visit.page.set_viewport_size(DESKTOP)
     page = visit.open("/desk")
-    assert page.locator(".desk-runs tbody tr").first.locator("td").nth(2).inner_text() == "ok"
+    runs = page.locator(".desk-runs li.run")
+    assert runs.first.locator(".status").inner_text() == "failed"  # newest first, with its error and spend
+    assert runs.first.locator(".error").inner_text() == FAILED_ERROR
+    assert "3 requests · 3 quota units" in " ".join(runs.first.inner_text().split())
+    assert runs.nth(1).locator(".status").inner_text() == "ok"
     stale = page.locator("li.problem", has=page.locator(f"a.talk[href='/talk/{REPLACED_CODE}']"))
     old = stale.locator("a.old")
     new = stale.locator("a.new")
