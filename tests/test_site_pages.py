@@ -133,6 +133,8 @@ def test_talk_page_first_screen(visit, site, shots):
     assert "M.Sc. in Physics" in bio.inner_text() and bio.locator("a[href*='M.Sc']").count() == 0
     assert page.locator("a[rel=prev]").get_attribute("href").startswith("/talk/S06E")
     assert page.locator("a[rel=next]").get_attribute("href") == "/talk/S07E02"
+    feeds = page.locator("link[rel=alternate]").evaluate_all("els => els.map(e => [e.type, e.getAttribute('href')])")
+    assert ["application/atom+xml", "/talks/new_recordings.atom"] in feeds
     page.screenshot(path=str(shots / "talk.png"))
 
 
