@@ -3,7 +3,7 @@
 The snapshot database staged as in test_browser.py (a private recording, an orphan video,
 dated upcoming talks, a `<script>` title), plus: transcript segments for S07E01, a webinar
 link for S02E01 to a deleted upload while its recording is another video (a stale link to
-replace), a failed sync, and a `talk_history` view as helper tooling would add it.
+replace), a failed sync, and a later change of S07E01's title (its history).
 
 With TALKS_SCREENSHOTS=1 the screenshots go to docs/screenshots/ (the README shows them);
 otherwise to a temporary folder, so the code that makes them always runs.
@@ -51,9 +51,11 @@ class Site:
 def _stage_site_rows(path: Path) -> dict:
     con = sqlite3.connect(path)
     try:
+        talk_ids = dict(con.execute("select code, id from talks where code is not null"))
         with con:
             con.executemany(
-                "insert into transcript_segments (video_id, start_seconds, end_seconds, text, url) values (?, ?, ?, ?, ?)",
+                "insert into transcript_segments (video_id, start_seconds, end_seconds, text, url)"
+                " values (?, ?, ?, ?, ?)",
                 [(JIMENEZ_VIDEO, s, e, t, f"https://www.youtube.com/watch?v={JIMENEZ_VIDEO}&t={int(s)}s")
                  for s, e, t in SEGMENTS],
             )
@@ -62,12 +64,14 @@ def _stage_site_rows(path: Path) -> dict:
                         [DELETED_UPLOAD, f"https://www.youtube.com/watch?v={DELETED_UPLOAD}"])
             con.execute("update talks set page_video_id = ? where code = ?", [DELETED_UPLOAD, REPLACED_CODE])
             con.execute("update talks set bio = bio || ' She holds an M.Sc. in Physics.' where code = 'S07E01'")
-            con.execute("drop view if exists talk_history")
-            con.execute("""create view talk_history as
-                select t.code, r.started_at as date, c.column_name as what, c.old_value as old, c.new_value as new,
-                       'sync ' || c.run_id as source
-                from changes c join talks t on c.table_name = 'talks' and c.row_key = cast(t.id as text)
-                join sync_runs r on r.id = c.run_id""")
+            # A field changed by a later sync, as the talk's history shows it.
+            con.execute("insert into sync_runs (started_at, status, source)"
+                        " values ('2030-01-01T05:00:00+00:00', 'ok', 'none')")
+            con.execute(
+                "insert into changes (run_id, table_name, row_key, column_name, old_value, new_value)"
+                " select max(id), 'talks', ?, 'title', 'In the Picture (draft)', 'In the Picture' from sync_runs",
+                [str(talk_ids["S07E01"])],
+            )
             con.execute(
                 "insert into sync_runs (started_at, finished_at, status, source, requests, quota_units, error)"
                 " values ('2026-08-12T06:00:00+00:00', '2026-08-12T06:00:09+00:00', 'failed', 'api', 3, 3, ?)",
@@ -152,8 +156,10 @@ def test_talk_page_transcript_and_history(visit, site):
     assert page.locator(".transcript a.ts").all_inner_texts() == ["12:34"]
     assert page.locator(".transcript mark").inner_text() == "hospitals"
     history = page.locator("#history")
-    assert history.locator("table th").first.inner_text() == "code"
-    assert history.locator("tbody tr").count() >= 1
+    assert history.locator("table th").all_inner_texts() == ["when", "field", "was", "became", "from"]
+    first = history.locator("tbody tr").first.locator("td").all_inner_texts()
+    assert first[1:] == ["title", "In the Picture (draft)", "In the Picture", "sync 2"]  # newest first
+    assert history.locator("tbody tr").count() > 1  # and the first sync's fields
     changes = history.locator("a", has_text="Every field change of S07E01").get_attribute("href")
     assert parse_qs(urlsplit(changes).query) == {"table_name": ["talks"], "row_key": [str(site.talk_ids["S07E01"])]}
 
