@@ -282,6 +282,21 @@ def test_desk_says_what_to_do(visit, site, shots):
     page.screenshot(path=str(shots / "desk.png"))
 
 
+@needs_chromium
+def test_pages_run_only_the_sites_script_files(visit, site):
+    page = visit.open("/")
+    response = page.request.get(site.url + "/talk/S07E01")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+    assert page.evaluate("() => [...document.scripts].filter(s => !s.src).length") == 0
+    menu = page.locator("details.nav-menu")
+    assert menu.count() == 1  # Datasette's menu still closes on a click outside it (close-menus.js)
+    menu.locator("summary").click()
+    assert menu.evaluate("d => d.open") is True
+    page.locator("h1").click()
+    assert menu.evaluate("d => d.open") is False
+
+
 # ----------------------------------------------------------------------------- phone
 
 
