@@ -53,7 +53,7 @@ def _playlist_item(playlist_id: str, item: dict, fallback_position: int) -> Play
     return PlaylistItem(
         playlist_id=playlist_id,
         video_id=_item_video_id(item),
-        position=position if isinstance(position, int) else fallback_position,
+        position=position if int_or_none(position) == position and isinstance(position, int) else fallback_position,
         added_at=snippet.get("publishedAt"),
     )
 
@@ -131,11 +131,11 @@ def _collect_page(fetched: PlaylistFetch, page: dict) -> None:
 
 
 def _duration_seconds(text: object) -> Optional[int]:
-    if not isinstance(text, str) or not text:
+    if not isinstance(text, str) or not text or len(text) > 64:
         return None
     try:
-        return int(isodate.parse_duration(text).total_seconds())
-    except (isodate.ISO8601Error, ValueError, AttributeError):
+        return int_or_none(isodate.parse_duration(text).total_seconds())
+    except (isodate.ISO8601Error, ValueError, AttributeError, ArithmeticError, TypeError):
         return None
 
 
