@@ -247,9 +247,10 @@ def test_huge_descriptions_and_titles_are_stored_truncated(tmp_path, api, caplog
     huge = make_video("hUgeDescrip", "T" * 50_000, description="D" * (5 * 2**20))
     api.add_playlist(PLAYLIST, [huge, *(make_video(v, f"Upload {v}") for v in FILLERS)])
     db_path = tmp_path / "talks.db"
-    ok(talks_sync(db_path))
+    result = ok(talks_sync(db_path))
     (row,) = rows(db_path, "SELECT length(title) t, length(description) d FROM videos WHERE video_id = 'hUgeDescrip'")
     assert row == {"t": MAX_TITLE_CHARS, "d": MAX_DESCRIPTION_CHARS}
+    assert f"video hUgeDescrip's description was longer than {MAX_DESCRIPTION_CHARS} characters" in result.stderr
 
 
 def test_endless_page_tokens_are_stopped_at_the_most_a_playlist_can_have(tmp_path, api):
