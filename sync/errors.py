@@ -4,7 +4,9 @@
     │                           .units: what the failed run spent (the run ledger's)
     ├── InputError              bad input: a page or a response we cannot use
     │   ├── PageError           not the webinar/talks page, empty, binary, too large
-    │   └── ResponseError       malformed API JSON, unusable yt-dlp output
+    │   ├── ResponseError       malformed API JSON, unusable yt-dlp output
+    │   ├── CaptionError        not a json3/vtt caption file, or too large
+    │   └── RepositoryError     `talks backfill`: not a git repository, or no page history
     ├── YouTubeError            YouTube refused, for a reason retrying will not fix
     │   ├── QuotaExceeded       the day's quota is spent (resets midnight Pacific)
     │   ├── BadApiKey           YOUTUBE_API_KEY is not valid
@@ -13,6 +15,8 @@
     ├── FetchError              a page or API could not be reached after retries
     │   └── DeadlineExceeded    a request or the whole sync ran past its deadline
     ├── ShrinkRefused           a source shrank suspiciously; --allow-shrink overrides
+    ├── DatabaseFileError       the database file cannot be read or written (permissions,
+    │                           corruption, disk full); `path` names it
     └── LockHeld                another sync holds the database's lock
 
 Messages never contain the API key: build them from redacted text only
@@ -46,6 +50,14 @@ class ResponseError(InputError):
     pass
 
 
+class CaptionError(InputError):
+    pass
+
+
+class RepositoryError(InputError):
+    pass
+
+
 class YouTubeError(TalksError):
     pass
 
@@ -76,6 +88,14 @@ class DeadlineExceeded(FetchError):
 
 class ShrinkRefused(TalksError):
     pass
+
+
+class DatabaseFileError(TalksError):
+    path: str = ""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class LockHeld(TalksError):

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 import sqlite_utils
 
-from db.runs import close_interrupted_runs, fold_wal, finish_run, open_database, start_run, utc_now
+from db.runs import close_interrupted_runs, checkpoint, finish_run, open_database, start_run, utc_now
 from db.store import RunContext
 
 from . import youtube
@@ -62,6 +62,12 @@ class SyncOptions:
     api_endpoint: Optional[str] = None
     timeout: float = 30.0  # one page or API request, start to last byte
     deadline: float = DEFAULT_SYNC_DEADLINE  # the whole sync
+    # Pages already in hand, as bytes (webinar, talks or None): `talks backfill` reads
+    # them from git; webinar_page/talks_page then only name them.
+    page_bytes: Optional[tuple[bytes, Optional[bytes]]] = None
+    run_fields: dict = field(default_factory=dict)  # more sync_runs columns (commit_id, commit_date)
+    now: Optional[str] = None  # the time stamped into removed_at; default the real now (backfill: the commit's)
+    lock_held: bool = False  # the caller holds <db>.lock already (talks backfill, for its whole replay)
 
 
 @dataclass
@@ -105,6 +111,11 @@ def read_pages(options: SyncOptions) -> PageInput:
         snap = load_snapshot()
         webinar_text, talks_text = snap.webinar_page, snap.talks_page
         names = (snap.webinar_source, snap.talks_source)
+    elif options.page_bytes is not None:
+        names = (options.webinar_page, options.talks_page)
+        webinar_bytes, talks_bytes = options.page_bytes
+        webinar_text = decode_page(webinar_bytes, options.webinar_page)
+        talks_text = decode_page(talks_bytes, options.talks_page) if talks_bytes is not None else None
     else:
         names = (options.webinar_page, options.talks_page)
         webinar_text = decode_page(read_page_bytes(options.webinar_page, options.timeout), options.webinar_page)
@@ -308,13 +319,13 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
     if options.today is None:
         # A snapshot is the world as of its date: count "past" from there.
         options.today = dt.date.fromisoformat(load_snapshot().date) if options.snapshot else dt.date.today()
-    with sync_lock(options.db_path):
+    with contextlib.nullcontext() if options.lock_held else sync_lock(options.db_path):
         db = open_database(options.db_path)
         try:
             interrupted = close_interrupted_runs(db)
             if interrupted:
                 log.warning("%d earlier sync(s) had been interrupted; marked failed in sync_runs", interrupted)
-            run_id = start_run(db, source=source, today=options.today.isoformat())
+            run_id = start_run(db, source=source, today=options.today.isoformat(), **options.run_fields)
             report = SyncReport(run_id=run_id, source=source)
             secrets = (options.api_key,) if options.api_key else ()
             deadline = Deadline(options.deadline, "the sync", " (--deadline); nothing was changed")
@@ -333,7 +344,7 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
             finish_run(db, run_id, "ok", **_run_counts(report))
             return report
         finally:
-            fold_wal(db)
+            checkpoint(db)
             db.close()
 
 
@@ -350,9 +361,10 @@ def _run_counts(report: SyncReport) -> dict:
 def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) -> None:
     progress("reading pages")
     pages = read_pages(options)
-    db["sync_runs"].update(
-        report.run_id, {"pages": pages.sources, "snapshot_date": pages.snapshot_date}
-    )
+    db["sync_runs"].update(report.run_id, {
+        "pages": pages.sources, "snapshot_date": pages.snapshot_date,
+        "page_playlists": ",".join(pages.page.playlist_ids) or None,
+    })
     result = None
     if source != "none":
         progress(f"reading YouTube ({source})")
@@ -369,14 +381,16 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
             report.run_id, {"playlists": ",".join(p.playlist_id for p in result.playlists)}
         )
     progress("saving")
-    run = RunContext(report.run_id, utc_now())
+    run = RunContext(report.run_id, options.now or utc_now())
     with db.atomic():
         talk_ids = save_talks(
-            db, run, pages.page.listed, pages.page.upcoming, pages.unattached, options.allow_shrink
+            db, run, pages.page.listed, pages.page.upcoming, pages.unattached, options.allow_shrink,
+            warnings=report.warnings,
         )
         report.talks_seen = len(talk_ids)
         if result is not None:
             report.videos_seen = save_youtube(db, run, result, options.allow_shrink)
         progress("matching recordings")
         rematch(db, run)
+    log.debug("committed")  # the end of the data transaction (the SIGKILL test times it)
     report.rows_changed = run.rows_changed

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import httpx
 import tenacity
 
 from .errors import DeadlineExceeded, FetchError, PageError
@@ -27,6 +26,8 @@ def _is_url(source: str) -> bool:
 
 
 def _retryable_http(exc: BaseException) -> bool:
+    import httpx  # late, as everywhere here: a run from files or the snapshot never needs it
+
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code >= 500 or exc.response.status_code == 429
     return isinstance(exc, (httpx.TransportError, DeadlineExceeded))
@@ -40,6 +41,8 @@ def _retryable_http(exc: BaseException) -> bool:
     reraise=True,
 )
 def _get(url: str, timeout: float) -> bytes:
+    import httpx
+
     # httpx's timeout bounds each read; the deadline bounds the whole request, so a
     # server dripping a byte at a time cannot hold the sync
     deadline = Deadline(timeout, "each attempt", " (--timeout)")
@@ -62,6 +65,8 @@ def _get(url: str, timeout: float) -> bytes:
 def read_page_bytes(source: str, timeout: float = 30.0) -> bytes:
     """The raw bytes of a page, from a URL (retried) or a local path."""
     if _is_url(source):
+        import httpx
+
         try:
             return _get(source, timeout)
         except httpx.HTTPStatusError as exc:
@@ -83,7 +88,6 @@ class Snapshot:
     """The bundled offline snapshot: real pages as of `date`, plus a recorded playlist."""
 
     date: str
-    description: str
     webinar_page: str
     talks_page: str
     youtube: dict  # recorded API responses, see sync/snapshot/README in snapshot.json
@@ -96,7 +100,6 @@ def load_snapshot() -> Snapshot:
     meta = json.loads((base / "snapshot.json").read_text("utf-8"))
     return Snapshot(
         date=meta["date"],
-        description=meta["description"],
         webinar_page=(base / "webinar.md").read_text("utf-8"),
         talks_page=(base / "webinar_talks.md").read_text("utf-8"),
         youtube=meta.get("youtube", {}),

@@ -326,6 +326,7 @@ class ApiServer:
         self.videos: dict[str, dict] = {}  # video id -> videos.list resource
         self.faults: list[Fault] = []
         self.requests: list[Seen] = []
+        self.latency = 0.0  # seconds added to every answer: a network's round trip, for the bench
         self._lock = threading.Lock()
         self._httpd: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -531,6 +532,8 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = url.path[len(API_PREFIX):] if url.path.startswith(API_PREFIX) else url.path
         params = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         seen = self.api._record(endpoint, params, self.headers)
+        if self.api.latency:
+            self.api._stopping.wait(self.api.latency)
         fault = self.api._next_fault(seen.number, endpoint)
         if fault:
             seen.fault = fault.kind
