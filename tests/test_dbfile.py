@@ -17,12 +17,13 @@ import subprocess
 import signal
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SNAPSHOT, TODAY
-from tests.datasette_process import ROOT, free_port, talks_command
+from tests.datasette_process import ROOT, free_port, serving, talks_command
 
 ROOTED = os.geteuid() == 0
 PAGES = ["--source", "none", "--page", str(SNAPSHOT / "webinar.md"), "--talks-page", str(SNAPSHOT / "webinar_talks.md"),
@@ -247,7 +248,7 @@ def test_a_sync_killed_during_its_checkpoint_leaves_a_file_every_reader_can_read
     assert subprocess.run(command, cwd=ROOT, capture_output=True, timeout=120).returncode == 0
     after = _reader_view(path)
     assert after != before and before[0] == after[0] == "ok"
-    outcomes = []
+    outcomes, served = [], []
     for trial in range(KILL_TRIALS):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -269,6 +270,12 @@ def test_a_sync_killed_during_its_checkpoint_leaves_a_file_every_reader_can_read
         outcomes.append((killed, wal.exists() and wal.stat().st_size > 0))
 
         assert _reader_view(path) in (before, after), trial
+        if outcomes[-1][1] and not served:  # a WAL left to replay: `talks serve` starts and serves it
+            with serving(path, tmp_path / "serve.log") as base:
+                with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+                        f"{base}/talks/talks.json?_shape=array&_col=code&_size=max", timeout=30) as response:
+                    served = [r["code"] for r in json.load(response)]
+            assert len(served) == 30 and "Traceback" not in (tmp_path / "serve.log").read_text()
         state = talks("status", "--db", str(path), "--max-age", "100d")
         assert state.returncode in (0, 5) and "Traceback" not in state.stderr, state.stderr
         again = talks(*command[3:])  # the same sync again, not killed
@@ -278,3 +285,22 @@ def test_a_sync_killed_during_its_checkpoint_leaves_a_file_every_reader_can_read
           f"a WAL left to replay: {sum(w for _, w in outcomes)}")
     assert sum(k for k, _ in outcomes) >= KILL_TRIALS // 2, outcomes
 
+
+
+def test_talks_serve_starts_on_a_wal_a_killed_writer_left_and_serves_its_commit(good_db, tmp_path):
+    """The state a kill between commit and checkpoint leaves, made on purpose: a process
+    commits into the WAL with checkpoints off and dies (os._exit) holding it."""
+    path = tmp_path / "talks.db"
+    shutil.copyfile(good_db, path)
+    writer = (
+        "import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA wal_autocheckpoint=0');"
+        "c.execute(\"UPDATE talks SET title = 'committed, never checkpointed' WHERE code = 'S01E01'\");"
+        "c.commit(); os._exit(9)"
+    )
+    assert subprocess.run([sys.executable, "-c", writer, str(path)], timeout=60).returncode == 9
+    assert Path(f"{path}-wal").stat().st_size > 0
+    with serving(path, tmp_path / "serve.log") as base:
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+                f"{base}/talks/talks.json?code=S01E01&_shape=array&_col=title", timeout=30) as response:
+            assert [r["title"] for r in json.load(response)] == ["committed, never checkpointed"]
+    assert "Traceback" not in (tmp_path / "serve.log").read_text()
