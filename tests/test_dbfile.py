@@ -304,3 +304,14 @@ def test_talks_serve_starts_on_a_wal_a_killed_writer_left_and_serves_its_commit(
                 f"{base}/talks/talks.json?code=S01E01&_shape=array&_col=title", timeout=30) as response:
             assert [r["title"] for r in json.load(response)] == ["committed, never checkpointed"]
     assert "Traceback" not in (tmp_path / "serve.log").read_text()
+
+
+def test_readers_still_read_a_read_only_database_file(good_db, tmp_path):
+    path = tmp_path / "talks.db"
+    shutil.copyfile(good_db, path)
+    with read_only(path):
+        state = talks("status", "--db", str(path), "--format", "json")
+        missing = talks("missing", "--db", str(path), "--format", "json")
+    assert state.returncode == 0, state.stderr
+    assert json.loads(state.stdout)["counts"]["talks"] == 30
+    assert missing.returncode == 0 and isinstance(json.loads(missing.stdout), list), missing.stderr
