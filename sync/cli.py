@@ -113,14 +113,20 @@ def cli():
 @click.option("--snapshot", is_flag=True, help="Use the bundled snapshot: real pages and a recorded playlist, no network.")
 @click.option("--allow-shrink", is_flag=True, help="Accept a source that suddenly shows far fewer talks or videos.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, metavar="SECONDS",
-              help="Give up on one page or API request after this long (it is then retried).")
+              help="Give up on one page or API request after this long, from its first byte to its last "
+                   "(it is then retried).")
+@click.option("--deadline", type=click.FloatRange(min=0.1), default=3600.0, show_default=True, metavar="SECONDS",
+              help="Fail the whole sync, changing nothing, if it has not finished after this long.")
+@click.option("--transcripts", "with_transcripts", is_flag=True,
+              help="Then fetch the captions of due recordings (like `talks transcripts fetch`); a bot wall "
+                   "stops only that part.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every step.")
 @click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors; no summary line.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: one object a line on stderr (time, level, step, counts, error), INFO and up unless -q.")
 @fail_cleanly
 def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playlists, snapshot, allow_shrink,
-         timeout, verbose, quiet, log_format):
+         timeout, deadline, with_transcripts, verbose, quiet, log_format):
     """Read the pages and the playlist, match recordings, update the database.
 
     Idempotent and safe to run from cron: one transaction under a lock; a failed
@@ -152,6 +158,7 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
         api_key=os.environ.get("YOUTUBE_API_KEY") or None,
         api_endpoint=os.environ.get("YOUTUBE_API_ENDPOINT") or None,
         timeout=timeout,
+        deadline=deadline,
     )
     if source == "api" and not options.api_key and not snapshot:
         raise click.UsageError("--source api needs the YOUTUBE_API_KEY environment variable")
@@ -162,7 +169,7 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
     except TalksError as exc:
         if live_line:
             click.echo("\r\x1b[K", err=True, nl=False)
-        spent = {"requests": getattr(exc, "requests", 0), "quota_units": getattr(exc, "units", 0)}
+        spent = {"requests": exc.requests, "quota_units": exc.units}
         if as_json:
             say_error(redact(exc), step="failed", counts=spent)
             sys.exit(EXIT_LOCKED if isinstance(exc, LockHeld) else EXIT_FAILURE)
@@ -190,6 +197,8 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
             f"{report.videos_seen} videos, {report.rows_changed} rows changed, "
             f"{report.requests} requests, {report.quota_units} quota units"
         )
+    if with_transcripts:
+        _fetch_transcripts(db_path, None, quiet)
 
 
 def _progress_printer(quiet: bool, live_line: bool):
@@ -203,6 +212,71 @@ def _progress_printer(quiet: bool, live_line: bool):
             click.echo(f"\r\x1b[K… {message}", err=True, nl=False)
         return show
     return logs.step
+
+
+@cli.command()
+@db_option
+@click.option("--repo", "repo", required=True, metavar="PATH",
+              help="A local clone of the site's repository (a checkout, bare clone or mirror).")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Replay only commits made on or after this day (YYYY-MM-DD).")
+@click.option("--webinar-path", default="_pages/webinar.md", show_default=True, metavar="PATH",
+              help="The webinar page's path inside the repository.")
+@click.option("--talks-path", default="_pages/webinar_talks.md", show_default=True, metavar="PATH",
+              help="The talks page's path inside the repository.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
+@fail_cleanly
+def backfill(db_path, repo, since, webinar_path, talks_path, quiet):
+    """Replay the site repository's history of the pages into the database.
+
+    Every commit of HEAD's first-parent line (what the site published) that changed
+    either page, oldest first, is synced as the pages stood at that commit, dated
+    the commit's day, YouTube off: a sync_runs row carrying commit_id and
+    commit_date, every change in changes (the talk_history view reads them).
+    Commits already replayed are skipped, so re-running changes nothing; a later
+    `talks sync` continues from where the newest commit left.
+
+    Exit 1 when the path is no git repository or has no page history, or when a
+    commit's pages could not be used (the others are replayed); 3 when a sync
+    holds the database's lock.
+
+    \b
+    Examples:
+      git clone https://github.com/medical-datasets/medical-datasets.github.io site
+      talks backfill --repo site --db db/talks.db
+      talks backfill --repo site --since 2025-01-01
+      sqlite3 db/talks.db "select * from talk_history where code = 'S02E03'"
+    """
+    from .backfill import BackfillOptions, backfill as run_backfill
+
+    configure_logging(False, quiet)
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    options = BackfillOptions(repo=repo, db_path=db_path, since=since.date() if since else None,
+                              webinar_path=webinar_path, talks_path=talks_path)
+    live_line = not quiet and sys.stderr.isatty()
+
+    def show(done, total, commit):
+        if live_line:
+            click.echo(f"\r\x1b[K… backfill: {done}/{total} commits ({commit.committed[:10]} {commit.short})",
+                       err=True, nl=False)
+
+    try:
+        report = run_backfill(options, progress=show)
+    finally:
+        if live_line:
+            click.echo("\r\x1b[K", err=True, nl=False)  # the summary replaces the live line
+    for warning in report.warnings:
+        click.echo(f"warning: {redact(warning)}", err=True)
+    if not quiet:
+        click.echo(
+            f"backfill ok: {report.commits} commits touch the pages, {report.replayed} replayed, "
+            f"{report.already} already replayed, {report.without_page} without the webinar page, "
+            f"{len(report.failed)} failed; {report.talks} talks, {report.rows_changed} rows changed"
+        )
+    if report.failed:
+        for failure in report.failed:
+            click.echo(f"not replayed: {redact(failure)}", err=True)
+        raise TalksError(f"{len(report.failed)} of {report.commits} commits could not be replayed; see sync_runs")
 
 
 @cli.command()
@@ -383,5 +457,76 @@ def match_reject(db_path, code, video_id):
     _decide(db_path, code, video_id, "reject")
 
 
-def main():  # pragma: no cover
-    cli()
+@cli.group()
+def transcripts():
+    """Captions of the recordings as timed, searchable segments (search_recordings).
+
+    \b
+    Examples:
+      talks transcripts fetch --max-videos 5       captions of due recordings, via yt-dlp
+      talks transcripts import captions/           files fetched elsewhere:
+          yt-dlp --skip-download --write-subs --write-auto-subs --sub-langs 'en,en-orig' \\
+                 --sub-format 'json3/vtt' -o '%(id)s' URL      (names them <video_id>.<lang>.<ext>)
+
+    The captions table says, per video, what the last check found (uploaded,
+    automatic, none, blocked, needs_token, unavailable) and when it is checked again.
+    """
+
+
+def _report_captions(report, quiet: bool) -> None:
+    if sys.stderr.isatty() and not quiet:
+        click.echo("\r\x1b[K", err=True, nl=False)
+    for error in report.errors:
+        click.echo(f"Error: {redact(error)}", err=True)
+    if not quiet or report.errors or report.stopped:
+        click.echo(report.summary())
+
+
+def _fetch_transcripts(db_path: str, max_videos, quiet: bool):
+    from .caption_runs import DEFAULT_MAX_VIDEOS, run_fetch
+
+    report = run_fetch(db_path, max_videos or DEFAULT_MAX_VIDEOS, progress=_progress_printer(quiet, sys.stderr.isatty() and not quiet))
+    _report_captions(report, quiet)
+    return report
+
+
+@transcripts.command("fetch")
+@db_option
+@click.option("--max-videos", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Check at most N recordings this run (default 10); yt-dlp pauses seconds between videos.")
+@click.option("-q", "--quiet", is_flag=True, help="Print the summary only when something stopped or failed.")
+@fail_cleanly
+def transcripts_fetch(db_path, max_videos, quiet):
+    """Fetch captions of talks' watchable recordings that are due a check, one video at a time.
+
+    A bot wall ("Sign in to confirm you're not a bot", common on cloud and CI
+    machines) or HTTP 429 stops the caption work for hours; the command still
+    exits 0 and the captions table says when each video is tried again. From such
+    machines, fetch elsewhere and use `talks transcripts import`.
+    """
+    configure_logging(False, quiet)
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path} does not exist; run `talks sync` first")
+    _fetch_transcripts(db_path, max_videos, quiet)
+
+
+@transcripts.command("import")
+@db_option
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@fail_cleanly
+def transcripts_import(db_path, directory, quiet):
+    """Load caption files from DIRECTORY: <video_id>.<lang>.json3 or .vtt, as yt-dlp names them.
+
+    Per video the best file wins (uploaded English, then the original automatic
+    track; json3 before vtt). A file that is not a caption file gets one error
+    line and nothing is stored from it; the rest are loaded, and the exit code is 1.
+    """
+    from .caption_runs import run_import
+
+    configure_logging(False, quiet)
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    report = run_import(db_path, directory, progress=_progress_printer(quiet, sys.stderr.isatty() and not quiet))
+    _report_captions(report, quiet)
+    if report.errors:
+        sys.exit(EXIT_FAILURE)

@@ -24,6 +24,8 @@ def fold(text: Optional[str]) -> str:
     """
     if not text:
         return ""
+    if text.isascii():  # nothing to translate or decompose: the common case, kept cheap
+        return " ".join(text.casefold().split())
     text = text.translate(ZERO_WIDTH).translate(_ASCII_LETTERS)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))

@@ -15,34 +15,58 @@ The work is split along its seams in private modules: `_client` (building the
 client, one request and its retries, error sentences), `_api` (playlists and
 videos through the API), `_replay`, `_ytdlp`, and `_results` (what they return).
 """
-from ._api import (
-    PAGE_SIZE,
-    best_thumbnail,
-    fetch_playlist_items,
-    fetch_videos,
-    fetch_youtube_api,
-    quota_bound,
-    video_record,
-)
-from ._client import (
-    BACKOFF,
-    DEFAULT_TIMEOUT,
-    api_error_reason,
-    build_client,
-    call_api,
-    execute_request,
-    is_retryable,
-    retry_after_seconds,
-)
-from ._replay import result_from_recorded
-from ._results import PlaylistFetch, Quota, YouTubeResult, watch_url
-from ._ytdlp import (
-    classify_ytdlp_message,
-    default_ydl_factory,
-    fetch_youtube_ytdlp,
-    playlist_url,
-    ytdlp_video_record,
-)
+from __future__ import annotations
+
+import importlib
+
+# Each public name and the private module it lives in, loaded on first use: a run from
+# the snapshot or without YouTube never imports google-api-python-client, httplib2 or
+# yt-dlp, and `from sync.youtube import watch_url` costs one small module.
+_HOMES = {
+    "_api": (
+        "PAGE_SIZE",
+        "best_thumbnail",
+        "fetch_playlist_items",
+        "fetch_videos",
+        "fetch_youtube_api",
+        "quota_bound",
+        "video_record",
+    ),
+    "_client": (
+        "BACKOFF",
+        "DEFAULT_TIMEOUT",
+        "api_error_reason",
+        "build_client",
+        "call_api",
+        "execute_request",
+        "is_retryable",
+        "retry_after_seconds",
+    ),
+    "_replay": ("result_from_recorded",),
+    "_results": ("PlaylistFetch", "Quota", "YouTubeResult", "watch_url"),
+    "_ytdlp": (
+        "classify_ytdlp_message",
+        "default_ydl_factory",
+        "fetch_youtube_ytdlp",
+        "playlist_url",
+        "ytdlp_video_record",
+    ),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # once: later reads (and monkeypatching) see a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME_OF))
+
 
 __all__ = [
     "BACKOFF",
