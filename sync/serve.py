@@ -75,7 +75,8 @@ def build_datasette(db_path: str, extra: Optional[list[str]] = None):
     # starts a server. The database is added below under our name, never immutable.
     params.update(files=(), immutable=(), return_instance=True, memory=False)
     datasette = datasette_serve.callback(**params)
-    datasette.remove_database("_memory")
+    if "_memory" in datasette.databases:  # Datasette adds it when given no files
+        datasette.remove_database("_memory")
     datasette.add_database(Database(datasette, path=os.path.abspath(db_path), is_mutable=True), name=DATABASE_NAME)
     return datasette
 
