@@ -243,6 +243,11 @@ def test_a_regular_install_serves_archive_db_with_the_metadata(served_db, tmp_pa
     assert installed.returncode == 0, installed.stderr
     shutil.rmtree(source)
     assert (site_packages / "sync" / "site" / "metadata.yml").read_text() == (ROOT / "metadata.yml").read_text()
+    site = ROOT / "sync" / "site"
+    shipped = sorted(str(p.relative_to(site)) for p in site.rglob("*") if p.is_file() and p.suffix != ".pyc"
+                     and not p.name.startswith(".")
+                     and "__pycache__" not in p.parts)
+    assert all((site_packages / "sync" / "site" / name).is_file() for name in shipped), shipped
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import sync; print(sync.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert where.stdout.startswith(str(site_packages)), where
@@ -252,5 +257,7 @@ def test_a_regular_install_serves_archive_db_with_the_metadata(served_db, tmp_pa
     with serving(archive, tmp_path / "serve.log", command=[str(venv / "bin" / "talks")]) as base:
         metadata = get_json(f"{base}/-/metadata.json")
         status, home = get(f"{base}/")
+        static = [get(f"{base}/static/{p.name}")[0] for p in (ROOT / "sync" / "site" / "static").glob("*.*")]
+    assert static and set(static) == {200}  # the site's static files came with the install
     assert metadata["title"] == "Datasets through the Looking-Glass: talk archive"
     assert status == 200 and b"Datasets through the Looking-Glass: talk archive" in home
