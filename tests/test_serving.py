@@ -257,7 +257,8 @@ def test_a_regular_install_serves_archive_db_with_the_metadata(served_db, tmp_pa
     with serving(archive, tmp_path / "serve.log", command=[str(venv / "bin" / "talks")]) as base:
         metadata = get_json(f"{base}/-/metadata.json")
         status, home = get(f"{base}/")
-        static = [get(f"{base}/static/{p.name}")[0] for p in (ROOT / "sync" / "site" / "static").glob("*.*")]
+        static = [get(f"{base}/static/{p.name}")[0] for p in (ROOT / "sync" / "site" / "static").glob("*.*")
+                  if not p.name.startswith(".")]
     assert static and set(static) == {200}  # the site's static files came with the install
     assert metadata["title"] == "Datasets through the Looking-Glass: talk archive"
     assert status == 200 and b"Datasets through the Looking-Glass: talk archive" in home
