@@ -329,7 +329,7 @@ def status(db_path, max_age, fmt, now):
     Shows the last runs (outcome, duration, requests, quota units), the Data API
     quota spent today (the quota day is Pacific time; 10,000 units a day), counts
     of talks, recordings, missing recordings, stale links and orphan videos, and
-    caption states when the database has them. Read-only: safe next to a sync.
+    caption states once transcripts exist. Read-only: safe next to a sync.
 
     \b
     Exit 5 when the last finished sync failed, or none succeeded within --max-age:
