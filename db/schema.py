@@ -18,6 +18,7 @@ TABLES: dict[str, dict] = {
         "columns": {
             "id": int,
             "code": str,  # S03E02; NULL until the talk is listed
+            "page_code": str,  # the code the webinar page prints on its line (may be one another talk holds)
             "season": int,
             "episode": int,
             "status": str,  # listed | upcoming | unlisted
@@ -95,6 +96,9 @@ TABLES: dict[str, dict] = {
             "method": str,  # page_link | talks_page_link | episode_code | title_speaker | manual
             "score": float,
             "evidence": str,
+            # of video_id when matched: a private or deleted recording is still the talk's
+            # (NULL: a pinned video no sync has seen)
+            "availability": str,
             **SEEN,
         },
         "foreign_keys": [("talk_id", "talks", "id")],
@@ -167,6 +171,9 @@ TABLES: dict[str, dict] = {
             "videos_seen": int,
             "rows_changed": int,
             "error": str,
+            "page_playlists": str,  # the playlist ids the webinar page linked (comma-separated)
+            "commit_id": str,  # `talks backfill`: the site repository's commit this run replayed
+            "commit_date": str,  # ... and its committer date (ISO 8601, the committer's offset)
         },
     },
     "changes": {
@@ -189,6 +196,7 @@ INDEXES = [
     ("speakers", ["name"], True),
     ("playlist_items", ["video_id"], False),
     ("changes", ["run_id"], False),
+    ("changes", ["table_name", "row_key"], False),  # a row's history (talk_history)
     ("transcript_segments", ["video_id", "start_seconds"], False),
     ("captions", ["next_check_at"], False),
     # search_recordings leaves out replaced segments through this (few rows are not NULL)
@@ -196,8 +204,8 @@ INDEXES = [
 ]
 
 # remove_diacritics 2 folds accents (jimenez finds Jiménez); *_ascii columns
-# cover letters no tokenizer folds (ø, ł).
-FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+# cover letters no tokenizer folds (ø, ł); porter stems English words (fair finds fairness).
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 FTS_CONFIG: dict[str, list[str]] = {
     "talks": ["code", "title", "abstract", "speakers", "speakers_ascii", "affiliation", "bio"],
     "videos": ["title", "description"],
@@ -206,16 +214,20 @@ FTS_CONFIG: dict[str, list[str]] = {
 # What was said is searched by word stem too (porter: "fairness" finds "fair").
 FTS_TOKENIZERS: dict[str, str] = {"transcript_segments": "porter " + FTS_TOKENIZE}
 
-# The "today" of the reports: the last successful sync's, so a snapshot database
-# answers the same on any day; date('now') for a database never synced. Runs without
-# a today (organizers' `talks match` decisions) do not move it.
-_REPORT_TODAY = (
-    "coalesce((SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL"
-    " ORDER BY id DESC LIMIT 1), date('now'))"
-)
+# The "today" of the reports, defined once (the view `report_today`, one row, one column
+# `today`) and read by every view and canned query that counts "past" or "upcoming": the
+# last successful sync's, so a snapshot database answers the same on any day; date('now')
+# for a database never synced. Runs without a today (organizers' `talks match`
+# decisions) do not move it.
+REPORT_TODAY_SQL = """
+SELECT coalesce(
+  (SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL ORDER BY id DESC LIMIT 1),
+  date('now')) AS today
+"""
+REPORT_TODAY = "(SELECT today FROM report_today)"
 
 
-def missing_recordings_sql(today_sql: str = _REPORT_TODAY) -> str:
+def missing_recordings_sql(today_sql: str = REPORT_TODAY) -> str:
     """Past talks with no watchable recording; `today_sql` is an SQL expression.
 
     A talk is past when its date is before today (a talk of today's date is not yet),
@@ -252,8 +264,34 @@ ORDER BY t.date, t.code, t.id
 """
 
 
+# A talk's timeline: each change of its row in `talks`, oldest first, with the run that
+# made it and, for a backfilled run, the site commit and its date (else when the run
+# started). Copies derived from another column (speakers_ascii, season, episode,
+# recording_url) are left out; removed_at (the pages stopped showing it) is kept.
+TALK_HISTORY = """
+SELECT
+  t.id AS talk_id,
+  t.code,
+  coalesce(r.commit_date, r.started_at) AS changed_at,
+  c.table_name,
+  c.column_name,
+  c.old_value,
+  c.new_value,
+  c.run_id,
+  r.commit_id,
+  c.id AS change_id
+FROM changes c
+JOIN talks t ON c.table_name = 'talks' AND c.row_key = CAST(t.id AS TEXT)
+JOIN sync_runs r ON r.id = c.run_id
+WHERE c.column_name NOT IN ('speakers_ascii', 'season', 'episode', 'recording_url')
+ORDER BY t.id, c.run_id, c.id
+"""
+
+
 VIEWS: dict[str, str] = {
+    "report_today": REPORT_TODAY_SQL,  # first: the views below read it
     "missing_recordings": missing_recordings_sql(),
+    "talk_history": TALK_HISTORY,
     # Webinar-page links to fix. Only links a sync has looked up are judged (a pages-only
     # sync knows nothing of YouTube), and "outside the playlist" only once a playlist has
     # been read. reason, first that applies: not_found, deleted, private (the link points
@@ -273,6 +311,9 @@ SELECT
 FROM talks t
 JOIN videos linked ON linked.video_id = t.page_video_id
 WHERE t.removed_at IS NULL
+  -- a link to the talk's own private or deleted recording is reported once, by
+  -- missing_recordings, as the recording that went
+  AND NOT (t.video_id IS t.page_video_id AND linked.availability IN ('private', 'deleted'))
   AND (
     linked.availability IN ('not_found', 'deleted', 'private')
     OR t.video_id IS NULL
@@ -283,8 +324,10 @@ WHERE t.removed_at IS NULL
   )
 ORDER BY t.code, t.id
 """,
-    # Videos a live playlist holds that are no talk's recording: extra uploads, decoys,
-    # and private or deleted entries (no title, no date: listed first).
+    # Videos a live playlist holds that belong to no talk: extra uploads, decoys, and
+    # private or deleted entries (no title, no date: listed first). A private or deleted
+    # video is a talk's when it is its recording or a live talk's page links it (a
+    # re-upload replaced it): missing_recordings or stale_links reports it, not this.
     "unmatched_videos": """
 SELECT
   v.video_id, v.title, v.availability, v.published_at, v.duration_seconds, v.url,
@@ -292,6 +335,9 @@ SELECT
 FROM videos v
 JOIN playlist_items pi ON pi.video_id = v.video_id AND pi.removed_at IS NULL
 WHERE v.video_id NOT IN (SELECT video_id FROM talks WHERE video_id IS NOT NULL)
+  AND NOT (v.availability IN ('private', 'deleted') AND v.video_id IN (
+    SELECT page_video_id FROM talks WHERE removed_at IS NULL AND page_video_id IS NOT NULL
+    UNION SELECT talks_page_video_id FROM talks WHERE removed_at IS NULL AND talks_page_video_id IS NOT NULL))
 GROUP BY v.video_id
 ORDER BY v.published_at, v.video_id
 """,

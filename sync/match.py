@@ -24,7 +24,10 @@ Precision first, a wrong match is worse than none, hence the vetoes:
 
 Then organizers' decisions apply (pins first, rejects drop pairs for good) and the
 remaining pairs are assigned best-first: at most one recording per talk and one talk per
-video.
+video. Watchable videos are assigned first; then a talk still without a recording gets the
+private or deleted video its page links or its code titles (stored titles outlive the
+video): that is its recording, gone, and the reports say so once, as a missing recording,
+rather than as an orphan video and a stale link besides.
 """
 from __future__ import annotations
 
@@ -38,11 +41,15 @@ from typing import Optional, TypeVar
 from rapidfuzz import fuzz
 
 from .records import Match, Person, TalkRecord, VideoRecord
-from .text import fold
+from .text import words as _words  # local names `words` hold folded text
 
 K = TypeVar("K", bound=Hashable)
 
 WATCHABLE = frozenset({"public", "unlisted"})
+# A video that went private or was deleted is still the recording of the talk a page link
+# or its code ties it to (reported missing, not orphaned); an id YouTube never had
+# (not_found) is only a broken link.
+TIED_UNWATCHABLE = frozenset({"private", "deleted"})
 
 # Breaks ties between equal scores, strongest first.
 METHOD_STRENGTH = {
@@ -84,9 +91,10 @@ PUBLISHED_BEFORE_GRACE = timedelta(days=1)
 SURNAME_ALONE_MIN_CHARS = 6
 
 _HONORIFICS = {"dr", "prof", "professor", "mr", "mrs", "ms", "phd"}
-# SxxEyy as a whole token: "S03E02", "[S03E02]", "S03E02:", "s3e2"; not "S03E021" nor "XS03E02".
-_CODE = re.compile(r"(?<![^\W_])s(\d{1,2})[ ._-]?e(\d{1,2})(?![^\W_])", re.IGNORECASE)
-_CODE_WORD = re.compile(r"s\d{1,2}e\d{1,2}")
+# SxxEyy as a whole token: "S03E02", "[S03E02]", "S03E02:", "s3e2", "S01E100" (the pages
+# allow three-digit episodes); not "S03E0210" nor "XS03E02".
+_CODE = re.compile(r"(?<![^\W_])s(\d{1,2})[ ._-]?e(\d{1,3})(?![^\W_])", re.IGNORECASE)
+_CODE_WORD = re.compile(r"s\d{1,2}e\d{1,3}")
 _ELLIPSIS = re.compile(r"\.\.\.|\u2026")
 
 
@@ -126,15 +134,22 @@ def match_recordings(
         chosen[talk_key] = Match(talk_key, video_id, "manual", 1.0, "pinned by organizers")
     taken = {m.video_id for m in chosen.values()}
     order = {key: i for i, key in enumerate(talks)}
-    candidates = [
-        m for m in _candidates(talks, videos, playlist_video_ids)
-        if (m.talk_key, m.video_id) not in rejected
-    ]
-    candidates.sort(key=lambda m: (-m.score, -METHOD_STRENGTH[m.method], order[m.talk_key], m.video_id))
-    for match in candidates:
-        if match.talk_key not in chosen and match.video_id not in taken:
-            chosen[match.talk_key] = match
-            taken.add(match.video_id)
+    # Watchable videos first: a talk's private or deleted recording is its recording only
+    # when nothing watchable is (a re-upload behind a dead page link wins).
+    for watchable in (True, False):
+        texts = {
+            vid: _VideoText.of(v) for vid, v in videos.items()
+            if (is_watchable(v) if watchable else v.availability in TIED_UNWATCHABLE)
+        }
+        candidates = [
+            m for m in _candidates(talks, texts, playlist_video_ids, title_evidence=watchable)
+            if (m.talk_key, m.video_id) not in rejected
+        ]
+        candidates.sort(key=lambda m: (-m.score, -METHOD_STRENGTH[m.method], order[m.talk_key], m.video_id))
+        for match in candidates:
+            if match.talk_key not in chosen and match.video_id not in taken:
+                chosen[match.talk_key] = match
+                taken.add(match.video_id)
     return [chosen[key] for key in talks if key in chosen]
 
 
@@ -196,32 +211,50 @@ class _VideoText:
         )
 
 
-def _candidates(talks: Mapping, videos: Mapping[str, VideoRecord], playlist: set[str]) -> list[Match]:
-    """Every (talk, video) pair with evidence and no veto, as a provisional Match."""
-    texts = {vid: _VideoText.of(v) for vid, v in videos.items() if is_watchable(v)}
-    named_in_title = {vid: _talks_named(talks, t.title_words) for vid, t in texts.items()}
+def _candidates(
+    talks: Mapping, texts: Mapping[str, "_VideoText"], playlist: set[str], title_evidence: bool = True
+) -> list[Match]:
+    """Every (talk, video) pair with evidence and no veto, as a provisional Match; without
+    `title_evidence` only links and codes count (what ties an unwatchable video to a talk).
+
+    Never talks x videos: a pair is looked at only when blocking puts it together, by a
+    code the video carries or a speaker name its title or description holds (one pass
+    over its words, _NameIndex); no other pair can have code or title evidence.
+    """
+    keys = {key: _TalkText.of(talk) for key, talk in talks.items()}
+    by_code: dict[str, list] = {}
+    for key, talk_text in keys.items():
+        if talk_text.code is not None:
+            by_code.setdefault(talk_text.code, []).append(key)
+    speakers = _Speakers(talks)
+    names_in_title = {vid: speakers.names_in(t.title_words) for vid, t in texts.items()}
+    named_in_title = {vid: speakers.talks_of(names) for vid, names in names_in_title.items()}
     links = {
         (key, vid): ev for key, talk in talks.items() for vid, ev in _link_evidence(talk, texts).items()
     }
     content: dict[tuple, list[_Evidence]] = {}
-    for key, talk in talks.items():
-        for vid, text in texts.items():
+    for vid, text in texts.items():
+        names = (names_in_title[vid], speakers.names_in(text.description_words))
+        block = named_in_title[vid] | speakers.talks_of(names[1])
+        for code in text.title_codes | text.description_codes:
+            block.update(by_code.get(code, ()))
+        for key in block:
             if vid in playlist or (key, vid) in links:
-                found = _content_evidence(talk, text)
+                found = _content_evidence(talks[key], keys[key], text, names, title_evidence)
                 if found:
                     content[(key, vid)] = found
     _drop_ambiguous(content)
     matches = []
     for pair in links.keys() | content.keys():
         key, vid = pair
-        if _contradicted(talks[key], key, texts[vid], named_in_title[vid]):
+        if _contradicted(keys[key], key, texts[vid], named_in_title[vid]):
             continue
         matches.append(_combine(key, vid, links.get(pair, []) + content.get(pair, [])))
     return matches
 
 
 def _link_evidence(talk: TalkRecord, texts: Mapping[str, _VideoText]) -> dict[str, list[_Evidence]]:
-    """The pages' own links from this talk to watchable videos, in or out of the playlist."""
+    """The pages' own links from this talk to the videos of `texts`, in or out of the playlist."""
     found: dict[str, list[_Evidence]] = {}
     if talk.page_video_id in texts:
         found.setdefault(talk.page_video_id, []).append(
@@ -232,16 +265,20 @@ def _link_evidence(talk: TalkRecord, texts: Mapping[str, _VideoText]) -> dict[st
     return found
 
 
-def _content_evidence(talk: TalkRecord, text: _VideoText) -> list[_Evidence]:
-    """Code and title+speaker evidence the video's own text gives for this talk."""
-    if _published_before(text.published, _iso_date(talk.date)):
+def _content_evidence(
+    talk: TalkRecord, keys: "_TalkText", text: _VideoText, named: tuple, title_evidence: bool = True
+) -> list[_Evidence]:
+    """Code and title+speaker evidence the video's own text gives for this talk;
+    `named` holds the speaker names its title and its description name."""
+    if _published_before(text.published, keys.date):
         return []  # cannot be its recording: void whatever the text says
-    return [e for e in (_code_evidence(talk, text), _title_speaker_evidence(talk, text)) if e]
+    found = [_code_evidence(keys.code, text),
+             _title_speaker_evidence(talk, keys, text, named) if title_evidence else None]
+    return [e for e in found if e]
 
 
-def _code_evidence(talk: TalkRecord, text: _VideoText) -> Optional[_Evidence]:
+def _code_evidence(code: Optional[str], text: _VideoText) -> Optional[_Evidence]:
     """The talk's code as the title's, or as the description's only code."""
-    code = _talk_code(talk)
     if code is None:
         return None
     if text.title_codes == {code}:
@@ -251,20 +288,20 @@ def _code_evidence(talk: TalkRecord, text: _VideoText) -> Optional[_Evidence]:
     return None
 
 
-def _title_speaker_evidence(talk: TalkRecord, text: _VideoText) -> Optional[_Evidence]:
+def _title_speaker_evidence(talk: TalkRecord, keys: "_TalkText", text: _VideoText, named: tuple) -> Optional[_Evidence]:
     """The talk's title in the video's title and a speaker named in title or description."""
     if not talk.title or not talk.date:
         return None  # undated: a recording cannot be told from an earlier talk of that title
-    speaker, where = _named_speaker(talk.speakers, text)
+    speaker, where = _named_speaker(talk.speakers, named)
     if speaker is None:
         return None
-    similarity = _title_similarity(talk, text)
+    similarity = _similarity(keys, text)
     if similarity < TITLE_MATCH_MIN:
         return None
     share = (similarity - TITLE_MATCH_MIN) / (100 - TITLE_MATCH_MIN)
     weight = TITLE_SPEAKER_MIN_WEIGHT + share * (TITLE_SPEAKER_MAX_WEIGHT - TITLE_SPEAKER_MIN_WEIGHT)
     note = f"title {similarity:.0f}%, speaker '{speaker.name}' in {where}"
-    talk_date = _iso_date(talk.date)
+    talk_date = keys.date
     if text.published and talk_date and text.published >= talk_date:
         weight += PUBLISHED_AFTER_BONUS
         note += f", published {text.published} after talk {talk_date}"
@@ -280,9 +317,9 @@ def _drop_ambiguous(content: dict[tuple, list[_Evidence]]) -> None:
         del content[pair]
 
 
-def _contradicted(talk: TalkRecord, key: Hashable, text: _VideoText, named: set) -> bool:
+def _contradicted(keys: "_TalkText", key: Hashable, text: _VideoText, named: set) -> bool:
     """The video's title says it is another talk: another code, or only others' speakers."""
-    code = _talk_code(talk)  # a talk with no code yet (upcoming) is not contradicted by one
+    code = keys.code  # a talk with no code yet (upcoming) is not contradicted by one
     other_code = code is not None and bool(text.title_codes) and code not in text.title_codes
     other_speakers = bool(named) and key not in named
     return other_code or other_speakers
@@ -298,16 +335,99 @@ def _combine(talk_key: Hashable, video_id: str, evidence: list[_Evidence]) -> Ma
 # --- speakers, titles, codes, dates ----------------------------------------------------
 
 
-def _talks_named(talks: Mapping, words: str) -> set:
-    """Keys of the talks one of whose speakers `words` names."""
-    return {key for key, talk in talks.items() if any(_names(p, words) for p in talk.speakers)}
+@dataclass(frozen=True)
+class _TalkText:
+    """A talk as matching reads it, folded once per run rather than once per video."""
+
+    code: Optional[str]
+    title_words: str
+    name_words: frozenset[str]  # its speakers' name words and honorifics: not part of a title
+    date: Optional[date]
+
+    @classmethod
+    def of(cls, talk: TalkRecord) -> "_TalkText":
+        return cls(
+            code=_talk_code(talk),
+            title_words=_words(talk.title),
+            name_words=frozenset(_HONORIFICS | {t for p in talk.speakers for t in _words(p.name).split()}),
+            date=_iso_date(talk.date),
+        )
 
 
-def _named_speaker(speakers: list[Person], text: _VideoText) -> tuple[Optional[Person], str]:
+@dataclass(frozen=True)
+class _NameKey:
+    """How folded words can name a person, worked out once per name (see _names)."""
+
+    pairs: frozenset[tuple[str, str]]  # (given name, a surname part) up to two words apart
+    phrase: Optional[str]  # the whole surname, or a lone name, when distinctive alone
+
+    @classmethod
+    def of(cls, name: str) -> "_NameKey":
+        tokens = [t for t in _words(name).split() if len(t) > 1 and t not in _HONORIFICS]
+        if not tokens:
+            return cls(frozenset(), None)
+        given, surname = tokens[0], tokens[1:]
+        if not surname:
+            return cls(frozenset(), given if len(given) >= SURNAME_ALONE_MIN_CHARS else None)
+        whole = " ".join(surname)
+        distinctive = len(whole.replace(" ", "")) >= SURNAME_ALONE_MIN_CHARS
+        return cls(frozenset((given, part) for part in surname), whole if distinctive else None)
+
+
+# A given name names a person when one of their surname parts follows within this many words.
+_NAME_REACH = 3
+
+
+class _NameIndex:
+    """Which of many names some words name, in one pass over the words: dictionary
+    look-ups of word pairs and phrases, never a scan of every name (nor a regex each)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._pairs: dict[tuple[str, str], set[str]] = {}
+        self._phrases: dict[str, set[str]] = {}
+        self._phrase_lengths: set[int] = set()
+        for name in set(names):
+            key = _NameKey.of(name)
+            for pair in key.pairs:
+                self._pairs.setdefault(pair, set()).add(name)
+            if key.phrase:
+                self._phrases.setdefault(key.phrase, set()).add(name)
+                self._phrase_lengths.add(key.phrase.count(" ") + 1)
+        self._starts = {given for given, _ in self._pairs} | {p.split(" ", 1)[0] for p in self._phrases}
+
+    def names_in(self, words: str) -> set[str]:
+        found: set[str] = set()
+        seq = words.split()
+        for i, word in enumerate(seq):
+            if word not in self._starts:
+                continue
+            for later in seq[i + 1:i + 1 + _NAME_REACH]:
+                found.update(self._pairs.get((word, later), ()))
+            for length in self._phrase_lengths:
+                found.update(self._phrases.get(" ".join(seq[i:i + length]), ()))
+        return found
+
+
+class _Speakers:
+    """The talks' speakers, indexed by name (names_in) and back to talk keys (talks_of)."""
+
+    def __init__(self, talks: Mapping) -> None:
+        self._talks_by_name: dict[str, list] = {}
+        for key, talk in talks.items():
+            for person in talk.speakers:
+                self._talks_by_name.setdefault(person.name, []).append(key)
+        self.names_in = _NameIndex(self._talks_by_name).names_in
+
+    def talks_of(self, names: Iterable[str]) -> set:
+        return {key for name in names for key in self._talks_by_name[name]}
+
+
+
+def _named_speaker(speakers: list[Person], named: tuple) -> tuple[Optional[Person], str]:
     """The first speaker the video names, and where: "title" or "description"."""
-    for where, words in (("title", text.title_words), ("description", text.description_words)):
+    for where, names in zip(("title", "description"), named):
         for person in speakers:
-            if _names(person, words):
+            if person.name in names:
                 return person, where
     return None, ""
 
@@ -316,25 +436,20 @@ def _names(person: Person, words: str) -> bool:
     """Whether folded `words` name the person: given name then a surname part nearby
     ("Hubert Zajac" for Hubert Dariusz Zając), or the whole surname when distinctive
     ("Jimenez Sanchez", "Pacheco"; not "Lee")."""
-    tokens = [t for t in _words(person.name).split() if len(t) > 1 and t not in _HONORIFICS]
-    if not tokens:
-        return False
-    given, surname = tokens[0], tokens[1:]
-    if not surname:
-        return len(given) >= SURNAME_ALONE_MIN_CHARS and _has_phrase(words, given)
-    parts = "|".join(map(re.escape, surname))
-    if re.search(rf"(?:^| ){re.escape(given)}(?: \S+){{0,2}} (?:{parts})(?: |$)", words):
-        return True
-    whole = " ".join(surname)
-    return len(whole.replace(" ", "")) >= SURNAME_ALONE_MIN_CHARS and _has_phrase(words, whole)
+    return bool(_NameIndex([person.name]).names_in(words))
 
 
 def _title_similarity(talk: TalkRecord, text: _VideoText) -> float:
+    """0..100: how well the video title holds the talk's title (see _similarity)."""
+    return _similarity(_TalkText.of(talk), text)
+
+
+def _similarity(talk: _TalkText, text: _VideoText) -> float:
     """0..100: how well the video title holds the talk's title, once codes, the speakers'
     names and honorifics are taken out. A truncated title is held against the same-length
     prefix of the talk's title."""
-    title = _words(talk.title)
-    drop = _HONORIFICS | {t for p in talk.speakers for t in _words(p.name).split()}
+    title = talk.title_words
+    drop = talk.name_words
     rest = " ".join(w for w in text.title_words.split() if w not in drop and not _CODE_WORD.fullmatch(w))
     if not rest or not title:
         return 0.0
@@ -364,10 +479,3 @@ def _iso_date(text: Optional[str]) -> Optional[date]:
         return None
 
 
-def _has_phrase(words: str, phrase: str) -> bool:
-    return f" {phrase} " in f" {words} "
-
-
-def _words(text: Optional[str]) -> str:
-    """Folded text as single-space separated words: "PAD-UFES-20: the" -> "pad ufes 20 the"."""
-    return " ".join(re.findall(r"[^\W_]+", fold(text or "")))

@@ -1,14 +1,13 @@
 """Parsers for the series' two markdown pages: the webinar page and the talks page.
 
-Pure functions over text: no I/O, no clock. The pages are hand-written and drift a lot
+Pure functions over text: no I/O, no clock. Which record is which talk is
+sync.identity's business. The pages are hand-written and drift a lot
 between versions (2022-2026), so every reader here is line based and tolerant: it takes
 what a line says and never invents what it does not.
 
     decode_page(bytes, source)        -> str            (PageError on unusable input)
     parse_webinar_page(text, source)  -> WebinarPage    (listed + upcoming talks, playlists)
     parse_talks_page(text, source)    -> [AbstractRecord]
-    attach_abstracts(talks, abstracts)-> abstracts attached to no talk (fills talks in place)
-    same_talk(a, b)                   -> whether two records are one talk (announced vs listed)
     fold(text)                        -> case- and accent-free text for comparing names
     video_id_from_url(url), normalize_code(label)
 """
@@ -18,8 +17,6 @@ import re
 from datetime import date
 from typing import Iterable, Optional
 from urllib.parse import parse_qs, urlsplit
-
-from rapidfuzz import fuzz
 
 from .errors import PageError
 from .records import AbstractRecord, Person, TalkRecord, WebinarPage
@@ -716,112 +713,3 @@ def _video_field(value: str) -> tuple[Optional[str], Optional[str]]:
     if link:
         return normalize_code(link[1]), video_id_from_url(link[2])
     return normalize_code(value), None
-
-
-# ---------------------------------------------------------------------------
-# Matching talks and abstracts
-# ---------------------------------------------------------------------------
-
-NAME_SIMILARITY = 88  # rapidfuzz 0..100: "Malihe Alikhani" ~ "Malih Alikhani" (97), "Alice Jin" ~ "Alice Lin" (89)
-TITLE_SIMILARITY = 85
-
-
-def _words(text: Optional[str]) -> str:
-    return " ".join(re.findall(r"[^\W_]+", fold(text)))
-
-
-def _name_key(name: str) -> str:
-    # Initials come and go ("Maria A. Zuluaga", "Esther E. Bron"): compare without them.
-    return " ".join(word for word in _words(name).split() if len(word) > 1)
-
-
-def _name_score(a: str, b: str) -> float:
-    return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b))
-
-
-def _speaker_score(a: list[Person], b: list[Person]) -> float:
-    """How well the shorter list's people are all found in the longer one (0..100, the worst
-    of their best matches), so "Spyridon Bakas & Ujjwal Baid" covers "Ujjwal Baid"."""
-    keys_a = [k for k in (_name_key(p.name) for p in a) if k]
-    keys_b = [k for k in (_name_key(p.name) for p in b) if k]
-    if not keys_a or not keys_b:
-        return 0.0
-    fewer, more = sorted((keys_a, keys_b), key=len)
-    return min(max(_name_score(x, y) for y in more) for x in fewer)
-
-
-def same_speakers(a: list[Person], b: list[Person]) -> bool:
-    """Whether two speaker lists name the same people (folded, fuzzy; one may list fewer)."""
-    return _speaker_score(a, b) >= NAME_SIMILARITY
-
-
-def _title_score(a: Optional[str], b: Optional[str]) -> float:
-    words_a, words_b = _words(a), _words(b)
-    if not words_a or not words_b:
-        return 0.0
-    return max(fuzz.ratio(words_a, words_b), fuzz.token_sort_ratio(words_a, words_b))
-
-
-def similar_titles(a: Optional[str], b: Optional[str]) -> bool:
-    """Whether two titles are the same title up to case, accents, punctuation and small edits."""
-    return _title_score(a, b) >= TITLE_SIMILARITY
-
-
-def same_talk(a: TalkRecord, b: TalkRecord) -> bool:
-    """Whether two records are one talk, e.g. an announced talk and the coded line it became.
-
-    Same speakers (folded, fuzzy), and a similar title or, when a title is missing or was
-    changed, the same known date. Codes are not compared: pages have given one code to two
-    talks and two codes to one talk.
-    """
-    if not same_speakers(a.speakers, b.speakers):
-        return False
-    return similar_titles(a.title, b.title) or bool(a.date and a.date == b.date)
-
-
-def attach_abstracts(talks: list[TalkRecord], abstracts: list[AbstractRecord]) -> list[AbstractRecord]:
-    """Give each talk its talks-page section: fills `abstract` and `bio` where the talk has
-    none and `talks_page_video_id`, in place. Returns the abstracts attached to no talk.
-
-    Precision first; one abstract per talk and one talk per abstract:
-    1. by code, confirmed by speakers or title (a page once gave two talks one code);
-    2. by speakers and title together, for sections without a (right) code.
-    A section matching no talk (as "Cathrine Damgaard & Trine Naja Eriksen", never
-    listed) stays unattached.
-    """
-    taken: set[int] = set()
-    pending: list[AbstractRecord] = []
-    for abstract in abstracts:
-        by_code = [
-            i for i, talk in enumerate(talks)
-            if abstract.code and talk.code == abstract.code
-            and (same_speakers(talk.speakers, abstract.speakers) or similar_titles(talk.title, abstract.title))
-        ]
-        if not _attach(abstract, by_code, talks, taken):
-            pending.append(abstract)
-    unattached = []
-    for abstract in pending:
-        by_content = [
-            i for i, talk in enumerate(talks)
-            if same_speakers(talk.speakers, abstract.speakers) and similar_titles(talk.title, abstract.title)
-        ]
-        if not _attach(abstract, by_content, talks, taken):
-            unattached.append(abstract)
-    return unattached
-
-
-def _attach(abstract: AbstractRecord, candidates: list[int], talks: list[TalkRecord], taken: set[int]) -> bool:
-    free = [i for i in candidates if i not in taken]
-    if not free:
-        return False
-    best = max(free, key=lambda i: _speaker_score(talks[i].speakers, abstract.speakers)
-               + _title_score(talks[i].title, abstract.title))
-    talk = talks[best]
-    if talk.abstract is None:
-        talk.abstract = abstract.abstract
-    if talk.bio is None:
-        talk.bio = abstract.bio
-    if abstract.video_id:
-        talk.talks_page_video_id = abstract.video_id
-    taken.add(best)
-    return True

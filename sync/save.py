@@ -1,9 +1,7 @@
 """`save_*(db, run, ...)`: records in, tracked rows out.
 
-Identity lives here: which stored talk a parsed record is. A listed record is
-its code; an announced (upcoming) talk has no code yet, so it is found by the
-same speakers and title, and when a later page lists it the coded record takes
-over that same row instead of adding a second one.
+Which stored talk a parsed record is comes from sync.identity.find_talk; a
+coded record takes over the row of its announcement instead of adding a second.
 """
 from __future__ import annotations
 
@@ -12,11 +10,13 @@ from typing import Iterable, Optional
 
 import sqlite_utils
 
-from db.store import RunContext, get_row, live_count, mark_removed, row_key, save_row
+from db.store import RunContext, live_count, mark_removed, row_key, save_row, save_rows
 
 from .errors import ShrinkRefused
-from .pages import fold, same_speakers, same_talk
+from .identity import find_talk, settle_duplicate_codes
 from .records import AbstractRecord, Match, Person, Playlist, PlaylistItem, TalkRecord, VideoRecord
+from .text import fold
+from .youtube import watch_url
 
 # A source that suddenly shows less than this share of what is stored is more
 # likely broken (the real page once became a "we moved" notice) than truthful.
@@ -26,10 +26,6 @@ SHRINK_RATIO = 0.5
 # talks page drops old abstracts, an announcement has no code. A page link that
 # disappears, by contrast, is news and is recorded.
 STICKY = {"title", "date", "date_text", "affiliation", "abstract", "bio", "topic", "talks_page_video_id"}
-
-
-def watch_url(video_id: Optional[str]) -> Optional[str]:
-    return f"https://www.youtube.com/watch?v={video_id}" if video_id else None
 
 
 def speakers_text(speakers: Iterable[Person]) -> str:
@@ -61,57 +57,6 @@ def _talk_values(record: TalkRecord, status: str) -> dict:
     return values
 
 
-def _stored_as_record(db, row: dict) -> TalkRecord:
-    people = db.execute(
-        "SELECT s.name FROM talk_speakers ts JOIN speakers s ON s.id = ts.speaker_id"
-        " WHERE ts.talk_id = ? AND ts.removed_at IS NULL ORDER BY ts.position",
-        [row["id"]],
-    ).fetchall()
-    return TalkRecord(
-        status=row["status"],
-        code=row["code"],
-        title=row["title"],
-        date=row["date"],
-        affiliation=row["affiliation"],
-        speakers=[Person(name) for (name,) in people],
-    )
-
-
-def _same_stored_talk(stored: TalkRecord, record: TalkRecord) -> bool:
-    """same_talk, plus: an announcement stored without a title is the same speakers' talk.
-
-    Announcements sometimes name the speakers weeks before the title; the talks
-    page then gives the title with no date, so neither title nor date can agree.
-    """
-    if same_talk(stored, record):
-        return True
-    return not (stored.title and record.title) and same_speakers(stored.speakers, record.speakers)
-
-
-def _find_talk(db, record: TalkRecord, claimed: set[int], section: bool = False) -> Optional[dict]:
-    """The stored row this record is, or None for a new talk.
-
-    A talks-page `section` may describe a talk this page version already saved
-    (an announcement without a title), so rows claimed in this run count too.
-    """
-    if record.code:
-        rows = list(db["talks"].rows_where("code = ?", [record.code], limit=1))
-        if rows:
-            return rows[0]
-    # An uncoded row (announced, or known from the talks page) with the same
-    # speakers and title is this talk before it was listed.
-    for row in db["talks"].rows_where("code IS NULL ORDER BY id"):
-        if (section or row["id"] not in claimed) and _same_stored_talk(_stored_as_record(db, row), record):
-            return row
-    if not record.code:
-        # An announcement still shown after the talk was listed (even on the
-        # same page version, so claimed rows count): keep the coded row.
-        for row in db["talks"].rows_where("code IS NOT NULL ORDER BY id"):
-            if _same_stored_talk(_stored_as_record(db, row), record):
-                return row
-    return None
-
-
 def save_speakers(db, run: RunContext, talk_id: int, speakers: list[Person]) -> None:
     seen = []
     for position, person in enumerate(speakers):
@@ -131,19 +76,23 @@ def save_speakers(db, run: RunContext, talk_id: int, speakers: list[Person]) -> 
 
 
 def save_talk(
-    db, run: RunContext, record: TalkRecord, status: Optional[str], claimed: set[int]
+    db, run: RunContext, record: TalkRecord, status: Optional[str], claimed: set[int],
+    page_code: Optional[str] = None,
 ) -> dict:
-    """Save one talk; status None (a talks-page section) keeps a stored talk's status."""
-    existing = _find_talk(db, record, claimed, section=status is None)
+    """Save one talk; status None (a talks-page section) keeps a stored talk's status.
+    `page_code`: the code the webinar page printed on its line (even one another talk holds)."""
+    existing = find_talk(db, record, claimed, section=status is None)
     if status is None:
         status = existing["status"] if existing is not None else "unlisted"
     if record.code and existing is not None and existing["id"] in claimed:
         # The same page gave this code to two talks (it happened in November
         # 2025): the first line keeps it; this one is saved by identity alone.
         record = replace(record, code=None, season=None, episode=None)
-        existing = _find_talk(db, record, claimed)
+        existing = find_talk(db, record, claimed)
         status = existing["status"] if existing is not None else "upcoming"
     values = _talk_values(record, status)
+    if page_code:
+        values["page_code"] = page_code
     announcement_of_listed = existing is not None and existing["code"] and not record.code
     if existing is not None:
         values["id"] = existing["id"]
@@ -177,12 +126,17 @@ def save_talks(
     upcoming: list[TalkRecord],
     unattached: list[AbstractRecord],
     allow_shrink: bool = False,
+    warnings: Optional[list[str]] = None,
 ) -> list[int]:
-    """Save one version of the pages' talks; returns the ids of the talks seen."""
+    """Save one version of the pages' talks; returns the ids of the talks seen. Warnings
+    (a code given to two talks) are appended to `warnings`."""
     check_shrink(db, "webinar page", live_count(db, "talks", "status = 'listed'"), len(listed), allow_shrink)
     claimed: set[int] = set()
-    for record in listed:
-        save_talk(db, run, record, "listed", claimed)
+    settled, duplicates = settle_duplicate_codes(db, listed)
+    if warnings is not None:
+        warnings += duplicates
+    for printed, record in zip(listed, settled):
+        save_talk(db, run, record, "listed", claimed, page_code=printed.code)
     for record in upcoming:
         save_talk(db, run, record, "upcoming", claimed)
     for section in unattached:
@@ -198,12 +152,24 @@ def save_talks(
         )
         save_talk(db, run, record, None, claimed)
     seen = [str(i) for i in claimed]
-    # Announced talks that vanished unlisted were never given a code.
-    for row in db["talks"].rows_where("status = 'upcoming' AND removed_at IS NULL"):
+    # Announced talks that vanished unlisted were never given a code. This run did not
+    # see them: a derived update, so last_seen_run stays the run that last showed them.
+    for row in list(db["talks"].rows_where("status = 'upcoming' AND removed_at IS NULL")):
         if row["id"] not in claimed:
-            save_row(db, run, "talks", {"id": row["id"], "status": "unlisted"})
+            save_row(db, run, "talks", {"id": row["id"], "status": "unlisted"}, seen=False)
     mark_removed(db, run, "talks", seen)
+    retire_speakers(db, run)
     return sorted(claimed)
+
+
+def retire_speakers(db, run: RunContext) -> None:
+    """Speakers of no live talk any more get removed_at (kept, like every sourced row);
+    one who speaks again is seen again by save_speakers."""
+    live = [str(r[0]) for r in db.execute(
+        "SELECT DISTINCT ts.speaker_id FROM talk_speakers ts JOIN talks t ON t.id = ts.talk_id"
+        " WHERE ts.removed_at IS NULL AND t.removed_at IS NULL"
+    ).fetchall()]
+    mark_removed(db, run, "speakers", live)
 
 
 def save_playlist(db, run: RunContext, playlist: Playlist) -> None:
@@ -239,16 +205,13 @@ def save_playlist_items(
 ) -> None:
     stored = live_count(db, "playlist_items", "playlist_id = ?", [playlist_id])
     check_shrink(db, f"playlist {playlist_id}", stored, len(items), allow_shrink)
-    seen = []
-    for item in items:
-        values = {
-            "playlist_id": item.playlist_id,
-            "video_id": item.video_id,
-            "position": item.position,
-            "added_at": item.added_at,
-        }
-        save_row(db, run, "playlist_items", values)
-        seen.append(row_key("playlist_items", values))
+    rows = [
+        {"playlist_id": item.playlist_id, "video_id": item.video_id, "position": item.position,
+         "added_at": item.added_at}
+        for item in items
+    ]
+    save_rows(db, run, "playlist_items", rows, "playlist_id = ?", [playlist_id])
+    seen = [row_key("playlist_items", values) for values in rows]
     mark_removed(db, run, "playlist_items", seen, "playlist_id = ?", [playlist_id])
 
 
@@ -288,21 +251,23 @@ def settle_videos(
     """
     kept = set(kept_unavailable)
     referenced = list(dict.fromkeys([*referenced, *kept]))
+    availability = dict(db.execute("SELECT video_id, availability FROM videos").fetchall())
+    rows = []
     for video_id in referenced:
         if video_id in described and video_id not in kept:
             continue  # saved (and so seen) by save_videos
-        row = get_row(db, "videos", {"video_id": video_id})
-        if row is None:
+        if video_id not in availability:
             continue  # nothing known of it yet: no row to invent
         values = {"video_id": video_id}
-        if video_id in kept and row["availability"] not in LISTED_BUT_HIDDEN:
+        if video_id in kept and availability[video_id] not in LISTED_BUT_HIDDEN:
             values["availability"] = "not_found"
-        save_row(db, run, "videos", values)
+        rows.append(values)
+    save_rows(db, run, "videos", rows)
     mark_removed(db, run, "videos", referenced)
 
 
 def save_videos(db, run: RunContext, videos: Iterable[VideoRecord]) -> int:
-    count = 0
+    rows = []
     for video in videos:
         values = {
             "video_id": video.video_id,
@@ -319,32 +284,28 @@ def save_videos(db, run: RunContext, videos: Iterable[VideoRecord]) -> int:
                 values[column] = value
         if video.has_captions is not None:
             values["has_captions"] = int(video.has_captions)
-        save_row(db, run, "videos", values)
-        count += 1
-    return count
+        rows.append(values)
+    save_rows(db, run, "videos", rows)
+    return len(rows)
 
 
 def save_matches(db, run: RunContext, matches: list[Match]) -> None:
     """Store the matcher's decisions and each talk's chosen recording."""
     chosen = {m.talk_key: m for m in matches}
-    for (talk_id,) in db.execute("SELECT id FROM talks").fetchall():
+    codes = dict(db.execute("SELECT id, code FROM talks").fetchall())
+    talk_rows = []
+    for talk_id in codes:
         match = chosen.get(talk_id)
         video_id = match.video_id if match else None
-        save_row(
-            db, run, "talks",
-            {"id": talk_id, "video_id": video_id, "recording_url": watch_url(video_id)},
-            seen=False,
-        )
-    seen = []
-    for match in matches:
-        values = {
-            "talk_id": match.talk_key,
-            "code": db["talks"].get(match.talk_key)["code"],
-            "video_id": match.video_id,
-            "method": match.method,
-            "score": round(match.score, 3),
-            "evidence": match.evidence,
-        }
-        save_row(db, run, "matches", values)
-        seen.append(str(match.talk_key))
+        talk_rows.append({"id": talk_id, "video_id": video_id, "recording_url": watch_url(video_id)})
+    save_rows(db, run, "talks", talk_rows, seen=False)
+    availability = dict(db.execute("SELECT video_id, availability FROM videos").fetchall())
+    rows = [
+        {"talk_id": match.talk_key, "code": codes[match.talk_key], "video_id": match.video_id,
+         "method": match.method, "score": round(match.score, 3), "evidence": match.evidence,
+         "availability": availability.get(match.video_id)}
+        for match in matches
+    ]
+    save_rows(db, run, "matches", rows)
+    seen = [str(match.talk_key) for match in matches]
     mark_removed(db, run, "matches", seen)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import httpx
 import tenacity
 
-from .errors import FetchError, PageError
+from .errors import DeadlineExceeded, FetchError, PageError
+from .limits import Deadline, time_limit
+from .pages import MAX_PAGE_BYTES
 
 log = logging.getLogger("talks.pages")
 
@@ -18,8 +19,6 @@ RAW_BASE = "https://raw.githubusercontent.com/medical-datasets/medical-datasets.
 DEFAULT_WEBINAR_PAGE = f"{RAW_BASE}/_pages/webinar.md"
 DEFAULT_TALKS_PAGE = f"{RAW_BASE}/_pages/webinar_talks.md"
 
-# Larger than any real page by three orders of magnitude; refuse before parsing.
-MAX_PAGE_BYTES = 5 * 1024 * 1024
 
 
 def _is_url(source: str) -> bool:
@@ -27,9 +26,11 @@ def _is_url(source: str) -> bool:
 
 
 def _retryable_http(exc: BaseException) -> bool:
+    import httpx  # late, as everywhere here: a run from files or the snapshot never needs it
+
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code >= 500 or exc.response.status_code == 429
-    return isinstance(exc, (httpx.TransportError,))
+    return isinstance(exc, (httpx.TransportError, DeadlineExceeded))
 
 
 @tenacity.retry(
@@ -40,26 +41,40 @@ def _retryable_http(exc: BaseException) -> bool:
     reraise=True,
 )
 def _get(url: str, timeout: float) -> bytes:
-    with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+    import httpx
+
+    # httpx's timeout bounds each read; the deadline bounds the whole request, so a
+    # server dripping a byte at a time cannot hold the sync
+    deadline = Deadline(timeout, "each attempt", " (--timeout)")
+    with time_limit(deadline), httpx.Client(timeout=timeout, follow_redirects=True) as client:
         with client.stream("GET", url) as response:
             response.raise_for_status()
-            body = b""
+            too_large = PageError(f"{url} is larger than {MAX_PAGE_BYTES // 2**20} MB; not a page")
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) > MAX_PAGE_BYTES:
+                raise too_large  # refused unread
+            body = bytearray()
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) > MAX_PAGE_BYTES:
-                    raise PageError(f"{url} is larger than {MAX_PAGE_BYTES // 2**20} MB; not a page")
-            return body
+                    raise too_large
+                deadline.check()  # off the main thread, where no alarm interrupts a read
+            return bytes(body)
 
 
 def read_page_bytes(source: str, timeout: float = 30.0) -> bytes:
     """The raw bytes of a page, from a URL (retried) or a local path."""
     if _is_url(source):
+        import httpx
+
         try:
             return _get(source, timeout)
         except httpx.HTTPStatusError as exc:
             raise FetchError(f"{source} answered HTTP {exc.response.status_code}") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"{source} could not be fetched: {type(exc).__name__}") from None
+        except DeadlineExceeded as exc:
+            raise FetchError(f"{source} could not be fetched in 4 attempts: {str(exc).rstrip('.')}.") from None
     path = Path(source)
     if not path.is_file():
         raise PageError(f"{source}: no such file")
@@ -73,7 +88,6 @@ class Snapshot:
     """The bundled offline snapshot: real pages as of `date`, plus a recorded playlist."""
 
     date: str
-    description: str
     webinar_page: str
     talks_page: str
     youtube: dict  # recorded API responses, see sync/snapshot/README in snapshot.json
@@ -86,7 +100,6 @@ def load_snapshot() -> Snapshot:
     meta = json.loads((base / "snapshot.json").read_text("utf-8"))
     return Snapshot(
         date=meta["date"],
-        description=meta["description"],
         webinar_page=(base / "webinar.md").read_text("utf-8"),
         talks_page=(base / "webinar_talks.md").read_text("utf-8"),
         youtube=meta.get("youtube", {}),

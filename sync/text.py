@@ -1,6 +1,7 @@
 """Folding text for comparison and search, shared by the parsers and the matcher."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Optional
 
@@ -23,7 +24,14 @@ def fold(text: Optional[str]) -> str:
     """
     if not text:
         return ""
+    if text.isascii():  # nothing to translate or decompose: the common case, kept cheap
+        return " ".join(text.casefold().split())
     text = text.translate(ZERO_WIDTH).translate(_ASCII_LETTERS)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(text.casefold().split())
+
+
+def words(text: Optional[str]) -> str:
+    """Folded text as single-space separated words: "PAD-UFES-20: the" -> "pad ufes 20 the"."""
+    return " ".join(re.findall(r"[^\W_]+", fold(text)))

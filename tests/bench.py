@@ -2,7 +2,7 @@
 
 Measures, and prints as a markdown table to paste into the README:
 
-  (a) parsing all corpus pages (../shared/corpus/pages) with sync.pages
+  (a) parsing all corpus pages (tests/fixtures/corpus) with sync.pages
   (b) `talks sync --snapshot` into a fresh database: wall time and peak RSS
   (c) re-syncing that database (idempotent: 0 rows changed)
   (d) replaying the whole page history (every webinar version in commit order,
@@ -14,6 +14,8 @@ Measures, and prints as a markdown table to paste into the README:
       requests each to /talks/talks.json?_search=jimenez and /talks/talks
   (t) transcripts (tests/bench_transcripts.py): 1,000,000 segments loaded
       through save_transcript, then p95 of 200 search_recordings queries
+  backfill: `talks backfill` of the corpus rebuilt as a git repository
+      (tests/history_repo.py), fresh db, then again (nothing to replay)
 
 Every sync runs in its own process (the real CLI where there is one), timed by
 this one with time.perf_counter; peak RSS is that child's ru_maxrss from
@@ -43,10 +45,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from tests.bench_scale import scale_report
 from tests.datasette_process import serving
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "pages"
+CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 SNAPSHOT = ROOT / "sync" / "snapshot"
 SNAPSHOT_TODAY = "2026-08-11"
 
@@ -259,6 +262,44 @@ def bench_history(work: Path) -> list[Line]:
     )]
 
 
+# ----------------------------------------------------------------------------- backfill
+
+
+TARGET_BACKFILL_S = 30.0
+
+
+def bench_backfill(work: Path) -> list[Line]:
+    """`talks backfill` of the whole page history (the corpus rebuilt as a git repository,
+    tests/history_repo.py) into a fresh database, then again (every commit skipped)."""
+    from tests.history_repo import build_history_repo
+
+    repo, db = work / "backfill" / "site", work / "backfill" / "talks.db"
+    build_history_repo(repo)
+    runs = []
+    for _ in range(2):
+        child = run_child([*talks_command(), "backfill", "--repo", str(repo), "--db", str(db), "-q"])
+        if child.returncode != 0:
+            raise SystemExit(f"talks backfill failed ({child.returncode}):\n{child.stderr}")
+        runs.append((child, query(db, "select count(*), max(id) from sync_runs")[0], query(db, "select count(*) from changes")[0][0]))
+    (first, (commits, _), changes), (again, (commits_after, _), changes_after) = runs
+    talks = query(db, "select count(*) from talks")[0][0]
+    return [
+        Line(
+            f"backfill: `talks backfill` of the whole page history ({commits} page commits), fresh db",
+            f"{fmt_s(first.wall)} wall ({first.wall / commits * 1000:.0f} ms/commit), peak RSS {first.rss_mb:.0f} MB; "
+            f"{talks} talks, {changes} changes",
+            f"< {TARGET_BACKFILL_S:.0f} s, 30 talks",
+            first.wall < TARGET_BACKFILL_S and talks == 30,
+        ),
+        Line(
+            "backfill: the same backfill again (every commit already replayed)",
+            f"{fmt_s(again.wall)} wall; {commits_after - commits} runs, {changes_after - changes} changes",
+            "0 runs, 0 changes",
+            commits_after == commits and changes_after == changes,
+        ),
+    ]
+
+
 # ----------------------------------------------------------------------------- (e) API
 
 
@@ -398,6 +439,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             lambda: bench_parse(reps=2 if options.quick else 5),
             lambda: bench_snapshot(work, reps),
             lambda: bench_history(work),
+            lambda: bench_backfill(work),
             lambda: bench_api(work),
         ):
             result = step()
@@ -416,7 +458,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         lines += result
         for line in result:
             print(f"{line.verdict or '----'}  {line.what}: {line.result}", file=sys.stderr, flush=True)
+        scale_tables, result = scale_report(work, talks_sync, Line)
+        lines += result
     print(table(lines))
+    print(f"\n### Scale\n\n{scale_tables}")
     failed = [line for line in lines if line.ok is False]
     print(f"\n{len(lines) - len(failed)} of {len(lines)} lines without a failed check; "
           f"{'FAIL' if failed else 'PASS'} (bench took {time.perf_counter() - started:.0f} s)")

@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to real pages, a CLI runner, temporary databases."""
+"""Shared fixtures: paths to real pages (tests/fixtures), a CLI runner, temporary databases."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +9,9 @@ from click.testing import CliRunner
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
-CORPUS = TESTS.parent.parent / "shared" / "corpus" / "pages"
+# Every version of the series' two pages (and index.json), copied from the organizers'
+# public repository so the suite runs in any clone.
+CORPUS = FIXTURES / "corpus"
 SNAPSHOT = TESTS.parent / "sync" / "snapshot"
 TODAY = "2026-08-11"  # the date of the newest pages in the snapshot
 

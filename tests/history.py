@@ -1,4 +1,4 @@
-"""Replaying the series' page history (../shared/corpus/pages) through real syncs."""
+"""Replaying the series' page history (tests/fixtures/corpus) through real syncs."""
 from __future__ import annotations
 
 import datetime as dt

@@ -39,6 +39,7 @@ def test_sync_pages_stores_every_talk_with_whole_rows(runner, db_path):
     assert s05e01 == {
         "id": 12,
         "code": "S05E01",
+        "page_code": "S05E01",
         "season": 5,
         "episode": 1,
         "status": "listed",
@@ -158,7 +159,6 @@ def test_announced_talk_is_reconciled_with_its_coded_record(runner, db_path):
     ]
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="needs ../shared/corpus")
 def test_replaying_every_page_version_gives_each_talk_once(db_path):
     """History backfill: all 77 versions in commit order end in the newest page's talks, no duplicates."""
     from .history import replay_page_history

@@ -1,4 +1,4 @@
-"""Property-based: the page parsers against mutated real pages (../shared/corpus/pages).
+"""Property-based: the page parsers against mutated real pages (tests/fixtures/corpus).
 
 Every version of the series' two pages is mutated the way hand edits, bad
 merges, broken transfers and hostile input would: lines deleted, duplicated,
@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.errors import PageError
+from sync.identity import attach_abstracts
 from sync.pages import (
-    attach_abstracts,
     decode_page,
     parse_talks_page,
     parse_webinar_page,
@@ -34,10 +34,8 @@ from sync.pages import (
 
 from .conftest import CORPUS
 
-pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason="needs ../shared/corpus")
-
-WEBINAR_PAGES = sorted(CORPUS.glob("*_webinar.md")) if CORPUS.exists() else []
-TALKS_PAGES = sorted(CORPUS.glob("*_webinar_talks.md")) if CORPUS.exists() else []
+WEBINAR_PAGES = sorted(CORPUS.glob("*_webinar.md"))
+TALKS_PAGES = sorted(CORPUS.glob("*_webinar_talks.md"))
 
 FUZZ = settings(
     derandomize=True,

@@ -12,16 +12,16 @@ from sync.match import (
     _names,
     _title_similarity,
     _VideoText,
-    _words,
     episode_codes,
     is_watchable,
     match_recordings,
 )
 from sync.records import Person, TalkRecord, VideoRecord
+from sync.text import words
 
 
 def talk(code, speakers, date, title, page=None, talks_page=None, status="listed"):
-    season, episode = (int(code[1:3]), int(code[4:6])) if code else (None, None)
+    season, episode = (int(code[1:3]), int(code[4:])) if code else (None, None)
     return TalkRecord(
         status=status,
         speakers=[Person(name) for name in speakers],
@@ -185,13 +185,13 @@ PLAYLIST = {v.video_id for v in PLAYLIST_VIDEOS}
 EXPECTED = {
     "S01E01": ("hDKuw28ATe4", "page_link"),
     "S01E02": ("1qH-FpyqXtM", "page_link"),
-    "S01E03": None,  # private
-    "S02E01": None,  # deleted; the decoy is another speaker's
+    "S01E03": ("bWs0y9HmzbE", "page_link"),  # private: its recording, gone
+    "S02E01": ("K0iLXnqb7A4", "page_link"),  # deleted: its recording, gone; the decoy is another speaker's
     "S02E02": ("Gh_dscrjdG4", "page_link"),
     "S02E03": ("WscAtTU4dzE", "title_speaker"),
     "S03E01": ("VlHRsMC96y0", "page_link"),
     "S03E02": ("Rk3v9XyQ2mE", "episode_code"),  # the re-upload; the page link is stale
-    "S04E01": None,  # private; the similar video predates the talk
+    "S04E01": ("Z_wULE3_exE", "page_link"),  # private; the similar video predates the talk
     "S04E02": ("Wm8rLs2TqPc", "title_speaker"),  # truncated title; the page link is broken
     "S04E03": ("cSoYLx--2h4", "page_link"),  # outside the playlist
     "S05E01": ("cQGKHaYj4Ak", "page_link"),
@@ -209,9 +209,9 @@ EXPECTED = {
     "upcoming-joskowicz": None,
 }
 
-# The truth: which video really is each talk's recording (None: no watchable one exists).
+# The truth: which video really is each talk's watchable recording (None: no watchable one exists).
 GROUND_TRUTH = {talk_key: (expected[0] if expected else None) for talk_key, expected in EXPECTED.items()}
-GROUND_TRUTH["S09E01"] = "AUYmTQrZsRA"
+GROUND_TRUTH.update({"S01E03": None, "S02E01": None, "S04E01": None, "S09E01": "AUYmTQrZsRA"})
 
 RECALL_AT_LEAST = 0.94  # 18 of the 19 recordings; S09E01's upload names neither code nor speaker
 
@@ -238,7 +238,7 @@ def test_each_match_says_how_it_was_made():
 
 
 def test_precision_and_recall_on_the_test_playlist():
-    matched = {k: v for k, v in recordings(run()).items() if v}
+    matched = {k: v for k, v in recordings(run()).items() if v and VIDEOS[v].availability in WATCHABLE}
     correct = sum(GROUND_TRUTH[k] == v for k, v in matched.items())
     with_recording = sum(1 for v in GROUND_TRUTH.values() if v)
     precision, recall = correct / len(matched), correct / with_recording
@@ -260,8 +260,16 @@ def test_one_recording_per_talk_and_one_talk_per_video():
     assert len({m.video_id for m in matches}) == len(matches)
 
 
-def test_only_watchable_videos_are_matched():
-    assert all(VIDEOS[m.video_id].availability in WATCHABLE for m in run())
+def test_unwatchable_videos_are_matched_only_by_a_link_to_a_talk_with_nothing_watchable():
+    gone = {m.talk_key: m.evidence for m in run() if VIDEOS[m.video_id].availability not in WATCHABLE}
+    assert gone == {
+        "S01E03": "webinar page links bWs0y9HmzbE",
+        "S02E01": "webinar page links K0iLXnqb7A4",
+        "S04E01": "webinar page links Z_wULE3_exE",
+    }
+    # S03E02's pages link its deleted original, but its public re-upload is the recording
+    assert recordings(run())["S03E02"] == "Rk3v9XyQ2mE"
+    assert "58njMnrzfX8" not in {m.video_id for m in run()}
 
 
 def test_scores_are_between_0_and_1_and_evidence_is_said():
@@ -296,12 +304,28 @@ def test_corroborated_link_scores_above_a_bare_one():
 # --- hard cases one by one ----------------------------------------------------------
 
 
-def test_dead_link_and_no_other_video_leaves_the_talk_unmatched():
-    for availability in ("private", "deleted", "not_found"):
+def test_a_private_or_deleted_linked_video_is_the_talks_recording_a_link_to_nothing_is_not():
+    talks = {"t": talk("S01E03", ["Colin Fleming"], "2023-02-27", "Characteristics of skin lesions datasets",
+                       page="X1")}
+    for availability in ("private", "deleted"):
         videos = {"X1": video("X1", availability)}
-        talks = {"t": talk("S01E03", ["Colin Fleming"], "2023-02-27", "Characteristics of skin lesions datasets",
-                           page="X1")}
-        assert run(talks=talks, videos=videos, playlist={"X1"}) == []
+        [m] = run(talks=talks, videos=videos, playlist={"X1"})
+        assert (m.talk_key, m.video_id, m.method, m.evidence) == ("t", "X1", "page_link", "webinar page links X1")
+    assert run(talks=talks, videos={"X1": video("X1", "not_found")}, playlist={"X1"}) == []
+
+
+def test_a_gone_video_is_tied_by_its_stored_code_not_by_its_title_alone():
+    s03e02 = {"t": TALKS["S03E02"]}
+    coded = {"v": video("v", "private", title="S03E02 - PAD-UFES-20", published="2023-09-20T08:00:00Z")}
+    [m] = run(talks=s03e02, videos=coded, playlist={"v"})
+    assert (m.video_id, m.method, m.evidence) == ("v", "episode_code", "code S03E02 in video title")
+    titled = {"v": video("v", "deleted", title="Andre Pacheco - PAD-UFES-20: the challenges and opportunities in"
+                         " creating a skin lesion dataset", published="2023-09-20T08:00:00Z")}
+    assert run(talks=s03e02, videos=titled, playlist={"v"}) == []
+    # a watchable upload of the talk wins over its gone one
+    both = {**coded, "w": video("w", title="PAD-UFES-20 | Andre Pacheco - the challenges and opportunities in"
+                                " creating a skin lesion dataset", published="2023-09-21T08:00:00Z")}
+    assert [m.video_id for m in run(talks=s03e02, videos=both, playlist={"v", "w"})] == ["w"]
 
 
 def test_link_missing_from_videos_gives_no_match():
@@ -317,7 +341,9 @@ def test_playlist_video_of_no_known_availability_is_skipped():
 
 def test_code_or_title_outside_the_playlist_does_not_count():
     talks = {"t": TALKS["S03E02"]}
-    assert run(talks=talks, playlist=PLAYLIST - {"Rk3v9XyQ2mE"}) == []
+    # the re-upload's code does not count outside the playlist: the deleted original the
+    # pages link stays the talk's (gone) recording
+    assert [m.video_id for m in run(talks=talks, playlist=PLAYLIST - {"Rk3v9XyQ2mE"})] == ["58njMnrzfX8"]
 
 
 def test_video_published_before_the_talk_is_void_even_with_its_code():
@@ -440,13 +466,14 @@ def test_pin_overrides_the_evidence():
     by_talk = {m.talk_key: m for m in matches}
     assert (by_talk["S09E01"].method, by_talk["S09E01"].score) == ("manual", 1.0)
     assert by_talk["S01E03"].video_id == "bWs0y9HmzbE"  # a pin holds even while the video is private
-    assert recordings(matches) == GROUND_TRUTH | {"S01E03": "bWs0y9HmzbE"}
+    expected = {key: (e[0] if e else None) for key, e in EXPECTED.items()}
+    assert recordings(matches) == expected | {"S09E01": "AUYmTQrZsRA"}
 
 
 def test_pin_of_a_video_takes_it_away_from_another_talk():
     found = recordings(run([Decision("S03E01", "Rk3v9XyQ2mE", "pin")]))
     assert found["S03E01"] == "Rk3v9XyQ2mE"
-    assert found["S03E02"] is None
+    assert found["S03E02"] == "58njMnrzfX8"  # left with its deleted original, which the pages link
     assert "VlHRsMC96y0" not in found.values()
 
 
@@ -480,7 +507,9 @@ def test_decision_action_is_checked():
     ("S03E02: PAD-UFES-20", {"S03E02"}),
     ("s03e02 pad-ufes-20", {"S03E02"}),
     ("S3E2 Andre Pacheco", {"S03E02"}),
-    ("S03E021 something else", set()),
+    ("S03E021 something else", {"S03E21"}),  # as the pages' parser reads it: never S03E02
+    ("S03E0210", set()),
+    ("S01E100 - the hundredth", {"S01E100"}),
     ("XS03E02", set()),
     ("S03E02x", set()),
     ("S03E02_final", {"S03E02"}),
@@ -491,9 +520,17 @@ def test_episode_codes_are_whole_tokens(text, codes):
     assert episode_codes(text) == codes
 
 
+def test_episode_numbers_of_100_and_more_are_matched():
+    talks = {"t": talk("S01E100", ["Ada Lovelace"], "2030-01-07", "The hundredth talk")}
+    videos = {"v": video("v", title="S01E100 - a talk", published="2030-01-08T10:00:00Z"),
+              "w": video("w", title="S01E10 - another", published="2030-01-08T10:00:00Z")}
+    [m] = run(talks=talks, videos=videos, playlist={"v", "w"})
+    assert (m.video_id, m.method, m.evidence) == ("v", "episode_code", "code S01E100 in video title")
+
+
 def test_words_are_folded_and_split_on_punctuation():
-    assert _words("Zając Søren Łukasz Æsir Straße") == "zajac soren lukasz aesir strasse"
-    assert _words("Datasets through the L\U0001F440king-Glass: PAD-UFES-20") == \
+    assert words("Zając Søren Łukasz Æsir Straße") == "zajac soren lukasz aesir strasse"
+    assert words("Datasets through the L\U0001F440king-Glass: PAD-UFES-20") == \
         "datasets through the l king glass pad ufes 20"
 
 
@@ -517,7 +554,7 @@ def test_is_watchable():
     ("Alice Jin", "Alice Jinx", False),
 ])
 def test_names(name, text, named):
-    assert _names(Person(name), _words(text)) is named
+    assert _names(Person(name), words(text)) is named
 
 
 def title_similarity(talk_key, video_title):

@@ -1,7 +1,7 @@
 """The page parsers (sync.pages) against real pages of the series.
 
 Whole-record tests read the copies in tests/fixtures/pages/; the corpus-wide tests read
-every version in ../shared/corpus/pages and are skipped where that folder is absent.
+every version in tests/fixtures/corpus/.
 """
 from __future__ import annotations
 
@@ -13,32 +13,27 @@ import pytest
 from sync.errors import PageError
 from sync.pages import (
     MAX_PAGE_BYTES,
-    attach_abstracts,
     decode_page,
     fold,
     normalize_code,
     parse_talks_page,
     parse_webinar_page,
-    same_talk,
     video_id_from_url,
 )
+from sync.identity import attach_abstracts, same_talk
 from sync.records import AbstractRecord, Person, TalkRecord
 
+from .conftest import CORPUS
+
 FIXTURES = Path(__file__).parent / "fixtures" / "pages"
-CORPUS = Path(__file__).parents[2] / "shared" / "corpus" / "pages"
 NEWEST = "2026-08-11_dd744744_webinar.md"
 NEWEST_TALKS = "2026-08-11_dd744744_webinar_talks.md"
-
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus/pages is not here")
-
 
 def fixture_text(name: str) -> str:
     return decode_page((FIXTURES / name).read_bytes(), name)
 
 
 def corpus_files(kind: str) -> list[str]:
-    if not CORPUS.is_dir():
-        return []
     return sorted(p.name for p in CORPUS.glob(f"*_{kind}.md"))
 
 
@@ -65,13 +60,11 @@ RAW_CODE_LINE = re.compile(r"^\* (S\d{2}E\d{2}) - ")
 RAW_YOUTUBE_ID = re.compile(r"(?:youtu\.be/|youtube\.com/watch\?v=)([A-Za-z0-9_-]{11})")
 
 
-@needs_corpus
 def test_corpus_has_every_version():
     assert len(corpus_files("webinar")) == 79
     assert len(corpus_files("webinar_talks")) == 14
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", corpus_files("webinar"))
 def test_every_webinar_version_parses_its_coded_lines(name):
     text = decode_page((CORPUS / name).read_bytes(), name)
@@ -91,7 +84,6 @@ def test_every_webinar_version_parses_its_coded_lines(name):
         assert talk.status == "upcoming" and talk.code is None and talk.speakers
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", corpus_files("webinar_talks"))
 def test_every_talks_version_parses_its_sections(name):
     text = decode_page((CORPUS / name).read_bytes(), name)
@@ -106,7 +98,6 @@ def test_every_talks_version_parses_its_sections(name):
         assert (abstract.code is None) == (abstract.video_id is None)
 
 
-@needs_corpus
 @pytest.mark.parametrize("name", corpus_files("webinar_talks"))
 def test_talks_page_is_never_taken_for_the_webinar_page(name):
     with pytest.raises(PageError, match=f"^{re.escape(name)} is not the webinar page: "):
@@ -358,7 +349,6 @@ def test_moved_notice_is_the_webinar_page_with_no_talks():
     assert (page.listed, page.upcoming, page.playlist_ids) == ([], [], [])
 
 
-@needs_corpus
 def test_early_coming_talks_forms():
     text = (CORPUS / "2023-01-05_64932cf3_webinar.md").read_text(encoding="utf-8")
     # "**27th Feb 2023 at 4pm CET: Characteristics of skin lesions**" then
@@ -374,7 +364,6 @@ def test_early_coming_talks_forms():
     assert parse_webinar_page((CORPUS / "2022-12-12_1785e440_webinar.md").read_text(encoding="utf-8")).upcoming == []
 
 
-@needs_corpus
 def test_html_comments_are_not_read():
     text = (CORPUS / "2025-07-09_18e72a88_webinar.md").read_text(encoding="utf-8")
     assert "<!-- Title:**TBA**" in text
@@ -385,7 +374,6 @@ def test_html_comments_are_not_read():
     assert page.upcoming[0].date == "2025-10-20"
 
 
-@needs_corpus
 def test_duplicate_codes_on_a_page_are_kept_as_written():
     page = parse_webinar_page((CORPUS / "2025-11-18_85843fba_webinar.md").read_text(encoding="utf-8"))
     assert [t.code for t in page.listed].count("S07E01") == 2

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from tenacity import wait_none
 
 from sync import youtube
 from sync.cli import cli
@@ -113,8 +112,8 @@ def no_key(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def no_retry_waits(monkeypatch):
-    """Retries in the CLI path back off through `sync.youtube.BACKOFF`: make it wait 0 s."""
-    monkeypatch.setattr(youtube, "BACKOFF", wait_none())
+    """Retries in the CLI path sleep through tenacity's `execute_request.retry.sleep`: make it wait 0 s."""
+    monkeypatch.setattr(youtube.execute_request.retry, "sleep", lambda seconds: None)
 
 
 # ------------------------------------------------------------------ helpers
@@ -455,7 +454,7 @@ def test_key_is_nowhere_after_a_successful_verbose_sync(runner, db_path, api_env
 
 
 def test_auto_with_a_key_uses_the_api_for_pages_and_youtube_in_one_run(runner, db_path, api_env, monkeypatch):
-    monkeypatch.setattr(youtube, "_default_ydl_factory", _ytdlp_must_not_run)
+    monkeypatch.setattr(youtube, "default_ydl_factory", _ytdlp_must_not_run)
 
     result = ok(talks_sync(runner, db_path, source=None))
 
@@ -480,7 +479,7 @@ YT_PLAYLIST = "PLdtlgSeries01"  # the recorded listing
 def fake_ytdlp(monkeypatch, **kw):
     """Replace the YoutubeDL factory of sync.youtube; returns the list of URLs asked for."""
     factory = recorded_ydl_factory(stand_in_for_unknown=True, **kw)
-    monkeypatch.setattr(youtube, "_default_ydl_factory", factory)
+    monkeypatch.setattr(youtube, "default_ydl_factory", factory)
     return factory.calls
 
 
@@ -521,10 +520,14 @@ def test_keyless_sync_through_ytdlp(runner, db_path, no_key, monkeypatch, source
     assert availability[MISSING] == "not_found" and availability[OUTSIDE] == "public"
     assert rows(db_path, "SELECT video_id FROM talks WHERE code = 'S05E01'") == [{"video_id": "cQGKHaYj4Ak"}]
 
-    # again: only what is not known yet is asked for, and every row stays live
+    # again: what the reports depend on is asked for again (every page link, every video
+    # not watchable), the rest on a rotation; every row stays live
     calls.clear()
     again = ok(talks_sync(runner, db_path, source=source, playlist=YT_PLAYLIST))
-    assert [u for u in calls if "watch?v=" in u] == [f"https://www.youtube.com/watch?v={MISSING}"]
+    asked = {u.rsplit("=", 1)[1] for u in calls if "watch?v=" in u}
+    page_links = {t.page_video_id for t in page_talks() if t.page_video_id}
+    assert page_links <= asked and MISSING in asked
+    assert len(asked) == len(watched)  # 29 stored videos: under one rotation's worth, so all
     assert "0 rows changed" in again.stdout
     assert rows(db_path, "SELECT count(*) n FROM videos WHERE removed_at IS NOT NULL") == [{"n": 0}]
     assert rows(db_path, "SELECT count(*) n FROM videos WHERE last_seen_run != 2") == [{"n": 0}]

@@ -1,0 +1,281 @@
+"""The Data API sync: playlistItems.list pages, videos.list batches, and their mapping."""
+from __future__ import annotations
+
+import math
+import os
+from typing import Callable, Iterable, Iterator, Optional
+
+import isodate
+
+from sync.errors import ResponseError, TalksError
+from sync.limits import MAX_PLAYLIST_PAGES, DeadlineReached
+from sync.records import Playlist, PlaylistItem, VideoRecord
+from sync.redact import redact
+
+from ._clean import clean_result
+from ._client import DEFAULT_TIMEOUT, Executor, _NotModified, build_client, call_api, execute_request
+from ._results import PlaylistFetch, Quota, YouTubeResult, int_or_none, unique
+
+PAGE_SIZE = 50  # the API's maximum for playlistItems.maxResults and for videos.list ids
+PLAYLIST_PARTS = "snippet,contentDetails,status"
+VIDEO_PARTS = "snippet,contentDetails,statistics,status"
+THUMBNAIL_PREFERENCE = ("maxres", "standard", "high", "medium", "default")
+AVAILABILITY_BY_PRIVACY = {"public": "public", "unlisted": "unlisted", "private": "private"}
+
+# --------------------------------------------------------------------------- playlists
+
+
+def _is_unavailable_item(item: dict) -> bool:
+    """Private and deleted entries lack the owner channel and the publication date."""
+    snippet = item.get("snippet") or {}
+    details = item.get("contentDetails") or {}
+    return not snippet.get("videoOwnerChannelId") and not details.get("videoPublishedAt")
+
+
+def _unavailable_stub(item: dict, video_id: str) -> VideoRecord:
+    privacy = (item.get("status") or {}).get("privacyStatus")
+    # YouTube's placeholder title ("Private video") is not the video's: leave title empty
+    return VideoRecord(video_id=video_id, availability="private" if privacy == "private" else "deleted")
+
+
+def _item_video_id(item: dict) -> str:
+    details = item.get("contentDetails") or {}
+    snippet = item.get("snippet") or {}
+    video_id = details.get("videoId") or (snippet.get("resourceId") or {}).get("videoId")
+    if not isinstance(video_id, str) or not video_id:
+        raise KeyError("videoId")
+    return video_id
+
+
+def _playlist_item(playlist_id: str, item: dict, fallback_position: int) -> PlaylistItem:
+    snippet = item.get("snippet") or {}
+    position = snippet.get("position")
+    return PlaylistItem(
+        playlist_id=playlist_id,
+        video_id=_item_video_id(item),
+        position=position if isinstance(position, int) else fallback_position,
+        added_at=snippet.get("publishedAt"),
+    )
+
+
+def _playlist_page_request(client, playlist_id: str, page_token: str | None, etag: str | None):
+    # A fresh request per page: list_next() copies the request shallowly, so a header
+    # set on page 1 would ride along on every later page (and it logs the key).
+    request = client.playlistItems().list(
+        part=PLAYLIST_PARTS, playlistId=playlist_id, maxResults=PAGE_SIZE, pageToken=page_token
+    )
+    if etag:
+        request.headers["If-None-Match"] = etag
+    return request
+
+
+def _iter_playlist_pages(
+    client, playlist_id: str, quota: Quota, etag: str | None = None, *, execute: Executor = execute_request
+) -> Iterator[dict]:
+    """Yield each playlistItems page; raises `_NotModified` if page 1 answers 304 to `etag`."""
+    page_token = None
+    tokens_seen: set[str] = set()
+    for _ in range(MAX_PLAYLIST_PAGES):
+        first = page_token is None
+        request = _playlist_page_request(client, playlist_id, page_token, etag if first else None)
+        page = call_api(request, quota, execute=execute, playlist_id=playlist_id)
+        yield page
+        page_token = page.get("nextPageToken")
+        if not page_token:
+            return
+        if page_token in tokens_seen:  # a looping token would spend the day's quota
+            raise ResponseError(f"YouTube API playlistItems repeated page token {page_token!r} for playlist {playlist_id}.")
+        tokens_seen.add(page_token)
+    raise ResponseError(
+        f"YouTube API playlistItems kept sending page tokens for playlist {playlist_id} past "
+        f"{MAX_PLAYLIST_PAGES} pages (5,000 videos, the most a playlist holds); stopped."
+    )
+
+
+def fetch_playlist_items(
+    client, playlist_id: str, quota: Quota, etag: str | None = None, *, execute: Executor = execute_request
+) -> PlaylistFetch:
+    """Every item of a playlist, with stubs for its private and deleted entries.
+
+    With the `etag` of the previous sync's first page, an unchanged playlist costs
+    one unit and comes back as `unchanged=True` with no items.
+    """
+    fetched = PlaylistFetch(playlist=Playlist(playlist_id=playlist_id, etag=etag))
+    try:
+        for page_number, page in enumerate(_iter_playlist_pages(client, playlist_id, quota, etag, execute=execute)):
+            if page_number == 0:
+                fetched.playlist.etag = page.get("etag")
+            _collect_page(fetched, page)
+    except _NotModified:
+        fetched.unchanged = True
+        fetched.items.clear()
+        fetched.unavailable.clear()
+    return fetched
+
+
+def _collect_page(fetched: PlaylistFetch, page: dict) -> None:
+    playlist_id = fetched.playlist.playlist_id
+    try:
+        for item in page.get("items") or []:
+            record = _playlist_item(playlist_id, item, len(fetched.items))
+            fetched.items.append(record)
+            if _is_unavailable_item(item):
+                fetched.unavailable[record.video_id] = _unavailable_stub(item, record.video_id)
+    except (AttributeError, KeyError, TypeError) as error:
+        raise ResponseError(
+            redact(f"YouTube API playlistItems sent an item without a usable video id for playlist {playlist_id} ({error!r}).")
+        ) from None
+
+
+# --------------------------------------------------------------------------- videos
+
+
+def _duration_seconds(text: object) -> Optional[int]:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return int(isodate.parse_duration(text).total_seconds())
+    except (isodate.ISO8601Error, ValueError, AttributeError):
+        return None
+
+
+def best_thumbnail(thumbnails: object) -> Optional[str]:
+    if not isinstance(thumbnails, dict):
+        return None
+    for size in THUMBNAIL_PREFERENCE:
+        url = (thumbnails.get(size) or {}).get("url")
+        if url:
+            return url
+    return None
+
+
+def video_record(resource: dict) -> VideoRecord:
+    """Map one videos.list resource to a VideoRecord."""
+    snippet = resource.get("snippet") or {}
+    details = resource.get("contentDetails") or {}
+    statistics = resource.get("statistics") or {}
+    privacy = (resource.get("status") or {}).get("privacyStatus")
+    caption = details.get("caption")
+    return VideoRecord(
+        video_id=resource["id"],
+        availability=AVAILABILITY_BY_PRIVACY.get(privacy, "public"),
+        title=snippet.get("title"),
+        description=snippet.get("description"),
+        published_at=snippet.get("publishedAt"),
+        duration_seconds=_duration_seconds(details.get("duration")),
+        channel=snippet.get("channelTitle"),
+        channel_id=snippet.get("channelId"),
+        thumbnail_url=best_thumbnail(snippet.get("thumbnails")),
+        view_count=int_or_none(statistics.get("viewCount")),
+        has_captions=None if caption is None else caption == "true",
+    )
+
+
+def _batches(ids: list[str], size: int = PAGE_SIZE) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+def fetch_videos(
+    client,
+    video_ids: Iterable[str],
+    quota: Quota,
+    *,
+    known_unavailable: dict[str, VideoRecord] | None = None,
+    execute: Executor = execute_request,
+) -> list[VideoRecord]:
+    """videos.list in batches of 50; an id YouTube leaves out becomes "not_found",
+    unless the playlist already said it is private or deleted (then that stub)."""
+    known_unavailable = known_unavailable or {}
+    ids = unique(video_ids)
+    found: dict[str, VideoRecord] = {}
+    for batch in _batches(ids):
+        request = client.videos().list(part=VIDEO_PARTS, id=",".join(batch), maxResults=PAGE_SIZE)
+        response = call_api(request, quota, execute=execute)
+        asked = set(batch)
+        try:
+            for resource in response["items"]:
+                record = video_record(resource)
+                if record.video_id in asked:  # an answer may not invent videos
+                    found[record.video_id] = record
+        except (AttributeError, KeyError, TypeError) as error:
+            raise ResponseError(f"YouTube API videos sent a video without an id ({error!r}).") from None
+    return [found.get(i) or known_unavailable.get(i) or VideoRecord(video_id=i, availability="not_found") for i in ids]
+
+
+# --------------------------------------------------------------------------- the API sync
+
+
+def fetch_youtube_api(
+    playlist_ids: Iterable[str],
+    linked_video_ids: Iterable[str],
+    *,
+    api_key: str | None,
+    endpoint: str | None = None,
+    etags: dict[str, str] | None = None,
+    known_items: dict[str, list[str]] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    sleep: Callable[[float], None] | None = None,
+    client=None,
+) -> YouTubeResult:
+    """Read the playlists, then every video they hold or the pages link to.
+
+    `etags[playlist_id]` is the stored etag of a playlist's first page; it is sent as
+    If-None-Match only when `known_items[playlist_id]` lists the stored video ids,
+    because an unchanged playlist still needs its videos refreshed. `sleep`
+    replaces the retry sleep (tests pass `recorded.append`).
+    """
+    etags = etags or {}
+    known_items = known_items or {}
+    execute = execute_request.retry_with(sleep=sleep) if sleep else execute_request
+    own_client = client is None
+    client = client or build_client(api_key, endpoint, timeout=timeout)
+    quota = Quota()
+    result = YouTubeResult(source="api")
+    unavailable: dict[str, VideoRecord] = {}
+    playlist_video_ids: list[str] = []
+    unchanged_video_ids: set[str] = set()
+
+    try:
+        for playlist_id in unique(playlist_ids):
+            etag = etags.get(playlist_id) if playlist_id in known_items else None
+            fetched = fetch_playlist_items(client, playlist_id, quota, etag, execute=execute)
+            result.playlists.append(fetched.playlist)
+            if fetched.unchanged:
+                result.unchanged_playlists.add(playlist_id)
+                playlist_video_ids += known_items[playlist_id]
+                unchanged_video_ids.update(known_items[playlist_id])
+                continue
+            result.items += fetched.items
+            unavailable.update(fetched.unavailable)
+            playlist_video_ids += [item.video_id for item in fetched.items]
+
+        # private/deleted entries are absent from videos.list anyway: don't pay for them
+        wanted = [i for i in unique([*playlist_video_ids, *linked_video_ids]) if i not in unavailable]
+        for record in fetch_videos(client, wanted, quota, execute=execute):
+            if record.availability == "not_found" and record.video_id in unchanged_video_ids:
+                # the 304 playlist still lists it, so it exists: private or deleted, not "not found"
+                result.kept_unavailable.add(record.video_id)
+            else:
+                result.videos[record.video_id] = record
+        result.videos.update(unavailable)
+    except (TalksError, DeadlineReached) as error:
+        error.charged(quota.requests, quota.units)
+        raise
+    finally:
+        result.requests, result.units = quota.requests, quota.units
+        if own_client:
+            client.close()  # the keep-alive sockets
+    return clean_result(result, tuple(k for k in (api_key, os.environ.get("YOUTUBE_API_KEY")) if k))
+
+
+def quota_bound(playlist_sizes: Iterable[int], extra_linked_count: int) -> int:
+    """The most units `fetch_youtube_api` spends when nothing fails.
+
+    One page per 50 items of each playlist (an empty playlist still costs its one
+    page), plus one videos.list per 50 distinct ids. For a single playlist of n
+    items and m extra linked ids: ceil(n/50) + ceil((n+m)/50).
+    """
+    sizes = list(playlist_sizes)
+    pages = sum(max(1, math.ceil(n / PAGE_SIZE)) for n in sizes)
+    return pages + math.ceil((sum(sizes) + extra_linked_count) / PAGE_SIZE)
+

@@ -1,0 +1,235 @@
+"""Scale benchmarks for `make bench` (tests/bench.py calls `scale_report`):
+
+  - `talks sync --source api` of synthetic playlists of N = 100 ... 10,000 videos
+    against the stand-in API with 20 ms added to every request: a full sync into a
+    fresh database, then the same sync again (playlist unchanged). Requests, quota
+    units against the minimum, wall time, the API part (wall minus a pages-only run
+    of the same pages) against the page-chain bound ((pages + 1) x 20 ms: the pages
+    are fetched one after the other, each needing the previous one's token), and the
+    child's peak RSS.
+  - matching alone at 1k, 5k and 10k talks x videos.
+
+Inputs are synthetic and deterministic: the same every run.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import statistics
+import time
+from pathlib import Path
+from typing import Callable
+
+from sync.match import match_recordings
+from sync.records import Person, TalkRecord, VideoRecord
+
+MATCH_SIZES = (1_000, 5_000, 10_000)
+TARGET_MATCH_10K_S = 5.0
+SYNC_SIZES = (100, 1_000, 5_000, 10_000)
+LATENCY_S = 0.020  # added by the stand-in to every request
+PAGE_SIZE = 50
+TARGET_API_RATIO = 1.5  # API part / page-chain bound, full sync at N >= 5,000
+TARGET_RESYNC_RATIO = 1.5
+TARGET_RSS_MB = 300.0
+GONE_SHARE = 50  # one entry in this many is a private or deleted video
+
+# Few given names and many surnames: given names collide as they do in real series, so
+# blocking by name must look at pairs of words, not given names alone.
+_GIVEN = ["anna", "ben", "carla", "david", "elena", "farid", "grace", "hugo", "ines", "jun",
+          "karim", "lena", "marta", "nikos", "olga", "pedro", "qiu", "rosa", "sven", "tariq"]
+_WORDS = ("dataset bias imaging fairness segmentation annotation benchmark label noise skin "
+          "cancer retina chest xray audit shortcut learning federated privacy curation shift "
+          "domain causal evaluation metric challenge cohort consent registry atlas").split()
+
+
+def synthetic_match_input(n: int, seed: int = 14) -> tuple[dict, dict, set]:
+    """`n` talks and `n` videos: most videos titled like uploads (code, speaker, title),
+    some with the title only and the speaker in the description, some truncated,
+    some without a code, a few private; the playlist holds them all."""
+    rng = random.Random(seed)
+    talks, videos = {}, {}
+    for i in range(n):
+        season, episode = divmod(i, 99)
+        coded = season < 99  # two-digit codes run out at 9,801 talks: the rest are upcoming
+        name = f"{_GIVEN[i % len(_GIVEN)].title()} {rng.choice(_WORDS).title()}son{i}"
+        title = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(5, 9))) + f" part {i}"
+        day = f"20{23 + i % 5}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        code = f"S{season + 1:02d}E{episode + 1:02d}" if coded else None
+        talks[f"t{i}"] = TalkRecord(
+            status="listed" if coded else "upcoming", speakers=[Person(name)], code=code,
+            season=season + 1 if coded else None, episode=episode + 1 if coded else None,
+            date=day, title=title, page_video_id=f"v{i:07d}" if i % 10 == 0 else None,
+        )
+        style = i % 4
+        if style == 0 and code:
+            video_title, description = f"{code} - {name} - {title}", "A talk of the series."
+        elif style == 1:
+            video_title, description = f"{title} | {name}", f"Speaker: {name}. Part of the series."
+        elif style == 2:
+            video_title, description = f"{name}: {title[:45]}...", ""
+        else:
+            video_title, description = title, f"{name} presents."
+        videos[f"v{i:07d}"] = VideoRecord(
+            f"v{i:07d}", "private" if i % 97 == 0 else "public", title=video_title,
+            description=description, published_at=f"{day}T18:00:00Z",
+        )
+    return talks, videos, set(videos)
+
+
+def bench_match_sizes(sizes=MATCH_SIZES) -> list[tuple[int, float, int]]:
+    """(n, seconds, talks matched) for n talks x n videos, matching alone (input built first)."""
+    out = []
+    for n in sizes:
+        talks, videos, playlist = synthetic_match_input(n)
+        start = time.perf_counter()
+        matches = match_recordings(talks, videos, playlist)
+        out.append((n, time.perf_counter() - start, len(matches)))
+    return out
+
+
+# ----------------------------------------------------------------------------- sync at scale
+
+
+def playlist_entries(n: int, real: list[dict]) -> list[dict]:
+    """`n` playlist entries: the snapshot's real recordings (so its talks get matched),
+    synthetic uploads, and one private or deleted entry in GONE_SHARE."""
+    from tests.apiserver import deleted_item, make_video, private_item, video_ids
+
+    entries = list(real[:n])
+    synthetic = n - len(entries)
+    gone = synthetic // GONE_SHARE
+    for i, video_id in enumerate(video_ids(synthetic - gone, prefix="s")):
+        entries.append(make_video(
+            video_id,
+            f"S{10 + i // 99 % 90:02d}E{i % 99 + 1:02d} - Speaker {i} - A synthetic talk about dataset number {i}",
+            description=f"Synthetic recording {i} of the benchmark playlist.",
+            published_at=f"20{27 + i // 365 % 70:02d}-01-01T17:00:00Z",
+            caption=i % 3 == 0,
+        ))
+    for i, video_id in enumerate(video_ids(gone, prefix="g")):
+        entries.append(private_item(video_id) if i % 2 else deleted_item(video_id))
+    return entries
+
+
+def _units_minimum(n: int, described: int) -> int:
+    """What any client must spend: every playlist page, and one videos.list call per
+    50 videos it has to describe."""
+    return math.ceil(n / PAGE_SIZE) + math.ceil(described / PAGE_SIZE)
+
+
+class SyncRow(dict):
+    """One line of the scale table (a dict: N, run, requests, units, minimum, ...)."""
+
+
+def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps_below: int = 1_000) -> tuple[list[SyncRow], float]:
+    """Full and unchanged re-sync per size. `sync(db, *args, env=...)` runs `talks sync` in
+    a child (tests/bench.py's talks_sync) and returns its wall and peak RSS. Sizes below
+    `reps_below` are cheap: the median of 3 is taken there."""
+    from tests.apiserver import TEST_KEY, running_api_server
+    from tests.bench import SNAPSHOT, SNAPSHOT_TODAY, last_run
+
+    real = [r for response in json.loads((SNAPSHOT / "snapshot.json").read_text())["youtube"]["videos"]
+            for r in response["items"]]
+    pages_args = ["--page", str(SNAPSHOT / "webinar.md"), "--talks-page", str(SNAPSHOT / "webinar_talks.md"),
+                  "--today", SNAPSHOT_TODAY]
+    walls = []
+    for rep in range(3):  # the pages-only run every API part is measured against
+        db = work / f"pages-only-{rep}" / "talks.db"
+        db.parent.mkdir()
+        walls.append(sync(db, "--source", "none", *pages_args).wall)
+    pages_only = statistics.median(walls)
+    rows: list[SyncRow] = []
+    with running_api_server() as server:
+        server.latency = LATENCY_S
+        env = {**os.environ, "YOUTUBE_API_KEY": TEST_KEY, "YOUTUBE_API_ENDPOINT": server.endpoint}
+        for n in sizes:
+            playlist = f"PLscale{n:07d}"
+            server.add_playlist(playlist, playlist_entries(n, real))
+            args = ["--source", "api", "--playlist", playlist, *pages_args]
+            reps = 3 if n < reps_below else 1
+            for label in ("full", "unchanged"):
+                measured = []
+                for rep in range(reps):
+                    db = work / f"sync-{n}-{rep}" / "talks.db"
+                    if label == "full":
+                        db.parent.mkdir()
+                    server.reset_log()
+                    child = sync(db, *args, env=env)
+                    run = last_run(db)
+                    pages = server.count("playlistItems")
+                    described = len({i for s in server.seen("videos") for i in s.params.get("id", "").split(",") if i})
+                    measured.append((child, run, pages, described, server.count()))
+                child, run, pages, described, served = sorted(measured, key=lambda m: m[0].wall)[len(measured) // 2]
+                bound = (pages + 1) * LATENCY_S
+                minimum = _units_minimum(n, described) if label == "full" else 1
+                rows.append(SyncRow(
+                    n=n, run=label, requests=run["requests"], served=served, units=run["quota_units"],
+                    minimum=minimum, wall=child.wall, api=child.wall - pages_only, bound=bound,
+                    ratio=(child.wall - pages_only) / bound, rss=child.rss_mb, changed=run["rows_changed"],
+                    reps=reps,
+                ))
+    return rows, pages_only
+
+
+def sync_table(rows: list[SyncRow], pages_only: float) -> str:
+    out = [f"Stand-in API with {LATENCY_S * 1000:.0f} ms added per request; API part = wall - pages-only run "
+           f"({pages_only:.2f} s); bound = (playlist pages + 1) x {LATENCY_S * 1000:.0f} ms.", "",
+           "| N videos | sync | requests | quota units (minimum) | wall | API part / bound | rows changed | peak RSS |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        median = " (median of 3)" if r["reps"] > 1 else ""
+        out.append(f"| {r['n']:,} | {r['run']} | {r['requests']} | {r['units']} ({r['minimum']}) | "
+                   f"{r['wall']:.2f} s{median} | {r['api']:.2f} s / {r['bound']:.2f} s = {r['ratio']:.1f}x | "
+                   f"{r['changed']} | {r['rss']:.0f} MB |")
+    return "\n".join(out)
+
+
+def match_table(results: list[tuple[int, float, int]]) -> str:
+    out = ["| talks x videos | matching | talks matched |", "|---|---|---|"]
+    out += [f"| {n:,} x {n:,} | {seconds:.2f} s | {matched:,} |" for n, seconds, matched in results]
+    return "\n".join(out)
+
+
+def scale_report(work: Path, sync: Callable, line: Callable) -> tuple[str, list]:
+    """The scale tables (markdown) and their target checks as tests/bench.py `Line`s."""
+    rows, pages_only = bench_sync_sizes(work, sync)
+    matching = bench_match_sizes()
+    checks = []
+    for r in rows:
+        if r["run"] == "full" and r["n"] >= 5_000:
+            checks.append(line(
+                f"(scale) full sync, N = {r['n']:,}: API part / page-chain bound, quota, RSS",
+                f"{r['ratio']:.1f}x, {r['units']} units (minimum {r['minimum']}), {r['rss']:.0f} MB",
+                f"<= {TARGET_API_RATIO}x, minimum, < {TARGET_RSS_MB:.0f} MB",
+                r["ratio"] <= TARGET_API_RATIO and r["units"] == r["minimum"] and r["rss"] < TARGET_RSS_MB,
+            ))
+        if r["run"] == "unchanged" and r["n"] == 5_000:
+            checks.append(line(
+                f"(scale) unchanged re-sync, N = {r['n']:,}: requests, API part / its bound",
+                f"{r['requests']} requests, {r['units']} units, {r['ratio']:.1f}x",
+                f"1 request, <= {TARGET_RESYNC_RATIO}x",
+                r["requests"] == 1 and r["ratio"] <= TARGET_RESYNC_RATIO,
+            ))
+    n, seconds, _ = matching[-1]
+    checks.append(line(f"(scale) matching {n:,} x {n:,}", f"{seconds:.2f} s", f"< {TARGET_MATCH_10K_S:.0f} s",
+                       seconds < TARGET_MATCH_10K_S))
+    return sync_table(rows, pages_only) + "\n\n" + match_table(matching), checks
+
+
+if __name__ == "__main__":  # python -m tests.bench_scale [N ...]: the scale part alone
+    import sys
+    import tempfile
+
+    from tests.bench import Line, talks_sync
+
+    with tempfile.TemporaryDirectory(prefix="talks-scale-") as tmp:
+        if sys.argv[1:]:
+            rows, pages_only = bench_sync_sizes(Path(tmp), talks_sync, [int(a) for a in sys.argv[1:]])
+            print(sync_table(rows, pages_only))
+        else:
+            text, checks = scale_report(Path(tmp), talks_sync, Line)
+            print(text)
+            for check in checks:
+                print(f"{check.verdict}  {check.what}: {check.result}")
