@@ -2,7 +2,7 @@
 
 Load: a copy of the snapshot database gets SEGMENTS segments through the real
 writer (`save_transcript`, one transaction per video, full-text triggers on), in
-a child process: wall time of the writes and the WAL fold, and the child's peak
+a child process: wall time of the writes and the last checkpoint, and the child's peak
 RSS. Text generation is not timed. The words follow a Zipf law over ~20,000 words
 in which function words are the most frequent and ~130 words of the series'
 field (annotation, label, noise, segmentation, fairness, ...) sit among the
@@ -92,7 +92,7 @@ def queries(rng: random.Random, n: int) -> list[str]:
 
 def load(db_path: str, segments: int) -> dict:
     """In the child: write `segments` segments through save_transcript; returns timings."""
-    from db.runs import fold_wal, open_database, start_run
+    from db.runs import checkpoint, open_database, start_run
     from db.store import RunContext
     from sync.captions import TranscriptSegment, watch_url_at
     from sync.save_transcripts import save_transcript
@@ -123,7 +123,7 @@ def load(db_path: str, segments: int) -> dict:
         timed += time.perf_counter() - began
         cpu += time.process_time() - began_cpu
     began, began_cpu = time.perf_counter(), time.process_time()
-    fold_wal(db)
+    checkpoint(db)
     timed += time.perf_counter() - began
     cpu += time.process_time() - began_cpu
     stored = db.execute("select count(*) from transcript_segments where removed_at is null").fetchone()[0]
