@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 import random
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -192,7 +191,7 @@ def run_fetch(
     *,
     progress: Callable[[str], None] = log.info,
     ydl_factory: Optional[Callable[[dict], Any]] = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Optional[Callable[[float], None]] = None,
     rng: Optional[random.Random] = None,
     now: Optional[dt.datetime] = None,
 ) -> CaptionsReport:
