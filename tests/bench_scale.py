@@ -8,6 +8,9 @@
     are fetched one after the other, each needing the previous one's token), and the
     child's peak RSS.
   - matching alone at 1k, 5k and 10k talks x videos.
+  - start-up: `talks sync --snapshot` on an existing database, warm (byte code cached,
+    even where the environment sets PYTHONDONTWRITEBYTECODE), and which network
+    libraries such a run imports (none should be).
 
 Inputs are synthetic and deterministic: the same every run.
 """
@@ -33,6 +36,8 @@ PAGE_SIZE = 50
 TARGET_API_RATIO = 1.5  # API part / page-chain bound, full sync at N >= 5,000
 TARGET_RESYNC_RATIO = 1.5
 TARGET_RSS_MB = 300.0
+TARGET_STARTUP_S = 0.4
+NETWORK_LIBRARIES = ("googleapiclient.discovery", "httplib2", "yt_dlp", "httpx")
 GONE_SHARE = 50  # one entry in this many is a private or deleted video
 
 # Few given names and many surnames: given names collide as they do in real series, so
@@ -186,17 +191,51 @@ def sync_table(rows: list[SyncRow], pages_only: float) -> str:
     return "\n".join(out)
 
 
+def fmt_s(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
 def match_table(results: list[tuple[int, float, int]]) -> str:
     out = ["| talks x videos | matching | talks matched |", "|---|---|---|"]
     out += [f"| {n:,} x {n:,} | {seconds:.2f} s | {matched:,} |" for n, seconds, matched in results]
     return "\n".join(out)
 
 
+def bench_startup(work: Path, sync: Callable, reps: int = 5) -> tuple[float, float, list[str]]:
+    """(median wall, median child CPU, network libraries loaded) of `talks sync --snapshot`
+    re-run on an existing database, after a warm-up run that caches byte code."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    db = work / "startup" / "talks.db"
+    db.parent.mkdir()
+    sync(db, "--snapshot", env=env)
+    walls, cpus = [], []
+    for _ in range(reps):
+        before = os.times()
+        walls.append(sync(db, "--snapshot", env=env).wall)
+        after = os.times()
+        cpus.append(after.children_user + after.children_system - before.children_user - before.children_system)
+    probe = ("import sys; from sync.cli import cli; cli.main(sys.argv[1:], standalone_mode=False); "
+             f"print(','.join(m for m in {NETWORK_LIBRARIES!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe, "sync", "--snapshot", "--db", str(db), "-q"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    loaded = [m for m in done.stdout.strip().splitlines()[-1:] for m in m.split(",") if m] if done.returncode == 0 else ["?"]
+    return statistics.median(walls), statistics.median(cpus), loaded
+
+
 def scale_report(work: Path, sync: Callable, line: Callable) -> tuple[str, list]:
     """The scale tables (markdown) and their target checks as tests/bench.py `Line`s."""
+    wall, cpu, loaded = bench_startup(work, sync)
     rows, pages_only = bench_sync_sizes(work, sync)
     matching = bench_match_sizes()
-    checks = []
+    checks = [line(
+        "(scale) start-up: `talks sync --snapshot` on an existing db, warm, median of 5",
+        f"{fmt_s(wall)} wall ({fmt_s(cpu)} CPU); network libraries loaded: {', '.join(loaded) or 'none'}",
+        f"< {TARGET_STARTUP_S * 1000:.0f} ms, none loaded",
+        wall < TARGET_STARTUP_S and not loaded,
+    )]
     for r in rows:
         if r["run"] == "full" and r["n"] >= 5_000:
             checks.append(line(
