@@ -18,6 +18,7 @@ TABLES: dict[str, dict] = {
         "columns": {
             "id": int,
             "code": str,  # S03E02; NULL until the talk is listed
+            "page_code": str,  # the code the webinar page prints on its line (may be one another talk holds)
             "season": int,
             "episode": int,
             "status": str,  # listed | upcoming | unlisted
@@ -115,6 +116,7 @@ TABLES: dict[str, dict] = {
         "foreign_keys": [("talk_id", "talks", "id")],
     },
     "transcript_segments": {
+        # A caption change replaces a video's live segments: the old ones get removed_at.
         "pk": "id",
         "columns": {
             "id": int,
@@ -123,6 +125,31 @@ TABLES: dict[str, dict] = {
             "end_seconds": float,
             "text": str,
             "url": str,  # link to that second of the video
+            "seq": int,  # position among the video's segments
+            # The last words of this segment, a newline, the first words of the next:
+            # indexed so a phrase said across the boundary is found (search_recordings).
+            "boundary_text": str,
+            **SEEN,
+        },
+    },
+    "captions": {
+        # Per video: what the last caption check found, what is stored, when to look again.
+        "pk": "video_id",
+        "columns": {
+            "video_id": str,
+            "state": str,  # uploaded | automatic | none | blocked | needs_token | unavailable
+            "language": str,  # of the stored captions (en, de, ...)
+            "track": str,  # yt-dlp's track key: en, en-GB, de-orig, ...
+            "format": str,  # json3 | vtt
+            "source": str,  # fetch | import
+            "fetched_at": str,  # when the stored captions were fetched or imported
+            "checked_at": str,  # the last check, whatever it found
+            "content_hash": str,  # sha256 of the stored segments
+            "segments": int,  # live segments stored
+            "attempts": int,  # checks in a row that ended in this state
+            "last_error": str,
+            "next_check_at": str,  # do not ask YouTube again before this
+            "ytdlp_version": str,
             **SEEN,
         },
     },
@@ -144,6 +171,9 @@ TABLES: dict[str, dict] = {
             "videos_seen": int,
             "rows_changed": int,
             "error": str,
+            "page_playlists": str,  # the playlist ids the webinar page linked (comma-separated)
+            "commit_id": str,  # `talks backfill`: the site repository's commit this run replayed
+            "commit_date": str,  # ... and its committer date (ISO 8601, the committer's offset)
         },
     },
     "changes": {
@@ -166,28 +196,38 @@ INDEXES = [
     ("speakers", ["name"], True),
     ("playlist_items", ["video_id"], False),
     ("changes", ["run_id"], False),
+    ("changes", ["table_name", "row_key"], False),  # a row's history (talk_history)
     ("transcript_segments", ["video_id", "start_seconds"], False),
+    ("captions", ["next_check_at"], False),
+    # search_recordings leaves out replaced segments through this (few rows are not NULL)
+    ("transcript_segments", ["removed_at"], False),
 ]
 
 # remove_diacritics 2 folds accents (jimenez finds Jiménez); *_ascii columns
-# cover letters no tokenizer folds (ø, ł).
-FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+# cover letters no tokenizer folds (ø, ł); porter stems English words (fair finds fairness).
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 FTS_CONFIG: dict[str, list[str]] = {
     "talks": ["code", "title", "abstract", "speakers", "speakers_ascii", "affiliation", "bio"],
     "videos": ["title", "description"],
-    "transcript_segments": ["text"],
+    "transcript_segments": ["text", "boundary_text"],
 }
+# What was said is searched by word stem too (porter: "fairness" finds "fair").
+FTS_TOKENIZERS: dict[str, str] = {"transcript_segments": "porter " + FTS_TOKENIZE}
 
-# The "today" of the reports: the last successful sync's, so a snapshot database
-# answers the same on any day; date('now') for a database never synced. Runs without
-# a today (organizers' `talks match` decisions) do not move it.
-_REPORT_TODAY = (
-    "coalesce((SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL"
-    " ORDER BY id DESC LIMIT 1), date('now'))"
-)
+# The "today" of the reports, defined once (the view `report_today`, one row, one column
+# `today`) and read by every view and canned query that counts "past" or "upcoming": the
+# last successful sync's, so a snapshot database answers the same on any day; date('now')
+# for a database never synced. Runs without a today (organizers' `talks match`
+# decisions) do not move it.
+REPORT_TODAY_SQL = """
+SELECT coalesce(
+  (SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL ORDER BY id DESC LIMIT 1),
+  date('now')) AS today
+"""
+REPORT_TODAY = "(SELECT today FROM report_today)"
 
 
-def missing_recordings_sql(today_sql: str = _REPORT_TODAY) -> str:
+def missing_recordings_sql(today_sql: str = REPORT_TODAY) -> str:
     """Past talks with no watchable recording; `today_sql` is an SQL expression.
 
     A talk is past when its date is before today (a talk of today's date is not yet),
@@ -224,8 +264,34 @@ ORDER BY t.date, t.code, t.id
 """
 
 
+# A talk's timeline: each change of its row in `talks`, oldest first, with the run that
+# made it and, for a backfilled run, the site commit and its date (else when the run
+# started). Copies derived from another column (speakers_ascii, season, episode,
+# recording_url) are left out; removed_at (the pages stopped showing it) is kept.
+TALK_HISTORY = """
+SELECT
+  t.id AS talk_id,
+  t.code,
+  coalesce(r.commit_date, r.started_at) AS changed_at,
+  c.table_name,
+  c.column_name,
+  c.old_value,
+  c.new_value,
+  c.run_id,
+  r.commit_id,
+  c.id AS change_id
+FROM changes c
+JOIN talks t ON c.table_name = 'talks' AND c.row_key = CAST(t.id AS TEXT)
+JOIN sync_runs r ON r.id = c.run_id
+WHERE c.column_name NOT IN ('speakers_ascii', 'season', 'episode', 'recording_url')
+ORDER BY t.id, c.run_id, c.id
+"""
+
+
 VIEWS: dict[str, str] = {
+    "report_today": REPORT_TODAY_SQL,  # first: the views below read it
     "missing_recordings": missing_recordings_sql(),
+    "talk_history": TALK_HISTORY,
     # Webinar-page links to fix. Only links a sync has looked up are judged (a pages-only
     # sync knows nothing of YouTube), and "outside the playlist" only once a playlist has
     # been read. reason, first that applies: not_found, deleted, private (the link points
@@ -297,12 +363,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db[table_name].create_index(columns, unique=unique, if_not_exists=True)
     for table_name, columns in FTS_CONFIG.items():
         table = db[table_name]
+        tokenize = FTS_TOKENIZERS.get(table_name, FTS_TOKENIZE)
         fts = table.detect_fts()
-        if fts and set(db[fts].columns_dict) != set(columns):
-            table.disable_fts()  # columns changed: rebuild the index below
+        if fts and (set(db[fts].columns_dict) != set(columns) or f"'{tokenize}'" not in db[fts].schema):
+            table.disable_fts()  # columns or tokenizer changed: rebuild the index below
             fts = None
         if not fts:
-            table.enable_fts(columns, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
+            table.enable_fts(columns, create_triggers=True, tokenize=tokenize, replace=True)
             table.populate_fts(columns)
     for name, sql in VIEWS.items():
         db.create_view(name, sql.strip(), replace=True)

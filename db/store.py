@@ -29,7 +29,6 @@ class RunContext:
     run_id: int
     now: str  # ISO timestamp stamped into removed_at
     rows_changed: int = 0
-    changed_keys: set = field(default_factory=set)
 
 
 def _pk_columns(table: str) -> tuple[str, ...]:
@@ -119,7 +118,6 @@ def save_row(
             if value is not None and column not in pk:
                 record_change(db, run, table, key_text, column, None, value)
         run.rows_changed += 1
-        run.changed_keys.add((table, key_text))
         return row
     updates = {
         c: v for c, v in values.items() if c not in pk and _as_text(existing.get(c)) != _as_text(v)
@@ -131,7 +129,6 @@ def save_row(
         record_change(db, run, table, key_text, column, existing.get(column), value)
     if updates:
         run.rows_changed += 1
-        run.changed_keys.add((table, key_text))
     if seen:
         updates["last_seen_run"] = run.run_id
     if not updates:
@@ -212,7 +209,9 @@ def mark_removed(
     """Stamp `removed_at` on live rows matching `where` whose key is not in `seen_keys`."""
     seen = set(seen_keys)
     removed = []
-    for row in db[table].rows_where(f"removed_at IS NULL AND ({where})", list(params)):
+    # Read every candidate first: updating rows under a live cursor over the same table
+    # is undefined in SQLite (rows may be skipped or visited twice).
+    for row in list(db[table].rows_where(f"removed_at IS NULL AND ({where})", list(params))):
         key_text = row_key(table, row)
         if key_text in seen:
             continue

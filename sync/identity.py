@@ -12,9 +12,11 @@ here, so the parsers, storage and the history replay agree:
     stored_as_record(db, row)                   a stored talks row as a TalkRecord
     same_stored_talk(stored, record)            same_talk, lenient for untitled announcements
     find_talk(db, record, claimed, section)     the stored row a parsed record is, or None
+    settle_duplicate_codes(db, listed)          one code on two lines: who keeps it, a warning
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional
 
 from rapidfuzz import fuzz
@@ -172,3 +174,47 @@ def find_talk(db, record: TalkRecord, claimed: set[int], section: bool = False) 
             if same_stored_talk(stored_as_record(db, row), record):
                 return row
     return None
+
+
+def describe_talk(record: TalkRecord) -> str:
+    """One talk for a warning: speakers, date and the title's start."""
+    names = " and ".join(p.name for p in record.speakers) or "no speaker"
+    title = record.title or "untitled"
+    title = title if len(title) <= 80 else title[:79] + "…"
+    return f"{names} ({record.date or record.date_text or 'no date'}, \"{title}\")"
+
+
+def settle_duplicate_codes(db, listed: list[TalkRecord]) -> tuple[list[TalkRecord], list[str]]:
+    """A page version that gives one code to several talks (November 2025 listed S07E01-03
+    twice, the second three being October's talks, later S08E01-03).
+
+    Each stays its own talk: the one the code's stored row already is keeps the code (else
+    the first line); the others are saved without it, found by identity, so the same rows
+    take their own codes once the page is corrected. Returns the records to save, in order,
+    and one warning per code naming its talks.
+    """
+    lines: dict[str, list[int]] = {}
+    for index, record in enumerate(listed):
+        if record.code:
+            lines.setdefault(record.code, []).append(index)
+    settled, warnings = list(listed), []
+    for code, indexes in lines.items():
+        if len(indexes) < 2:
+            continue
+        keeper = indexes[0]
+        holder = next(iter(db["talks"].rows_where("code = ?", [code], limit=1)), None)
+        if holder is not None:
+            stored = stored_as_record(db, holder)
+            keeper = next((i for i in indexes if same_stored_talk(stored, listed[i])), keeper)
+        others = [i for i in indexes if i != keeper]
+        for index in others:
+            settled[index] = replace(listed[index], code=None, season=None, episode=None)
+        if all(same_talk(listed[keeper], listed[i]) for i in others):
+            warnings.append(f"the webinar page lists {code} {len(indexes)} times: {describe_talk(listed[keeper])}")
+            continue
+        warnings.append(
+            f"the webinar page gives {code} to {len(indexes)} talks: {describe_talk(listed[keeper])} keeps it;"
+            f" {'; '.join(describe_talk(listed[i]) for i in others)} is kept as its own talk without a code"
+            " until the page gives it one"
+        )
+    return settled, warnings

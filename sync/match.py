@@ -91,9 +91,10 @@ PUBLISHED_BEFORE_GRACE = timedelta(days=1)
 SURNAME_ALONE_MIN_CHARS = 6
 
 _HONORIFICS = {"dr", "prof", "professor", "mr", "mrs", "ms", "phd"}
-# SxxEyy as a whole token: "S03E02", "[S03E02]", "S03E02:", "s3e2"; not "S03E021" nor "XS03E02".
-_CODE = re.compile(r"(?<![^\W_])s(\d{1,2})[ ._-]?e(\d{1,2})(?![^\W_])", re.IGNORECASE)
-_CODE_WORD = re.compile(r"s\d{1,2}e\d{1,2}")
+# SxxEyy as a whole token: "S03E02", "[S03E02]", "S03E02:", "s3e2", "S01E100" (the pages
+# allow three-digit episodes); not "S03E0210" nor "XS03E02".
+_CODE = re.compile(r"(?<![^\W_])s(\d{1,2})[ ._-]?e(\d{1,3})(?![^\W_])", re.IGNORECASE)
+_CODE_WORD = re.compile(r"s\d{1,2}e\d{1,3}")
 _ELLIPSIS = re.compile(r"\.\.\.|\u2026")
 
 

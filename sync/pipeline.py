@@ -16,11 +16,19 @@ from typing import Callable, Optional
 
 import sqlite_utils
 
-from db.runs import close_interrupted_runs, fold_wal, finish_run, open_database, start_run, utc_now
+from db.runs import close_interrupted_runs, checkpoint, finish_run, open_database, start_run, utc_now
 from db.store import RunContext
 
 from . import youtube
-from .errors import LockHeld, TalksError
+from .errors import LockHeld, ShrinkRefused, TalksError
+from .limits import (
+    DEFAULT_SYNC_DEADLINE,
+    MASS_DISAPPEARANCE_MIN,
+    MASS_DISAPPEARANCE_RATIO,
+    YTDLP_ROTATION,
+    Deadline,
+    time_limit,
+)
 from .match import Decision, match_recordings
 from .identity import attach_abstracts
 from .pages import decode_page, parse_talks_page, parse_webinar_page
@@ -52,7 +60,14 @@ class SyncOptions:
     allow_shrink: bool = False
     api_key: Optional[str] = None
     api_endpoint: Optional[str] = None
-    timeout: float = 30.0
+    timeout: float = 30.0  # one page or API request, start to last byte
+    deadline: float = DEFAULT_SYNC_DEADLINE  # the whole sync
+    # Pages already in hand, as bytes (webinar, talks or None): `talks backfill` reads
+    # them from git; webinar_page/talks_page then only name them.
+    page_bytes: Optional[tuple[bytes, Optional[bytes]]] = None
+    run_fields: dict = field(default_factory=dict)  # more sync_runs columns (commit_id, commit_date)
+    now: Optional[str] = None  # the time stamped into removed_at; default the real now (backfill: the commit's)
+    lock_held: bool = False  # the caller holds <db>.lock already (talks backfill, for its whole replay)
 
 
 @dataclass
@@ -96,6 +111,11 @@ def read_pages(options: SyncOptions) -> PageInput:
         snap = load_snapshot()
         webinar_text, talks_text = snap.webinar_page, snap.talks_page
         names = (snap.webinar_source, snap.talks_source)
+    elif options.page_bytes is not None:
+        names = (options.webinar_page, options.talks_page)
+        webinar_bytes, talks_bytes = options.page_bytes
+        webinar_text = decode_page(webinar_bytes, options.webinar_page)
+        talks_text = decode_page(talks_bytes, options.talks_page) if talks_bytes is not None else None
     else:
         names = (options.webinar_page, options.talks_page)
         webinar_text = decode_page(read_page_bytes(options.webinar_page, options.timeout), options.webinar_page)
@@ -159,7 +179,58 @@ def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str):
             timeout=options.timeout,
         )
     known = {r[0] for r in db.execute("SELECT video_id FROM videos WHERE title IS NOT NULL").fetchall()}
-    return youtube.fetch_youtube_ytdlp(playlist_ids, linked, known_video_ids=known)
+    return youtube.fetch_youtube_ytdlp(
+        playlist_ids, linked, known_video_ids=known, recheck=ytdlp_recheck(db, linked), timeout=options.timeout
+    )
+
+
+def ytdlp_recheck(db, linked: list[str]) -> list[str]:
+    """Known videos the keyless path looks at again this sync, most needed first.
+
+    Every sync: those the reports depend on (page-linked, pinned, matched) and every
+    one not public or unlisted, which may have come back. Then a rotation through all
+    the others: keyless sync number k re-checks the YTDLP_ROTATION of them that
+    follow position k * YTDLP_ROTATION in video id order, so each is seen again
+    within ceil(n / YTDLP_ROTATION) keyless syncs.
+    """
+    needed = list(linked)
+    needed += [r[0] for r in db.execute(
+        "SELECT video_id FROM matches WHERE removed_at IS NULL AND video_id IS NOT NULL"
+        " UNION SELECT video_id FROM videos WHERE removed_at IS NULL"
+        " AND availability NOT IN ('public', 'unlisted') ORDER BY 1"
+    ).fetchall()]
+    needed = list(dict.fromkeys(needed))
+    needed_set = set(needed)
+    others = [r[0] for r in db.execute(
+        "SELECT video_id FROM videos WHERE removed_at IS NULL ORDER BY video_id"
+    ).fetchall() if r[0] not in needed_set]
+    if not others:
+        return needed
+    (keyless_runs,) = db.execute("SELECT count(*) FROM sync_runs WHERE source = 'ytdlp'").fetchone()
+    start = (max(keyless_runs - 1, 0) * YTDLP_ROTATION) % len(others)
+    turn = (others[start:] + others[:start])[:YTDLP_ROTATION]
+    return needed + turn
+
+
+def check_mass_disappearance(db, result, allow_shrink: bool) -> None:
+    """Refuse a run in which many watchable videos vanish at once (like the talks' shrink guard).
+
+    A broken answer that still parsed must not turn the archive's recordings into
+    not_found or deleted in one go; --allow-shrink accepts it when it is real.
+    """
+    watchable = {
+        r[0] for r in db.execute(
+            "SELECT video_id FROM videos WHERE removed_at IS NULL AND availability IN ('public', 'unlisted')"
+        ).fetchall()
+    }
+    gone = {i for i, v in result.videos.items() if i in watchable and v.availability in ("not_found", "deleted")}
+    gone |= watchable & set(result.kept_unavailable)
+    if allow_shrink or len(gone) < MASS_DISAPPEARANCE_MIN or len(gone) < len(watchable) * MASS_DISAPPEARANCE_RATIO:
+        return
+    raise ShrinkRefused(
+        f"YouTube now says {len(gone)} of the {len(watchable)} watchable videos are gone; refusing to"
+        " record that (rerun with --allow-shrink if this is real)"
+    )
 
 
 def stored_talks_for_matching(db) -> dict[int, TalkRecord]:
@@ -248,18 +319,22 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
     if options.today is None:
         # A snapshot is the world as of its date: count "past" from there.
         options.today = dt.date.fromisoformat(load_snapshot().date) if options.snapshot else dt.date.today()
-    with sync_lock(options.db_path):
+    with contextlib.nullcontext() if options.lock_held else sync_lock(options.db_path):
         db = open_database(options.db_path)
         try:
             interrupted = close_interrupted_runs(db)
             if interrupted:
                 log.warning("%d earlier sync(s) had been interrupted; marked failed in sync_runs", interrupted)
-            run_id = start_run(db, source=source, today=options.today.isoformat())
+            run_id = start_run(db, source=source, today=options.today.isoformat(), **options.run_fields)
             report = SyncReport(run_id=run_id, source=source)
             secrets = (options.api_key,) if options.api_key else ()
+            deadline = Deadline(options.deadline, "the sync", " (--deadline); nothing was changed")
             try:
-                _run(db, options, source, report, progress)
+                with time_limit(deadline):
+                    _run(db, options, source, report, progress)
             except TalksError as exc:
+                if exc.requests:
+                    report.requests, report.quota_units = exc.requests, exc.units
                 finish_run(db, run_id, "failed", error=redact(exc, secrets), **_run_counts(report))
                 raise
             except Exception as exc:  # a bug: still say so in the ledger, then let it surface
@@ -269,7 +344,7 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
             finish_run(db, run_id, "ok", **_run_counts(report))
             return report
         finally:
-            fold_wal(db)
+            checkpoint(db)
             db.close()
 
 
@@ -286,9 +361,10 @@ def _run_counts(report: SyncReport) -> dict:
 def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) -> None:
     progress("reading pages")
     pages = read_pages(options)
-    db["sync_runs"].update(
-        report.run_id, {"pages": pages.sources, "snapshot_date": pages.snapshot_date}
-    )
+    db["sync_runs"].update(report.run_id, {
+        "pages": pages.sources, "snapshot_date": pages.snapshot_date,
+        "page_playlists": ",".join(pages.page.playlist_ids) or None,
+    })
     result = None
     if source != "none":
         progress(f"reading YouTube ({source})")
@@ -296,19 +372,20 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
             result = fetch_youtube(db, options, pages, source)
         except TalksError as exc:
             # Requests that failed still cost quota: the ledger says so.
-            report.requests = getattr(exc, "requests", 0)
-            report.quota_units = getattr(exc, "units", 0)
+            report.requests, report.quota_units = exc.requests, exc.units
             raise
         report.requests, report.quota_units = result.requests, result.units
+        check_mass_disappearance(db, result, options.allow_shrink)
         report.warnings += list(result.warnings)
         db["sync_runs"].update(
             report.run_id, {"playlists": ",".join(p.playlist_id for p in result.playlists)}
         )
     progress("saving")
-    run = RunContext(report.run_id, utc_now())
+    run = RunContext(report.run_id, options.now or utc_now())
     with db.atomic():
         talk_ids = save_talks(
-            db, run, pages.page.listed, pages.page.upcoming, pages.unattached, options.allow_shrink
+            db, run, pages.page.listed, pages.page.upcoming, pages.unattached, options.allow_shrink,
+            warnings=report.warnings,
         )
         report.talks_seen = len(talk_ids)
         if result is not None:

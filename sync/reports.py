@@ -8,18 +8,13 @@ from typing import Optional
 
 import sqlite_utils
 
-from db.runs import finish_run, fold_wal, open_database, start_run, utc_now
+from db.runs import finish_run, checkpoint, open_database, start_run, utc_now
 from db.schema import missing_recordings_sql
 from db.store import RunContext, get_row, record_change, row_key
 
 from .errors import TalksError
-from .pages import video_id_from_url
+from .pages import normalize_code, video_id_from_url
 from .pipeline import rematch, sync_lock
-
-
-def missing_recordings(db_path: str, today: Optional[dt.date] = None) -> list[dict]:
-    """Rows of the missing_recordings view, counted from `today` when given."""
-    return missing_report(db_path, today)[1]
 
 
 def missing_report(db_path: str, today: Optional[dt.date] = None) -> tuple[list[str], list[dict]]:
@@ -75,7 +70,9 @@ def record_decision(db_path: str, code: str, video_id: str, action: str) -> Deci
     """
     if action not in ("pin", "reject"):
         raise ValueError(f"action must be 'pin' or 'reject', not {action!r}")
-    code = code.strip().upper()
+    written, code = code, normalize_code(code)  # "s3e2", "S0302", "[S03E02]" -> "S03E02"
+    if code is None:
+        raise TalksError(f"{written.strip()!r} is not an episode code (like S03E02)")
     video_id = normalize_video_id(video_id)
     with sync_lock(db_path):
         db = open_database(db_path)
@@ -115,7 +112,7 @@ def record_decision(db_path: str, code: str, video_id: str, action: str) -> Deci
                 method=match[0]["method"] if match else None,
             )
         finally:
-            fold_wal(db)
+            checkpoint(db)
             db.close()
 
 

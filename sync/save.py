@@ -13,7 +13,7 @@ import sqlite_utils
 from db.store import RunContext, live_count, mark_removed, row_key, save_row, save_rows
 
 from .errors import ShrinkRefused
-from .identity import find_talk
+from .identity import find_talk, settle_duplicate_codes
 from .records import AbstractRecord, Match, Person, Playlist, PlaylistItem, TalkRecord, VideoRecord
 from .text import fold
 from .youtube import watch_url
@@ -76,9 +76,11 @@ def save_speakers(db, run: RunContext, talk_id: int, speakers: list[Person]) -> 
 
 
 def save_talk(
-    db, run: RunContext, record: TalkRecord, status: Optional[str], claimed: set[int]
+    db, run: RunContext, record: TalkRecord, status: Optional[str], claimed: set[int],
+    page_code: Optional[str] = None,
 ) -> dict:
-    """Save one talk; status None (a talks-page section) keeps a stored talk's status."""
+    """Save one talk; status None (a talks-page section) keeps a stored talk's status.
+    `page_code`: the code the webinar page printed on its line (even one another talk holds)."""
     existing = find_talk(db, record, claimed, section=status is None)
     if status is None:
         status = existing["status"] if existing is not None else "unlisted"
@@ -89,6 +91,8 @@ def save_talk(
         existing = find_talk(db, record, claimed)
         status = existing["status"] if existing is not None else "upcoming"
     values = _talk_values(record, status)
+    if page_code:
+        values["page_code"] = page_code
     announcement_of_listed = existing is not None and existing["code"] and not record.code
     if existing is not None:
         values["id"] = existing["id"]
@@ -122,12 +126,17 @@ def save_talks(
     upcoming: list[TalkRecord],
     unattached: list[AbstractRecord],
     allow_shrink: bool = False,
+    warnings: Optional[list[str]] = None,
 ) -> list[int]:
-    """Save one version of the pages' talks; returns the ids of the talks seen."""
+    """Save one version of the pages' talks; returns the ids of the talks seen. Warnings
+    (a code given to two talks) are appended to `warnings`."""
     check_shrink(db, "webinar page", live_count(db, "talks", "status = 'listed'"), len(listed), allow_shrink)
     claimed: set[int] = set()
-    for record in listed:
-        save_talk(db, run, record, "listed", claimed)
+    settled, duplicates = settle_duplicate_codes(db, listed)
+    if warnings is not None:
+        warnings += duplicates
+    for printed, record in zip(listed, settled):
+        save_talk(db, run, record, "listed", claimed, page_code=printed.code)
     for record in upcoming:
         save_talk(db, run, record, "upcoming", claimed)
     for section in unattached:
@@ -143,12 +152,24 @@ def save_talks(
         )
         save_talk(db, run, record, None, claimed)
     seen = [str(i) for i in claimed]
-    # Announced talks that vanished unlisted were never given a code.
-    for row in db["talks"].rows_where("status = 'upcoming' AND removed_at IS NULL"):
+    # Announced talks that vanished unlisted were never given a code. This run did not
+    # see them: a derived update, so last_seen_run stays the run that last showed them.
+    for row in list(db["talks"].rows_where("status = 'upcoming' AND removed_at IS NULL")):
         if row["id"] not in claimed:
-            save_row(db, run, "talks", {"id": row["id"], "status": "unlisted"})
+            save_row(db, run, "talks", {"id": row["id"], "status": "unlisted"}, seen=False)
     mark_removed(db, run, "talks", seen)
+    retire_speakers(db, run)
     return sorted(claimed)
+
+
+def retire_speakers(db, run: RunContext) -> None:
+    """Speakers of no live talk any more get removed_at (kept, like every sourced row);
+    one who speaks again is seen again by save_speakers."""
+    live = [str(r[0]) for r in db.execute(
+        "SELECT DISTINCT ts.speaker_id FROM talk_speakers ts JOIN talks t ON t.id = ts.talk_id"
+        " WHERE ts.removed_at IS NULL AND t.removed_at IS NULL"
+    ).fetchall()]
+    mark_removed(db, run, "speakers", live)
 
 
 def save_playlist(db, run: RunContext, playlist: Playlist) -> None:

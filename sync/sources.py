@@ -9,7 +9,8 @@ from pathlib import Path
 
 import tenacity
 
-from .errors import FetchError, PageError
+from .errors import DeadlineExceeded, FetchError, PageError
+from .limits import Deadline, time_limit
 from .pages import MAX_PAGE_BYTES
 
 log = logging.getLogger("talks.pages")
@@ -29,7 +30,7 @@ def _retryable_http(exc: BaseException) -> bool:
 
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code >= 500 or exc.response.status_code == 429
-    return isinstance(exc, (httpx.TransportError,))
+    return isinstance(exc, (httpx.TransportError, DeadlineExceeded))
 
 
 @tenacity.retry(
@@ -42,15 +43,23 @@ def _retryable_http(exc: BaseException) -> bool:
 def _get(url: str, timeout: float) -> bytes:
     import httpx
 
-    with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+    # httpx's timeout bounds each read; the deadline bounds the whole request, so a
+    # server dripping a byte at a time cannot hold the sync
+    deadline = Deadline(timeout, "each attempt", " (--timeout)")
+    with time_limit(deadline), httpx.Client(timeout=timeout, follow_redirects=True) as client:
         with client.stream("GET", url) as response:
             response.raise_for_status()
-            body = b""
+            too_large = PageError(f"{url} is larger than {MAX_PAGE_BYTES // 2**20} MB; not a page")
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) > MAX_PAGE_BYTES:
+                raise too_large  # refused unread
+            body = bytearray()
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) > MAX_PAGE_BYTES:
-                    raise PageError(f"{url} is larger than {MAX_PAGE_BYTES // 2**20} MB; not a page")
-            return body
+                    raise too_large
+                deadline.check()  # off the main thread, where no alarm interrupts a read
+            return bytes(body)
 
 
 def read_page_bytes(source: str, timeout: float = 30.0) -> bytes:
@@ -64,6 +73,8 @@ def read_page_bytes(source: str, timeout: float = 30.0) -> bytes:
             raise FetchError(f"{source} answered HTTP {exc.response.status_code}") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"{source} could not be fetched: {type(exc).__name__}") from None
+        except DeadlineExceeded as exc:
+            raise FetchError(f"{source} could not be fetched in 4 attempts: {str(exc).rstrip('.')}.") from None
     path = Path(source)
     if not path.is_file():
         raise PageError(f"{source}: no such file")
@@ -77,7 +88,6 @@ class Snapshot:
     """The bundled offline snapshot: real pages as of `date`, plus a recorded playlist."""
 
     date: str
-    description: str
     webinar_page: str
     talks_page: str
     youtube: dict  # recorded API responses, see sync/snapshot/README in snapshot.json
@@ -90,7 +100,6 @@ def load_snapshot() -> Snapshot:
     meta = json.loads((base / "snapshot.json").read_text("utf-8"))
     return Snapshot(
         date=meta["date"],
-        description=meta["description"],
         webinar_page=(base / "webinar.md").read_text("utf-8"),
         talks_page=(base / "webinar_talks.md").read_text("utf-8"),
         youtube=meta.get("youtube", {}),

@@ -24,6 +24,7 @@ ones included, so tests can count units exactly as Google would charge them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import socket
@@ -201,7 +202,12 @@ class Fault:
     kind: "status" (answer `status` with a Data API error body), "reset" (close the
     socket with a TCP RST, no answer), "truncate" (promise more body than is sent,
     then close), "slow" (wait `delay` seconds, then answer normally), "malformed"
-    (200 with a body that is not JSON, correct Content-Length).
+    (200 with a body that is not JSON, correct Content-Length), "body" (200 with the
+    JSON document `body`: an error document, a list without items, another kind),
+    "drip" (the real answer, one byte every `delay` seconds), "huge" (200 promising
+    `size` bytes, streamed until the client hangs up; `size` None: no Content-Length),
+    "redirect" (302 to the same URL, for ever), "endless_tokens" (a valid playlistItems
+    page whose nextPageToken is new every time).
     `at`: only from the Nth request of the server's life on (1-based).
     `endpoint`: only for "playlistItems" or "videos". `times`: how often it fires
     (None: for ever).
@@ -217,6 +223,8 @@ class Fault:
     at: Optional[int] = None
     endpoint: Optional[str] = None
     times: Optional[int] = 1
+    body: Optional[dict] = None
+    size: Optional[int] = None
 
     @classmethod
     def backend_error(cls, status: int = 503, **kw) -> "Fault":
@@ -260,6 +268,26 @@ class Fault:
     @classmethod
     def malformed(cls, **kw) -> "Fault":
         return cls(kind="malformed", **kw)
+
+    @classmethod
+    def body_200(cls, body: dict, **kw) -> "Fault":
+        return cls(kind="body", body=body, **kw)
+
+    @classmethod
+    def drip(cls, delay: float, **kw) -> "Fault":
+        return cls(kind="drip", delay=delay, **kw)
+
+    @classmethod
+    def huge(cls, size: Optional[int], **kw) -> "Fault":
+        return cls(kind="huge", size=size, **kw)
+
+    @classmethod
+    def redirect_loop(cls, **kw) -> "Fault":
+        return cls(kind="redirect", **kw)
+
+    @classmethod
+    def endless_tokens(cls, **kw) -> "Fault":
+        return cls(kind="endless_tokens", endpoint="playlistItems", **kw)
 
     def matches(self, number: int, endpoint: str) -> bool:
         if self.times is not None and self.times <= 0:
@@ -526,12 +554,69 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif fault.kind == "malformed":
             self._send_raw(seen, 200, b'{"kind": "youtube#playlistItemListResponse", "items": [', {"Content-Type": "application/json; charset=UTF-8"})
+        elif fault.kind == "body":
+            self._send_json(seen, 200, fault.body, {})
+        elif fault.kind == "drip":
+            status, body, headers = self.api.answer(seen)
+            payload = json.dumps(body).encode()
+            seen.status = status
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                for n in range(len(payload)):
+                    if self.api._stopping.wait(fault.delay):
+                        break
+                    self.wfile.write(payload[n : n + 1])
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+        elif fault.kind == "huge":
+            self._send_huge(seen, fault.size)
+        elif fault.kind == "redirect":
+            seen.status = 302
+            self.send_response(302)
+            self.send_header("Location", self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif fault.kind == "endless_tokens":
+            first_page = dataclasses.replace(seen, params={k: v for k, v in seen.params.items() if k != "pageToken"},
+                                             if_none_match=None)
+            status, body, headers = self.api.answer(first_page)
+            body["nextPageToken"] = f"ENDLESS{seen.number:06d}"
+            self._send_json(seen, status, body, {})
         elif fault.kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             body = error_body(fault.status, fault.reason, fault.message, fault.domain)
             self._send_json(seen, fault.status, body, headers)
         else:
             raise ValueError(f"unknown fault kind {fault.kind!r}")
+
+    def _send_huge(self, seen: Seen, size: Optional[int]) -> None:
+        """A list response of `size` bytes, made while sent: the test never holds it whole."""
+        seen.status = 200
+        head = b'{"kind": "youtube#videoListResponse", "items": [], "padding": "'
+        sent = 0
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            if size is None:
+                self.send_header("Connection", "close")
+            else:
+                self.send_header("Content-Length", str(size))
+            self.end_headers()
+            self.wfile.write(head)
+            sent = len(head)
+            chunk = b"x" * 65536
+            while (size is None or sent < size) and not self.api._stopping.is_set():
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client refused to read on: what a capped client does
+        seen.fault = f"huge:{sent}"
+        self.close_connection = True
 
     def _reset_connection(self) -> None:
         # SO_LINGER 0 makes close() send RST: the client sees ECONNRESET, not a clean EOF

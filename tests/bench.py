@@ -12,6 +12,10 @@ Measures, and prints as a markdown table to paste into the README:
       units, peak RSS; then the same sync again (the playlist answers 304)
   (f) Datasette (`datasette serve -i`, loopback): p50/p95 latency of 200
       requests each to /talks/talks.json?_search=jimenez and /talks/talks
+  (t) transcripts (tests/bench_transcripts.py): 1,000,000 segments loaded
+      through save_transcript, then p95 of 200 search_recordings queries
+  backfill: `talks backfill` of the corpus rebuilt as a git repository
+      (tests/history_repo.py), fresh db, then again (nothing to replay)
 
 Every sync runs in its own process (the real CLI where there is one), timed by
 this one with time.perf_counter; peak RSS is that child's ru_maxrss from
@@ -258,6 +262,44 @@ def bench_history(work: Path) -> list[Line]:
     )]
 
 
+# ----------------------------------------------------------------------------- backfill
+
+
+TARGET_BACKFILL_S = 30.0
+
+
+def bench_backfill(work: Path) -> list[Line]:
+    """`talks backfill` of the whole page history (the corpus rebuilt as a git repository,
+    tests/history_repo.py) into a fresh database, then again (every commit skipped)."""
+    from tests.history_repo import build_history_repo
+
+    repo, db = work / "backfill" / "site", work / "backfill" / "talks.db"
+    build_history_repo(repo)
+    runs = []
+    for _ in range(2):
+        child = run_child([*talks_command(), "backfill", "--repo", str(repo), "--db", str(db), "-q"])
+        if child.returncode != 0:
+            raise SystemExit(f"talks backfill failed ({child.returncode}):\n{child.stderr}")
+        runs.append((child, query(db, "select count(*), max(id) from sync_runs")[0], query(db, "select count(*) from changes")[0][0]))
+    (first, (commits, _), changes), (again, (commits_after, _), changes_after) = runs
+    talks = query(db, "select count(*) from talks")[0][0]
+    return [
+        Line(
+            f"backfill: `talks backfill` of the whole page history ({commits} page commits), fresh db",
+            f"{fmt_s(first.wall)} wall ({first.wall / commits * 1000:.0f} ms/commit), peak RSS {first.rss_mb:.0f} MB; "
+            f"{talks} talks, {changes} changes",
+            f"< {TARGET_BACKFILL_S:.0f} s, 30 talks",
+            first.wall < TARGET_BACKFILL_S and talks == 30,
+        ),
+        Line(
+            "backfill: the same backfill again (every commit already replayed)",
+            f"{fmt_s(again.wall)} wall; {commits_after - commits} runs, {changes_after - changes} changes",
+            "0 runs, 0 changes",
+            commits_after == commits and changes_after == changes,
+        ),
+    ]
+
+
 # ----------------------------------------------------------------------------- (e) API
 
 
@@ -397,6 +439,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             lambda: bench_parse(reps=2 if options.quick else 5),
             lambda: bench_snapshot(work, reps),
             lambda: bench_history(work),
+            lambda: bench_backfill(work),
             lambda: bench_api(work),
         ):
             result = step()
@@ -406,6 +449,12 @@ def main(argv: Optional[list[str]] = None) -> int:
             for line in result:
                 print(f"{line.verdict or '----'}  {line.what}: {line.result}", file=sys.stderr, flush=True)
         result = bench_datasette(snapshot_db)
+        lines += result
+        for line in result:
+            print(f"{line.verdict or '----'}  {line.what}: {line.result}", file=sys.stderr, flush=True)
+        from tests.bench_transcripts import SEGMENTS, bench_transcripts
+
+        result = bench_transcripts(work, snapshot_db, SEGMENTS // 10 if options.quick else SEGMENTS)
         lines += result
         for line in result:
             print(f"{line.verdict or '----'}  {line.what}: {line.result}", file=sys.stderr, flush=True)

@@ -1,7 +1,11 @@
-"""A real `datasette serve -i` on a free loopback port, for the browser, key and bench runs."""
+"""A real `talks serve` (Datasette over the live file) on a free loopback port, for the
+browser, key, serving and bench runs. It runs in its own process group, and the
+group is ended afterwards, so nothing it started outlives the test."""
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -11,9 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator
 
-from sync.site import datasette_options
-
-METADATA = Path(__file__).resolve().parent.parent / "metadata.yml"
+ROOT = Path(__file__).resolve().parent.parent
 
 # Never through a proxy from the environment: Datasette is on loopback.
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -41,37 +43,54 @@ def _wait_until_serving(proc: subprocess.Popen, url: str, log: Path, timeout: fl
         time.sleep(0.05)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
+def talks_command(*args: str) -> list[str]:
+    """`talks ARGS` run by this interpreter from this checkout."""
+    return [sys.executable, "-c", "import sys; from sync.cli import cli; sys.exit(cli())", *args]
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process group, then SIGKILL if it has not ended within 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):  # anything the server left in its group
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def start_server(db_path: Path, port: int, log: Path, command: list[str] | None = None) -> subprocess.Popen:
+    """`talks serve` in a new process group (so the group can be ended), output to `log`."""
+    command = command or talks_command()
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            [*command, "serve", "--db", str(db_path), "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
 
 
 @contextlib.contextmanager
-def serving(db_path: Path, log: Path, timeout: float = 30.0) -> Iterator[str]:
-    """Serve `db_path` immutable with metadata.yml; yields the base URL (http://127.0.0.1:PORT).
+def serving(db_path: Path, log: Path, timeout: float = 30.0, command: list[str] | None = None) -> Iterator[str]:
+    """`talks serve --db db_path`; yields the base URL (http://127.0.0.1:PORT).
 
-    Datasette's output goes to `log`, and is quoted if it fails to start.
+    The server's output goes to `log`, and is quoted if it fails to start.
+    `command` replaces `talks` (e.g. another installation's entry point).
     """
     for attempt in range(3):  # a free port can be taken between picking and binding it
-        url = f"http://127.0.0.1:{free_port()}"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "datasette", "serve", "-i", str(db_path), "--metadata", str(METADATA),
-                 "--host", "127.0.0.1", "--port", url.rsplit(":", 1)[1], *datasette_options()],
-                cwd=Path(db_path).parent, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        proc = start_server(db_path, port, log, command)
         try:
             _wait_until_serving(proc, url, log, timeout)
             break
         except RuntimeError:
-            _stop(proc)
-            if attempt == 2 or "address already in use" not in log.read_text(errors="replace").lower():
+            stop_group(proc)
+            if attempt == 2 or "is in use" not in log.read_text(errors="replace"):
                 raise
     try:
         yield url
     finally:
-        _stop(proc)
+        stop_group(proc)

@@ -32,20 +32,23 @@ class RecordedYoutube(InfoExtractor):
     `raise_no_formats(reason, expected=True)`, a warning under ignore_no_formats_error;
     ids in `hard_failures` raise ExtractorError instead. With `stand_in_for_unknown`,
     an id nothing was recorded for (a page link) gets a copy of a recorded info dict
-    under its own id; without it, an unknown id is a test bug (KeyError).
+    under its own id; without it, an unknown id is a test bug (KeyError). Ids in
+    `private` have gone private: the flat listing shows "[Private video]" for them and
+    their extraction is refused as private.
     """
 
     IE_NAME = "youtube"
     _VALID_URL = r"https://www\.youtube\.com/(?:watch\?v=(?P<id>[\w-]{11})|playlist\?list=(?P<list>[\w-]+))"
 
     def __init__(self, refusals=None, hard_failures=(), playlist_refusal=None, calls=None,
-                 stand_in_for_unknown=False):
+                 stand_in_for_unknown=False, private=()):
         super().__init__()
         self.refusals = refusals or {}
         self.hard_failures = set(hard_failures)
         self.playlist_refusal = playlist_refusal
         self.calls = calls if calls is not None else []
         self.stand_in_for_unknown = stand_in_for_unknown
+        self.private = set(private)
 
     @classmethod
     def ie_key(cls):
@@ -57,10 +60,14 @@ class RecordedYoutube(InfoExtractor):
         if match.group("list"):
             if self.playlist_refusal:
                 raise ExtractorError(self.playlist_refusal, expected=True)
-            return load(f"ytdlp_playlist_{match.group('list')}.json")
+            listing = load(f"ytdlp_playlist_{match.group('list')}.json")
+            for entry in listing["entries"]:
+                if entry["id"] in self.private:
+                    entry.update(title="[Private video]", duration=None, channel=None, channel_id=None)
+            return listing
         video_id = match.group("id")
-        if video_id in self.refusals:
-            reason = self.refusals[video_id]
+        if video_id in self.refusals or video_id in self.private:
+            reason = self.refusals.get(video_id) or REFUSALS["private"]
             if video_id in self.hard_failures:
                 raise ExtractorError(reason, expected=True, video_id=video_id)
             self.raise_no_formats(reason, expected=True)

@@ -5,55 +5,28 @@ directory, a few rows are changed in that copy so every report has something to
 show (a recording gone private, a playlist video no talk claims, dated upcoming
 talks, a talk titled `<script>alert(1)</script>`), then Datasette serves it
 immutable with the repository's metadata.yml on a free loopback port, and one
-Chromium (Debian's, see ../shared/docs/testing-notes.md; never `playwright
-install`) drives it. Every request the browser makes to anything but 127.0.0.1
+Chromium (Debian's, see tests/browser_support.py) drives it. Every request the browser makes to anything but 127.0.0.1
 is aborted and recorded, and no page may open a dialog or throw.
 
 Run just these: `pytest -m browser`; skip them: `pytest -m "not browser"`.
 """
 from __future__ import annotations
 
-import os
-import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
 
+from tests.browser_support import (  # noqa: F401  (fixtures)
+    JIMENEZ, JIMENEZ_VIDEO, ORPHAN_VIDEO, PRIVATE_CODE, STALE_CODE, START_TIMEOUT, XSS_ABSTRACT, XSS_TITLE,
+    browser, build_database, context, needs_chromium, stage_rows, visit,
+)
 from tests.datasette_process import serving
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-XSS_TITLE = "<script>alert(1)</script>"
-XSS_ABSTRACT = "**Bold claim** <script>alert(2)</script>"
-JIMENEZ = "Amelia Jiménez-Sánchez"
-JIMENEZ_VIDEO = "_lSc2msTMbY"  # S07E01's recording in the snapshot
-PRIVATE_CODE = "S01E03"  # its recording is made private in the test's copy
-STALE_CODE = "S01E02"  # its page links a first upload gone private; its recording is watchable
-ORPHAN_VIDEO = "zzOrphan001"
-START_TIMEOUT = 20.0  # seconds for Datasette to answer
-PAGE_TIMEOUT_MS = 10_000
-
-needs_chromium = pytest.mark.skipif(
-    not os.access(CHROMIUM, os.X_OK), reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
-)
-
 
 # ----------------------------------------------------------------------------- the site
 
@@ -69,165 +42,14 @@ class Site:
     watchable_recordings: int
 
 
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _get(url: str, timeout: float = 5.0):
-    return _NO_PROXY.open(url, timeout=timeout)
-
-
-def _build_database(path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "import sys; from sync.cli import cli; sys.exit(cli())",
-         "sync", "--snapshot", "--db", str(path), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-
-
-def _stage_rows(path: Path) -> dict:
-    """Give every report something to show; the file must be final before Datasette opens it (-i)."""
-    con = sqlite3.connect(path)
-    try:
-        con.row_factory = sqlite3.Row
-        ids = {r["code"]: r["id"] for r in con.execute("select id, code from talks where code is not null")}
-        upcoming = con.execute("select id, speakers from talks where status = 'upcoming' order by id").fetchall()
-        assert len(upcoming) >= 2, "the snapshot should announce upcoming talks"
-        dated = upcoming[0]["id"]
-        with con:
-            # The page announces a date for the first upcoming talk.
-            con.execute("update talks set date = '2026-09-14' where id = ?", [dated])
-            # A recording goes private: the talk is missing (once), the feed drops it.
-            con.execute(
-                "update videos set availability = 'private' where video_id = (select video_id from talks where code = ?)",
-                [PRIVATE_CODE],
-            )
-            # A page still links a first upload that went private: a stale link.
-            con.execute("insert into videos (video_id, availability) values ('zzFirstUp01', 'private')")
-            con.execute("update talks set page_video_id = 'zzFirstUp01' where code = ?", [STALE_CODE])
-            # A playlist video that is no talk's recording.
-            con.execute(
-                "insert into videos (video_id, title, availability, published_at, url) values (?, ?, 'public', ?, ?)",
-                [ORPHAN_VIDEO, "Series trailer", "2024-01-01T12:00:00Z", f"https://www.youtube.com/watch?v={ORPHAN_VIDEO}"],
-            )
-            con.execute(
-                "insert into playlist_items (playlist_id, video_id, position) select playlist_id, ?, 999 from playlists limit 1",
-                [ORPHAN_VIDEO],
-            )
-            # A hostile title and abstract (an upcoming talk with a date, so the calendar carries it too).
-            xss_id = con.execute(
-                "insert into talks (status, title, date, speakers, affiliation, abstract) values ('upcoming', ?, '2026-10-05', ?, ?, ?)",
-                [XSS_TITLE, "Mallory Test", "Nowhere University", XSS_ABSTRACT],
-            ).lastrowid
-        watchable = con.execute(
-            "select count(*) from talks join videos using (video_id) where videos.availability in ('public', 'unlisted')"
-        ).fetchone()[0]
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        con.execute("PRAGMA journal_mode=DELETE")  # immutable readers see the main file only
-    finally:
-        con.close()
-    assert not Path(f"{path}-wal").exists()
-    return {
-        "talk_ids": ids,
-        "xss_id": xss_id,
-        "dated_upcoming_id": dated,
-        "undated_upcoming_speakers": [r["speakers"] for r in upcoming[1:]],
-        "watchable_recordings": watchable,
-    }
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("site")
     db_path = tmp / "talks.db"  # the file name makes metadata.yml's `databases: talks:` apply
-    _build_database(db_path)
-    staged = _stage_rows(db_path)
+    build_database(db_path)
+    staged = stage_rows(db_path)
     with serving(db_path, tmp / "datasette.log", START_TIMEOUT) as url:
         yield Site(url=url, db_path=db_path, **staged)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@dataclass
-class Visit:
-    """One browser tab that may only talk to 127.0.0.1."""
-
-    page: object
-    base: str
-    blocked: list[str] = field(default_factory=list)
-    allowed: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def open(self, path: str):
-        response = self.page.goto(self.base + path, wait_until="load")
-        assert response is not None and response.status == 200, f"{path}: HTTP {response and response.status}"
-        assert self.page.locator(".message-error").count() == 0, self.page.locator(".message-error").all_inner_texts()
-        return self.page
-
-    def cells(self, column: str) -> list[str]:
-        return [t.strip() for t in self.page.locator(f"table.rows-and-columns td.col-{column}").all_inner_texts()]
-
-
-@pytest.fixture(scope="module")
-def context(browser, site):
-    """One browser context for the module (the site is read-only); every test gets a fresh tab."""
-    context = browser.new_context()
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
-    context.current = None  # the running test's Visit
-
-    def only_loopback(route):
-        url = route.request.url
-        visit = context.current
-        if urlsplit(url).hostname == "127.0.0.1":
-            if visit is not None:
-                visit.allowed.append(url)
-            route.continue_()
-        else:
-            if visit is not None:
-                visit.blocked.append(url)
-            route.abort()
-
-    context.route("**/*", only_loopback)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def visit(context, site):
-    page = context.new_page()
-    v = Visit(page=page, base=site.url)
-    context.current = v
-
-    def on_dialog(dialog):
-        v.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on("pageerror", lambda error: v.errors.append(str(error)))
-    try:
-        yield v
-        assert v.dialogs == [], "a page opened a dialog"
-        assert v.errors == [], "a page threw"
-        assert v.allowed, "no request reached Datasette"
-        assert all(urlsplit(u).hostname == "127.0.0.1" for u in v.allowed)
-    finally:
-        context.current = None
-        page.close()
 
 
 # ----------------------------------------------------------------------------- a researcher
@@ -249,33 +71,35 @@ def test_talks_table_search_finds_jimenez_without_the_accent(visit):
 
 
 @needs_chromium
-def test_search_all_tables_finds_jimenez(visit):
-    page = visit.open("/-/search?q=jimenez")  # datasette-search-all fetches each table's JSON from the page
-    results = page.locator("#search-all-results")
-    results.locator("h2", has_text="in talks: talks").wait_for()
-    assert JIMENEZ in results.inner_text()
+def test_search_all_is_the_one_search(visit):
+    page = visit.open("/-/search?q=jimenez")  # datasette-search-all's address leads to the archive's search
+    assert urlsplit(page.url).path == "/search"
+    first = page.locator("ol.results li.result a.title").first
+    assert first.get_attribute("href") == "/talk/S07E01"
+    assert JIMENEZ in page.locator("ol.results").inner_text()
 
 
 @needs_chromium
-def test_recording_url_is_an_embedded_player_that_stays_offline(visit, site):
-    page = visit.open(f"/talks/talks/{site.talk_ids['S07E01']}")
-    player = page.locator(f"td.col-recording_url lite-youtube[videoid='{JIMENEZ_VIDEO}']")
+def test_talk_page_player_stays_offline_until_played(visit, site):
+    page = visit.open("/talk/S07E01")
+    player = page.locator(f".player a.player-start[data-video='{JIMENEZ_VIDEO}']")
     assert player.count() == 1
-    # lite-yt-embed.js (served by Datasette itself) upgraded the element: it has its play button.
-    player.locator("button.lyt-playbtn").wait_for()
+    assert player.get_attribute("href") == f"https://www.youtube.com/watch?v={JIMENEZ_VIDEO}"
     # Its poster comes from i.ytimg.com: asked for, and refused by the route.
     deadline = time.monotonic() + 5
     while not any("i.ytimg.com" in u for u in visit.blocked) and time.monotonic() < deadline:
         page.wait_for_timeout(50)
     assert any(urlsplit(u).hostname == "i.ytimg.com" for u in visit.blocked), visit.blocked
+    assert not any("youtube" in (urlsplit(u).hostname or "") for u in visit.blocked)  # nothing else before play
     # Pressing play asks YouTube for the real player: blocked too, and the page carries on.
     player.click()
-    page.locator(f"lite-youtube[videoid='{JIMENEZ_VIDEO}'] iframe").wait_for(state="attached")
+    frame = page.locator(".player iframe")
+    frame.wait_for(state="attached")
+    assert frame.get_attribute("src").startswith(f"https://www.youtube-nocookie.com/embed/{JIMENEZ_VIDEO}?")
     deadline = time.monotonic() + 5
     while not any("youtube" in (urlsplit(u).hostname or "") for u in visit.blocked) and time.monotonic() < deadline:
         page.wait_for_timeout(50)
     assert any("youtube" in (urlsplit(u).hostname or "") for u in visit.blocked), visit.blocked
-    assert visit.cells("code") == ["S07E01"]
     assert all(urlsplit(u).hostname != "127.0.0.1" for u in visit.blocked)
 
 
@@ -401,8 +225,10 @@ def test_script_in_a_title_is_shown_as_text(visit, site):
     abstract = page.locator("td.col-abstract")
     assert abstract.locator("strong").inner_text() == "Bold claim"
     assert "<script>alert(2)</script>" in abstract.inner_text()
-    page = visit.open("/-/search?q=mallory")  # rows rendered by the plugin's JavaScript
-    page.locator("#search-all-results h2", has_text="in talks: talks").wait_for()
-    assert page.locator("#search-all-results").get_by_text(XSS_TITLE, exact=True).count() == 1
+    page = visit.open("/search?q=mallory")
+    assert page.locator("ol.results a.title").get_by_text(XSS_TITLE, exact=True).count() == 1
+    page = visit.open(f"/talk/{site.xss_id}")
+    assert page.locator("h1").inner_text() == XSS_TITLE
+    assert page.locator(".abstract strong").inner_text() == "Bold claim"
     page.wait_for_timeout(200)  # a dialog would arrive asynchronously
     assert visit.dialogs == []

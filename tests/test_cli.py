@@ -39,6 +39,7 @@ def test_sync_pages_stores_every_talk_with_whole_rows(runner, db_path):
     assert s05e01 == {
         "id": 12,
         "code": "S05E01",
+        "page_code": "S05E01",
         "season": 5,
         "episode": 1,
         "status": "listed",

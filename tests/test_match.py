@@ -21,7 +21,7 @@ from sync.text import words
 
 
 def talk(code, speakers, date, title, page=None, talks_page=None, status="listed"):
-    season, episode = (int(code[1:3]), int(code[4:6])) if code else (None, None)
+    season, episode = (int(code[1:3]), int(code[4:])) if code else (None, None)
     return TalkRecord(
         status=status,
         speakers=[Person(name) for name in speakers],
@@ -507,7 +507,9 @@ def test_decision_action_is_checked():
     ("S03E02: PAD-UFES-20", {"S03E02"}),
     ("s03e02 pad-ufes-20", {"S03E02"}),
     ("S3E2 Andre Pacheco", {"S03E02"}),
-    ("S03E021 something else", set()),
+    ("S03E021 something else", {"S03E21"}),  # as the pages' parser reads it: never S03E02
+    ("S03E0210", set()),
+    ("S01E100 - the hundredth", {"S01E100"}),
     ("XS03E02", set()),
     ("S03E02x", set()),
     ("S03E02_final", {"S03E02"}),
@@ -516,6 +518,14 @@ def test_decision_action_is_checked():
 ])
 def test_episode_codes_are_whole_tokens(text, codes):
     assert episode_codes(text) == codes
+
+
+def test_episode_numbers_of_100_and_more_are_matched():
+    talks = {"t": talk("S01E100", ["Ada Lovelace"], "2030-01-07", "The hundredth talk")}
+    videos = {"v": video("v", title="S01E100 - a talk", published="2030-01-08T10:00:00Z"),
+              "w": video("w", title="S01E10 - another", published="2030-01-08T10:00:00Z")}
+    [m] = run(talks=talks, videos=videos, playlist={"v", "w"})
+    assert (m.video_id, m.method, m.evidence) == ("v", "episode_code", "code S01E100 in video title")
 
 
 def test_words_are_folded_and_split_on_punctuation():

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import math
+import os
 from typing import Callable, Iterable, Iterator, Optional
 
 import isodate
 
 from sync.errors import ResponseError, TalksError
+from sync.limits import MAX_PLAYLIST_PAGES, DeadlineReached
 from sync.records import Playlist, PlaylistItem, VideoRecord
 from sync.redact import redact
 
+from ._clean import clean_result
 from ._client import DEFAULT_TIMEOUT, Executor, _NotModified, build_client, call_api, execute_request
-from ._results import PlaylistFetch, Quota, YouTubeResult, charge, int_or_none, unique
+from ._results import PlaylistFetch, Quota, YouTubeResult, int_or_none, unique
 
 PAGE_SIZE = 50  # the API's maximum for playlistItems.maxResults and for videos.list ids
 PLAYLIST_PARTS = "snippet,contentDetails,status"
@@ -73,7 +76,7 @@ def _iter_playlist_pages(
     page_token = None
     tokens_seen: set[str] = set()
     playlist_items = client.playlistItems()  # once: building a resource costs milliseconds
-    while True:
+    for _ in range(MAX_PLAYLIST_PAGES):
         first = page_token is None
         request = _playlist_page_request(playlist_items, playlist_id, page_token, etag if first else None)
         page = call_api(request, quota, execute=execute, playlist_id=playlist_id)
@@ -84,6 +87,10 @@ def _iter_playlist_pages(
         if page_token in tokens_seen:  # a looping token would spend the day's quota
             raise ResponseError(f"YouTube API playlistItems repeated page token {page_token!r} for playlist {playlist_id}.")
         tokens_seen.add(page_token)
+    raise ResponseError(
+        f"YouTube API playlistItems kept sending page tokens for playlist {playlist_id} past "
+        f"{MAX_PLAYLIST_PAGES} pages (5,000 videos, the most a playlist holds); stopped."
+    )
 
 
 def fetch_playlist_items(
@@ -186,10 +193,12 @@ def fetch_videos(
     for batch in _batches(ids):
         request = videos.list(part=VIDEO_PARTS, id=",".join(batch), maxResults=PAGE_SIZE)
         response = call_api(request, quota, execute=execute)
+        asked = set(batch)
         try:
-            for resource in response.get("items") or []:
+            for resource in response["items"]:
                 record = video_record(resource)
-                found[record.video_id] = record
+                if record.video_id in asked:  # an answer may not invent videos
+                    found[record.video_id] = record
         except (AttributeError, KeyError, TypeError) as error:
             raise ResponseError(f"YouTube API videos sent a video without an id ({error!r}).") from None
     return [found.get(i) or known_unavailable.get(i) or VideoRecord(video_id=i, availability="not_found") for i in ids]
@@ -251,14 +260,14 @@ def fetch_youtube_api(
             else:
                 result.videos[record.video_id] = record
         result.videos.update(unavailable)
-    except TalksError as error:
-        charge(error, quota.requests, quota.units)
+    except (TalksError, DeadlineReached) as error:
+        error.charged(quota.requests, quota.units)
         raise
     finally:
         result.requests, result.units = quota.requests, quota.units
         if own_client:
             client.close()  # the keep-alive sockets
-    return result
+    return clean_result(result, tuple(k for k in (api_key, os.environ.get("YOUTUBE_API_KEY")) if k))
 
 
 def quota_bound(playlist_sizes: Iterable[int], extra_linked_count: int) -> int:

@@ -11,12 +11,13 @@ import http.client
 import json
 import logging
 import os
-import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
 
-from googleapiclient.errors import HttpError  # light; discovery and httplib2 load with a client
+import httplib2
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
 from tenacity import (
     retry,
     retry_if_exception,
@@ -25,14 +26,15 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from sync.errors import BadApiKey, FetchError, PlaylistNotFound, QuotaExceeded, ResponseError
+from sync.errors import BadApiKey, DeadlineExceeded, FetchError, PlaylistNotFound, QuotaExceeded, ResponseError
+from sync.limits import DEFAULT_REQUEST_TIMEOUT, MAX_RESPONSE_BYTES, Deadline, time_limit
 from sync.redact import redact
 
 from ._results import Quota
 
 log = logging.getLogger("talks.youtube")
 
-DEFAULT_TIMEOUT = 30.0  # seconds per HTTP request; a slower answer raises and is retried
+DEFAULT_TIMEOUT = DEFAULT_REQUEST_TIMEOUT  # s per HTTP request, first byte to last; then retried
 PAGE_SIZE = 50  # the API's maximum for playlistItems.maxResults and for videos.list ids
 MAX_ATTEMPTS = 5
 MAX_RETRY_SECONDS = 120  # give up rather than sleep past this (also a longer Retry-After)
@@ -64,6 +66,67 @@ def _redact_client_logs() -> None:
             logger.addFilter(_KEY_FILTER)
 
 
+class ResponseTooLarge(http.client.HTTPException):
+    """An answer past MAX_RESPONSE_BYTES: refused before it is read whole."""
+
+
+class _CappedResponse(http.client.HTTPResponse):
+    """http.client's response, but a body larger than the cap is refused, not read."""
+
+    def read(self, amt=None):
+        if amt is not None:
+            return super().read(amt)
+        if self.length is not None and self.length > MAX_RESPONSE_BYTES:
+            raise ResponseTooLarge(f"Content-Length {self.length}")
+        chunks, total = [], 0
+        while True:
+            chunk = super().read(64 * 1024)
+            if not chunk:
+                if self.length:  # the server closed before the promised Content-Length
+                    raise http.client.IncompleteRead(b"".join(chunks), self.length)
+                return b"".join(chunks)
+            total += len(chunk)
+            if total > MAX_RESPONSE_BYTES:
+                raise ResponseTooLarge(f"more than {MAX_RESPONSE_BYTES} bytes")
+            chunks.append(chunk)
+
+
+class _CappedHTTPConnection(httplib2.HTTPConnectionWithTimeout):
+    response_class = _CappedResponse
+
+
+class _CappedHTTPSConnection(httplib2.HTTPSConnectionWithTimeout):
+    response_class = _CappedResponse
+
+
+class _RequestTooSlow(TimeoutError):
+    """One request had no complete answer within its total deadline (retried like a timeout)."""
+
+
+class _BoundedHttp(httplib2.Http):
+    """httplib2 with a total deadline per request, a size cap and no redirects.
+
+    The socket timeout only bounds each read; the deadline bounds the whole request,
+    so a server dripping a byte every few seconds cannot hold a sync. The Data API
+    never redirects: a 3xx comes back as an HttpError instead of a loop followed.
+    """
+
+    def __init__(self, timeout: float):
+        super().__init__(timeout=timeout, decode_limit_hard=MAX_RESPONSE_BYTES)
+        self.follow_redirects = False
+        self.request_timeout = timeout
+
+    def request(self, uri, method="GET", body=None, headers=None, redirections=1, connection_type=None):
+        if connection_type is None:
+            connection_type = _CappedHTTPSConnection if str(uri).startswith("https:") else _CappedHTTPConnection
+        deadline = Deadline(self.request_timeout, "one YouTube API request")
+        try:
+            with time_limit(deadline):
+                return super().request(uri, method, body, headers, redirections, connection_type)
+        except DeadlineExceeded:
+            raise _RequestTooSlow(f"no complete answer within {self.request_timeout:g} s (--timeout)") from None
+
+
 def build_client(
     api_key: Optional[str] = None,
     endpoint: Optional[str] = None,
@@ -79,15 +142,12 @@ def build_client(
     endpoint = endpoint or os.environ.get("YOUTUBE_API_ENDPOINT") or None
     if not api_key:
         raise BadApiKey("No YouTube API key given: set YOUTUBE_API_KEY (or sync without the API).")
-    import httplib2
-    from googleapiclient.discovery import build  # late: a run without the API never pays for it
-
     _redact_client_logs()
     return build(
         "youtube",
         "v3",
         developerKey=api_key,
-        http=httplib2.Http(timeout=timeout),
+        http=_BoundedHttp(timeout),
         static_discovery=True,
         cache_discovery=False,
         client_options={"api_endpoint": endpoint} if endpoint else None,
@@ -102,11 +162,37 @@ class _NotModified(Exception):
 
 
 class _MalformedResponse(ValueError):
-    """A 2xx answer whose body is not the JSON object the API sends."""
+    """A 2xx answer that is not the list response asked for: not JSON, an error body, no items."""
 
-    def __init__(self, endpoint: str):
-        super().__init__(f"malformed JSON from {endpoint}")
+    def __init__(self, endpoint: str, what: str = "malformed JSON"):
+        super().__init__(f"{what} from {endpoint}")
         self.endpoint = endpoint
+        self.what = what
+
+
+LIST_KINDS = {"playlistItems": "youtube#playlistItemListResponse", "videos": "youtube#videoListResponse"}
+
+
+def check_list_response(response: object, endpoint: str) -> dict:
+    """`response` if it is a readable list response of `endpoint`, else `_MalformedResponse`.
+
+    Never conclude from an unreadable answer: an error body sent with HTTP 200, or a
+    list without `items`, would otherwise read as "no such videos" and wipe them.
+    """
+    if not isinstance(response, dict):
+        raise _MalformedResponse(endpoint)  # JsonModel hands back raw text that is not JSON
+    if "error" in response:
+        raise _MalformedResponse(endpoint, "an error document with a success status")
+    expected = LIST_KINDS.get(endpoint)
+    if expected and response.get("kind") != expected:
+        raise _MalformedResponse(endpoint, f"something other than a {endpoint} list (kind {str(response.get('kind'))[:60]!r})")
+    items = response.get("items")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise _MalformedResponse(endpoint, "a list response without a readable items list")
+    token = response.get("nextPageToken")
+    if token is not None and not (isinstance(token, str) and 0 < len(token) <= 200):
+        raise _MalformedResponse(endpoint, "an unusable nextPageToken")
+    return response
 
 
 def _endpoint_of(uri: object) -> str:
@@ -155,7 +241,8 @@ TRANSIENT_TRANSPORT_ERRORS = (
     TimeoutError,  # socket.timeout: the server did not answer within the client's timeout
     ConnectionError,  # reset, refused, aborted, broken pipe
     http.client.HTTPException,  # IncompleteRead (truncated body), RemoteDisconnected
-    _MalformedResponse,  # truncated JSON with a consistent Content-Length
+    httplib2.ServerNotFoundError,
+    _MalformedResponse,  # truncated JSON with a consistent Content-Length, a 200 error body
 )
 
 
@@ -166,9 +253,9 @@ def is_retryable(error: BaseException) -> bool:
         if status >= 500 or status == 429:
             return True
         return status == 403 and api_error_reason(error) in RETRYABLE_REASONS
-    httplib2 = sys.modules.get("httplib2")  # loaded with the client: no client, no such error
-    return isinstance(error, TRANSIENT_TRANSPORT_ERRORS) or (
-        httplib2 is not None and isinstance(error, httplib2.ServerNotFoundError))
+    if isinstance(error, ResponseTooLarge):
+        return False  # it would be as large again
+    return isinstance(error, TRANSIENT_TRANSPORT_ERRORS)
 
 
 def retry_after_seconds(error: BaseException | None) -> Optional[float]:
@@ -199,7 +286,9 @@ def _describe_failure(error: BaseException | None) -> str:
         reason = api_error_reason(error)
         return f"HTTP {error.resp.status}" + (f" {reason}" if reason else "")
     if isinstance(error, _MalformedResponse):
-        return "malformed JSON"
+        return error.what
+    if isinstance(error, (_RequestTooSlow, ResponseTooLarge)):
+        return str(error)
     return type(error).__name__
 
 
@@ -254,12 +343,9 @@ def execute_request(request, quota: Quota) -> dict:
     except (OSError, http.client.HTTPException):
         _forget_connections(getattr(request, "http", None))
         raise
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise _MalformedResponse(_endpoint_of(request.uri)) from None
-    # JsonModel hands back the raw text when the body is not JSON (a truncated page)
-    if not isinstance(response, dict):
-        raise _MalformedResponse(_endpoint_of(request.uri))
-    return response
+    return check_list_response(response, _endpoint_of(request.uri))
 
 
 Executor = Callable[[Any, Quota], dict]
@@ -285,9 +371,19 @@ def call_api(request, quota: Quota, *, execute: Executor = execute_request, play
         sync_error = _translate_http_error(error, endpoint, playlist_id, _attempts(execute))
     except _MalformedResponse as error:
         sync_error = ResponseError(
-            f"YouTube API {error.endpoint} answered with malformed JSON "
+            f"YouTube API {error.endpoint} answered with {error.what} "
             f"({_attempts_text(_attempts(execute))})."
         )
+    except ResponseTooLarge:
+        sync_error = ResponseError(
+            f"YouTube API {endpoint} sent an answer larger than {MAX_RESPONSE_BYTES // 2**20} MB; refused unread."
+        )
+    except _RequestTooSlow as error:
+        sync_error = FetchError(
+            f"YouTube API {endpoint} gave {error} after {_attempts_text(_attempts(execute))}."
+        )
+    except httplib2.HttpLib2Error as error:  # an undecodable body, a malformed redirect
+        sync_error = ResponseError(f"YouTube API {endpoint} answered unusably: {type(error).__name__}.")
     except TRANSIENT_TRANSPORT_ERRORS as error:
         sync_error = FetchError(
             f"Could not reach the YouTube API ({endpoint}) after {_attempts_text(_attempts(execute))}: "
@@ -302,6 +398,10 @@ def _translate_http_error(error: HttpError, endpoint: str, playlist_id: str | No
     status = error.resp.status
     reason = api_error_reason(error)
     message = _api_error_message(error)
+    if 300 <= status < 400:
+        return ResponseError(
+            f"YouTube API {endpoint} answered with a redirect (HTTP {status}), which the API never sends; not followed."
+        )
     if reason in QUOTA_REASONS:
         return QuotaExceeded(
             "YouTube API quota exceeded (403 quotaExceeded); "

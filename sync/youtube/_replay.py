@@ -4,6 +4,7 @@ from __future__ import annotations
 from sync.records import Playlist, VideoRecord
 
 from ._api import _collect_page, video_record
+from ._clean import clean_result
 from ._results import PlaylistFetch, YouTubeResult
 
 
@@ -31,5 +32,4 @@ def result_from_recorded(recorded: dict) -> YouTubeResult:
     for item in result.items:
         if item.video_id not in result.videos:
             result.videos[item.video_id] = unavailable.get(item.video_id) or VideoRecord(item.video_id, "not_found")
-    return result
-
+    return clean_result(result)

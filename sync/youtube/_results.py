@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from sync.errors import TalksError
 from sync.records import Playlist, PlaylistItem, VideoRecord
 
 
@@ -69,12 +68,6 @@ def int_or_none(value: object) -> Optional[int]:
         return int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-
-
-def charge(error: TalksError, requests: int, units: int) -> None:
-    """A failed sync still spent requests and quota: the error carries them to the run ledger."""
-    error.requests = requests  # type: ignore[attr-defined]
-    error.units = units  # type: ignore[attr-defined]
 
 
 def watch_url(video_id: Optional[str]) -> Optional[str]:

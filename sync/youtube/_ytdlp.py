@@ -4,11 +4,20 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Optional
 
-from sync.errors import BotWall, FetchError, PlaylistNotFound, ResponseError, TalksError
+from sync.errors import BotWall, DeadlineExceeded, FetchError, PlaylistNotFound, ResponseError, TalksError
+from sync.limits import (
+    DEFAULT_REQUEST_TIMEOUT,
+    MAX_YTDLP_VIDEOS,
+    YTDLP_PACE_SECONDS,
+    Deadline,
+    DeadlineReached,
+    time_limit,
+)
 from sync.records import Playlist, PlaylistItem, VideoRecord
 from sync.redact import redact
 
-from ._results import YouTubeResult, charge, int_or_none, unique, watch_url
+from ._clean import clean_result
+from ._results import YouTubeResult, int_or_none, unique, watch_url
 
 MAX_UNEXPLAINED_FAILURES = 3  # in a row: YouTube or the network is down, stop asking
 PRIVATE_PLACEHOLDER = "[Private video]"
@@ -60,13 +69,22 @@ class _YtdlpLog:
         return taken
 
 
-def _ytdlp_params(ytdlp_log: _YtdlpLog, *, listing: bool) -> dict:
+# yt-dlp makes several HTTP requests per video (page, player, ...) and per 100 playlist
+# entries: each of its steps gets this many request timeouts before it is given up.
+EXTRACT_TIMEOUTS = 4
+LISTING_TIMEOUTS = 20
+
+
+def _ytdlp_params(ytdlp_log: _YtdlpLog, *, listing: bool, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> dict:
     params: dict = {
         "quiet": True,
         "no_warnings": False,
         "skip_download": True,
         "logger": ytdlp_log,
         "cachedir": False,
+        "socket_timeout": timeout,
+        # paced like a person, not a crawler: yt-dlp sleeps this long between its requests
+        "sleep_interval_requests": YTDLP_PACE_SECONDS,
     }
     if listing:
         params["extract_flat"] = "in_playlist"
@@ -163,12 +181,13 @@ def _first_refusal(messages: list[str]) -> tuple[Optional[str], str]:
     return None, ""
 
 
-def _list_playlist_ytdlp(ydl, ytdlp_log: _YtdlpLog, playlist_id: str, result: YouTubeResult) -> list[dict]:
+def _list_playlist_ytdlp(ydl, ytdlp_log: _YtdlpLog, playlist_id: str, result: YouTubeResult, timeout: float) -> list[dict]:
     """Flat entries of one playlist; records the playlist and its items in `result`."""
     result.requests += 1
     ytdlp_log.take()
     try:
-        info = ydl.extract_info(playlist_url(playlist_id), download=False)
+        with time_limit(Deadline(timeout * LISTING_TIMEOUTS, f"yt-dlp listing playlist {playlist_id}", " (20 x --timeout)")):
+            info = ydl.extract_info(playlist_url(playlist_id), download=False)
     except _download_error_types() as error:
         kind, message = classify_ytdlp_message(str(error)), str(error)
         _stop_on_refusal(kind, message)
@@ -183,22 +202,27 @@ def _list_playlist_ytdlp(ydl, ytdlp_log: _YtdlpLog, playlist_id: str, result: Yo
     _stop_on_refusal(*_first_refusal(ytdlp_log.take()))
     if not isinstance(info, dict):
         raise ResponseError(f"yt-dlp returned nothing for playlist {playlist_id}.")
-    entries = [e for e in (info.get("entries") or []) if isinstance(e, dict) and e.get("id")]
+    entries = [e for e in (info.get("entries") or []) if isinstance(e, dict) and isinstance(e.get("id"), str) and e["id"]]
     result.playlists.append(Playlist(playlist_id=playlist_id, title=info.get("title")))
     result.items += [PlaylistItem(playlist_id=playlist_id, video_id=e["id"], position=n) for n, e in enumerate(entries)]
     return entries
 
 
-def _extract_video_ytdlp(ydl, ytdlp_log: _YtdlpLog, video_id: str, in_playlist: bool, result: YouTubeResult) -> Optional[VideoRecord]:
+def _extract_video_ytdlp(
+    ydl, ytdlp_log: _YtdlpLog, video_id: str, in_playlist: bool, result: YouTubeResult, timeout: float
+) -> Optional[VideoRecord]:
     """Full metadata of one video, a private/unavailable record, or None (warned)."""
     result.requests += 1
     ytdlp_log.take()
     missing = "deleted" if in_playlist else "not_found"
     try:
-        info = ydl.extract_info(watch_url(video_id), download=False)
+        with time_limit(Deadline(timeout * EXTRACT_TIMEOUTS, "yt-dlp", f" ({EXTRACT_TIMEOUTS} x --timeout)")):
+            info = ydl.extract_info(watch_url(video_id), download=False)
     except _download_error_types() as error:
         kind, message = classify_ytdlp_message(str(error)), str(error)
         info = None
+    except DeadlineExceeded as error:
+        kind, message, info = None, str(error), None
     else:
         kind, message = _first_refusal(ytdlp_log.take())
     _stop_on_refusal(kind, message)
@@ -217,45 +241,61 @@ def fetch_youtube_ytdlp(
     linked_video_ids: Iterable[str],
     *,
     known_video_ids: set[str] | frozenset[str] = frozenset(),
+    recheck: Iterable[str] = (),
     ydl_factory: Callable[[dict], Any] | None = None,
+    timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    max_videos: int = MAX_YTDLP_VIDEOS,
 ) -> YouTubeResult:
-    """The keyless path: list playlists flat, then extract each video not yet known.
+    """The keyless path: list playlists flat, then extract the videos wanted.
 
-    Videos in `known_video_ids` are not extracted again (their stored metadata
-    stands), except that a playlist's "[Private video]"/"[Deleted video]" entry is
-    always reported. `requests` counts extract_info calls; `units` stays 0.
+    Wanted are the playlists' videos and `linked_video_ids`: first every one not in
+    `known_video_ids`, then those of `recheck` (known ones whose availability is to be
+    refreshed, in that order); other known videos keep their stored metadata. A
+    playlist's "[Private video]"/"[Deleted video]" entry is always reported, without
+    an extraction. At most `max_videos` extractions a sync: the rest are warned about
+    and wait for the next one. `requests` counts extract_info calls; `units` stays 0.
     A bot wall raises BotWall and rate limiting FetchError at the first sight.
     """
     result = YouTubeResult(source="yt-dlp")
     try:
-        _fetch_ytdlp_into(result, playlist_ids, linked_video_ids, known_video_ids, ydl_factory or _package_ydl_factory())
-    except TalksError as error:
-        charge(error, result.requests, 0)
+        _fetch_ytdlp_into(
+            result, playlist_ids, linked_video_ids, known_video_ids, list(recheck),
+            ydl_factory or _package_ydl_factory(), timeout, max_videos,
+        )
+    except (TalksError, DeadlineReached) as error:
+        error.charged(result.requests, 0)
         raise
-    return result
+    return clean_result(result)
 
 
-def _fetch_ytdlp_into(result: YouTubeResult, playlist_ids, linked_video_ids, known_video_ids, factory) -> None:
+def _fetch_ytdlp_into(
+    result: YouTubeResult, playlist_ids, linked_video_ids, known_video_ids, recheck, factory, timeout, max_videos
+) -> None:
     ytdlp_log = _YtdlpLog()
 
     in_playlist: set[str] = set()
-    with factory(_ytdlp_params(ytdlp_log, listing=True)) as ydl:
+    with factory(_ytdlp_params(ytdlp_log, listing=True, timeout=timeout)) as ydl:
         for playlist_id in unique(playlist_ids):
-            for entry in _list_playlist_ytdlp(ydl, ytdlp_log, playlist_id, result):
+            for entry in _list_playlist_ytdlp(ydl, ytdlp_log, playlist_id, result, timeout):
                 in_playlist.add(entry["id"])
                 stub = _flat_entry_stub(entry)
                 if stub:
                     result.videos[stub.video_id] = stub
 
-    wanted = [
-        i
-        for i in unique([*(item.video_id for item in result.items), *linked_video_ids])
-        if i not in result.videos and i not in known_video_ids
-    ]
+    listed_or_linked = unique([*(item.video_id for item in result.items), *linked_video_ids])
+    candidates = set(listed_or_linked) - set(result.videos)
+    new = [i for i in listed_or_linked if i in candidates and i not in known_video_ids]
+    again = [i for i in unique(recheck) if i in candidates and i in known_video_ids]
+    wanted = [*new, *again]
+    if len(wanted) > max_videos:
+        result.warnings.append(
+            f"yt-dlp checks at most {max_videos} videos a sync: {len(wanted) - max_videos} wait for the next sync"
+        )
+        wanted = wanted[:max_videos]
     failures_in_a_row = 0
-    with factory(_ytdlp_params(ytdlp_log, listing=False)) as ydl:
+    with factory(_ytdlp_params(ytdlp_log, listing=False, timeout=timeout)) as ydl:
         for video_id in wanted:
-            record = _extract_video_ytdlp(ydl, ytdlp_log, video_id, video_id in in_playlist, result)
+            record = _extract_video_ytdlp(ydl, ytdlp_log, video_id, video_id in in_playlist, result, timeout)
             failures_in_a_row = 0 if record else failures_in_a_row + 1
             if failures_in_a_row >= MAX_UNEXPLAINED_FAILURES:
                 raise FetchError(
@@ -263,5 +303,3 @@ def _fetch_ytdlp_into(result: YouTubeResult, playlist_ids, linked_video_ids, kno
                 )
             if record:
                 result.videos[video_id] = record
-
-

@@ -1,0 +1,290 @@
+"""Caption runs: `talks transcripts import|fetch` and `talks sync --transcripts`.
+
+Each run takes the sync lock and is a `sync_runs` row (source `transcripts`).
+Files and YouTube are read outside any transaction; each video is then saved in
+its own transaction, so a failure on one video loses nothing stored for others.
+
+Nothing is final: every `captions` row says when to look again (`next_check_at`).
+`none` and `automatic` are re-checked on a growing delay (automatic captions appear
+hours after upload; uploaded ones may replace them), `blocked` backs off for hours.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from db.runs import close_interrupted_runs, finish_run, fold_wal, open_database, start_run
+from db.store import RunContext
+
+from .captions import MAX_CAPTION_BYTES, TranscriptSegment, parse_caption, segment
+from .errors import CaptionError, TalksError
+from .pipeline import sync_lock
+from .redact import redact
+from .save_transcripts import save_caption_state, save_transcript, stored_captions
+from .transcripts import CaptionFetch, fetch_captions, ytdlp_version
+
+log = logging.getLogger("talks.transcripts")
+
+DEFAULT_MAX_VIDEOS = 10
+HOUR, DAY = 3600, 86400
+# state: (first delay, longest delay) in seconds; the delay doubles with each check in a row.
+RECHECK = {
+    "uploaded": (30 * DAY, 90 * DAY),
+    "automatic": (1 * DAY, 30 * DAY),
+    "none": (6 * HOUR, 30 * DAY),
+    "blocked": (6 * HOUR, 72 * HOUR),
+    "needs_token": (1 * DAY, 7 * DAY),
+    "unavailable": (1 * DAY, 30 * DAY),
+}
+CAPTION_FILE = re.compile(r"(?P<video_id>[A-Za-z0-9_-]{11})\.(?P<lang>[A-Za-z0-9_-]{1,40})\.(?P<fmt>json3|vtt)")
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def next_check(state: str, attempts: int, now: dt.datetime) -> str:
+    first, longest = RECHECK[state]
+    delay = min(first * 2 ** max(0, min(attempts, 20) - 1), longest)
+    return iso(now + dt.timedelta(seconds=delay))
+
+
+@dataclass
+class CaptionsReport:
+    run_id: int = 0
+    fetched: int = 0  # stored: new or changed captions
+    unchanged: int = 0
+    none: int = 0
+    blocked: int = 0
+    needs_token: int = 0
+    unavailable: int = 0
+    deferred: int = 0  # due videos not tried because the run stopped
+    stopped: Optional[str] = None  # why the caption work stopped early
+    retry_at: Optional[str] = None
+    errors: list[str] = field(default_factory=list)  # one line per bad caption file
+
+    def summary(self) -> str:
+        line = (
+            f"captions: {self.fetched} fetched, {self.unchanged} unchanged, {self.none} none, "
+            f"{self.blocked} blocked"
+        )
+        extra = [f"{n} {label}" for n, label in (
+            (self.needs_token, "need a PO token"), (self.unavailable, "unavailable"), (len(self.errors), "bad files"),
+        ) if n]
+        if extra:
+            line += ", " + ", ".join(extra)
+        if self.stopped:
+            line += f"; stopped ({self.stopped}), {self.deferred} more videos wait until {self.retry_at}"
+        return line
+
+
+def _attempts(stored: Optional[dict], state: str) -> int:
+    if stored and stored.get("state") == state:
+        return (stored.get("attempts") or 0) + 1
+    return 1
+
+
+def _store(db, run: RunContext, report: CaptionsReport, video_id: str, segments: list[TranscriptSegment],
+           fields: dict) -> None:
+    if save_transcript(db, run, video_id, segments, fields):
+        report.fetched += 1
+    else:
+        report.unchanged += 1
+
+
+def record_fetch(db, run: RunContext, report: CaptionsReport, result: CaptionFetch, now: dt.datetime) -> None:
+    """Save what one video's check found: its segments, or only its state."""
+    video_id, state, error = result.video_id, result.state, result.error
+    segments: list[TranscriptSegment] = []
+    if result.data is not None and result.track is not None:
+        try:
+            captions = parse_caption(result.data, result.track.fmt, f"{video_id}.{result.track.key}.{result.track.fmt}")
+            segments = segment(captions.words, video_id)
+        except CaptionError as exc:
+            state, error = "unavailable", f"the caption track could not be read: {exc}"
+        else:
+            if not segments:
+                state, error = "none", "the caption track holds no text"
+    stored = stored_captions(db, video_id)
+    attempts = _attempts(stored, state)
+    fields = {
+        "state": state,
+        "checked_at": iso(now),
+        "attempts": attempts,
+        "last_error": error,
+        "next_check_at": next_check(state, attempts, now),
+        "ytdlp_version": ytdlp_version(),
+    }
+    if segments:
+        track = result.track
+        fields.update(language=track.language, track=track.key, format=track.fmt, source="fetch", fetched_at=iso(now))
+        _store(db, run, report, video_id, segments, fields)
+        return
+    save_caption_state(db, run, video_id, fields)
+    setattr(report, state, getattr(report, state) + 1)
+
+
+def due_videos(db, now: dt.datetime) -> list[str]:
+    """Talks' recordings anyone can watch whose next caption check is due, never-checked first."""
+    return [r[0] for r in db.execute(
+        """
+        SELECT t.video_id FROM talks t
+        JOIN videos v ON v.video_id = t.video_id
+        LEFT JOIN captions c ON c.video_id = t.video_id
+        WHERE t.removed_at IS NULL AND v.availability IN ('public', 'unlisted')
+          AND (c.next_check_at IS NULL OR c.next_check_at <= ?)
+        GROUP BY t.video_id
+        ORDER BY c.next_check_at IS NOT NULL, c.next_check_at, min(t.date), min(t.code), t.video_id
+        """,
+        [iso(now)],
+    ).fetchall()]
+
+
+def _defer(db, run: RunContext, video_ids: list[str], retry_at: str, reason: str) -> None:
+    """Videos the stopped run did not try wait for the block to lift, and say so."""
+    for video_id in video_ids:
+        stored = stored_captions(db, video_id)
+        fields = {"next_check_at": retry_at, "last_error": f"not tried: {reason}"}
+        if not stored:
+            fields.update(state="blocked", attempts=0)
+        save_caption_state(db, run, video_id, fields)
+
+
+@dataclass
+class _Run:
+    db: Any
+    run: RunContext
+    report: CaptionsReport
+
+
+def _caption_run(db_path: str, now: dt.datetime, work: Callable[[_Run], None]) -> CaptionsReport:
+    """Lock, ledger row, `work`, and the run's end recorded whatever happens."""
+    with sync_lock(db_path):
+        db = open_database(db_path)
+        try:
+            interrupted = close_interrupted_runs(db)
+            if interrupted:
+                log.warning("%d earlier sync(s) had been interrupted; marked failed in sync_runs", interrupted)
+            run_id = start_run(db, source="transcripts")
+            state = _Run(db, RunContext(run_id, iso(now)), CaptionsReport(run_id=run_id))
+            try:
+                work(state)
+            except Exception as exc:
+                error = str(exc) if isinstance(exc, TalksError) else f"{type(exc).__name__}: {exc}"
+                finish_run(db, run_id, "failed", error=redact(error), rows_changed=state.run.rows_changed)
+                raise
+            finish_run(db, run_id, "ok", rows_changed=state.run.rows_changed, error=state.report.stopped)
+            return state.report
+        finally:
+            fold_wal(db)
+            db.close()
+
+
+def run_fetch(
+    db_path: str,
+    max_videos: int = DEFAULT_MAX_VIDEOS,
+    *,
+    progress: Callable[[str], None] = log.info,
+    ydl_factory: Optional[Callable[[dict], Any]] = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Optional[random.Random] = None,
+    now: Optional[dt.datetime] = None,
+) -> CaptionsReport:
+    """Check the captions of up to `max_videos` due recordings; a bot wall or 429 ends the work, not the run."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+
+    def work(state: _Run) -> None:
+        due = due_videos(state.db, now)
+        todo = due[:max_videos]
+        tried: set[str] = set()
+        for n, result in enumerate(fetch_captions(todo, ydl_factory=ydl_factory, sleep=sleep, rng=rng), 1):
+            progress(f"captions {n}/{len(todo)}: {result.video_id} {result.state}")
+            tried.add(result.video_id)
+            record_fetch(state.db, state.run, state.report, result, now)
+            if result.stop:
+                report = state.report
+                report.stopped = (result.error or "blocked").split(":")[0] + f" at {result.video_id}"
+                report.retry_at = stored_captions(state.db, result.video_id)["next_check_at"]
+                rest = [v for v in due if v not in tried]
+                report.deferred = len(rest)
+                _defer(state.db, state.run, rest, report.retry_at, f"the run stopped ({report.stopped})")
+
+    return _caption_run(db_path, now, work)
+
+
+def read_caption_dir(directory: Path, report: CaptionsReport) -> dict[str, list[tuple]]:
+    """Parse every `<video_id>.<lang>.json3|vtt` file; a bad file is one error line and nothing else."""
+    found: dict[str, list[tuple]] = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix not in (".json3", ".vtt") or not path.is_file():
+            continue
+        match = CAPTION_FILE.fullmatch(path.name)
+        if not match:
+            report.errors.append(f"{path}: not named <video_id>.<lang>.json3 or <video_id>.<lang>.vtt")
+            continue
+        try:
+            if path.stat().st_size > MAX_CAPTION_BYTES:
+                raise CaptionError(f"larger than a caption file can be ({MAX_CAPTION_BYTES} bytes)")
+            captions = parse_caption(path.read_bytes(), match["fmt"], str(path))
+            segments = segment(captions.words, match["video_id"])
+        except CaptionError as exc:
+            message = str(exc)
+            report.errors.append(message if message.startswith(str(path)) else f"{path}: {message}")
+            continue
+        except OSError as exc:
+            report.errors.append(f"{path}: cannot be read ({exc.strerror or exc})")
+            continue
+        if not segments:
+            report.errors.append(f"{path}: holds no caption text")
+            continue
+        lang = match["lang"]
+        # Uploaded English first, then the original automatic track, then anything; json3 before vtt.
+        rank = (captions.kind != "uploaded" or not (lang == "en" or lang.startswith("en-")),
+                not lang.endswith("-orig"), match["fmt"] != "json3")
+        found.setdefault(match["video_id"], []).append((rank, lang, match["fmt"], captions.kind, segments))
+    return found
+
+
+def run_import(
+    db_path: str,
+    directory: str,
+    *,
+    progress: Callable[[str], None] = log.info,
+    now: Optional[dt.datetime] = None,
+) -> CaptionsReport:
+    """Load caption files fetched elsewhere (yt-dlp names them `<video_id>.<lang>.<ext>`)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    report = CaptionsReport()
+    found = read_caption_dir(Path(directory), report)
+
+    def work(state: _Run) -> None:
+        state.report.errors = report.errors
+        for n, (video_id, candidates) in enumerate(sorted(found.items()), 1):
+            _, lang, fmt, kind, segments = min(candidates, key=lambda c: c[0])
+            progress(f"importing {n}/{len(found)}: {video_id}.{lang}.{fmt}")
+            stored = stored_captions(state.db, video_id)
+            attempts = _attempts(stored, kind)
+            fields = {
+                "state": kind,
+                "language": lang[: -len("-orig")] if lang.endswith("-orig") else lang,
+                "track": lang,
+                "format": fmt,
+                "source": "import",
+                "fetched_at": iso(now),
+                "checked_at": iso(now),
+                "attempts": attempts,
+                "last_error": None,
+                "next_check_at": next_check(kind, attempts, now),
+            }
+            _store(state.db, state.run, state.report, video_id, segments, fields)
+
+    return _caption_run(db_path, now, work)
+
+
+__all__ = ["CaptionsReport", "DEFAULT_MAX_VIDEOS", "RECHECK", "due_videos", "next_check", "run_fetch", "run_import"]

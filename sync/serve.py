@@ -1,0 +1,97 @@
+"""`talks serve`: Datasette in this very process, over the live database file.
+
+One process to the operator: Datasette runs here under uvicorn, so SIGTERM or
+SIGINT (uvicorn's handlers) stop all of it and free the port; nothing is left
+behind to hold it. The port is bound before anything else happens, so a port in
+use is one sentence, not a traceback from deep inside the server.
+
+The file is served in Datasette's normal read-only mode (`mode=ro`), not
+immutable: SQLite's WAL gives every query the last committed state, so a sync
+may write under a running site, readers see the state before or after it, and
+the next query after its commit sees the new rows. The database is always
+named `talks` whatever the file is called, so metadata.yml (which describes the
+database `talks`) applies to `archive.db` too.
+"""
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import socket
+from pathlib import Path
+from typing import Optional
+
+from .dbfile import check_readable
+from .errors import TalksError
+from .site import datasette_options
+
+DATABASE_NAME = "talks"
+# metadata.yml ships inside the package (sync/site/metadata.yml links to the
+# canonical top-level file in a checkout; a wheel carries a copy).
+METADATA = Path(__file__).resolve().parent / "site" / "metadata.yml"
+
+
+class PortInUse(TalksError):
+    pass
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or one sentence saying why not."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise PortInUse(f"cannot serve on {host}: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    # as uvicorn does: a port in TIME_WAIT after the last server stopped is free
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(f"port {port} on {host} is in use (another `talks serve`?); stop it or pick "
+                            "another with --port") from None
+        raise PortInUse(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+    return sock
+
+
+def _datasette_arguments(extra: list[str]) -> dict:
+    """Datasette's own `serve` options parsed by Datasette's parser, so every flag
+    `datasette_options()` hands over means what it means to `datasette serve`."""
+    from datasette.cli import serve as datasette_serve
+
+    args = list(extra)
+    if METADATA.exists():
+        args += ["--metadata", str(METADATA)]
+    context = datasette_serve.make_context("serve", args)
+    return dict(context.params)
+
+
+def build_datasette(db_path: str, extra: Optional[list[str]] = None):
+    """The Datasette app serving `db_path` as the database `talks` (read-only, not immutable)."""
+    from datasette.app import Database
+    from datasette.cli import serve as datasette_serve
+
+    params = _datasette_arguments(datasette_options() + list(extra or []))
+    params.update(files=(), immutable=(), return_instance=True, memory=False)
+    datasette = datasette_serve.callback(**params)
+    datasette.remove_database("_memory")
+    datasette.add_database(Database(datasette, path=os.path.abspath(db_path), is_mutable=True), name=DATABASE_NAME)
+    return datasette
+
+
+def serve(db_path: str, host: str, port: int, announce=print) -> None:
+    """Serve until SIGTERM or SIGINT; raise TalksError (one sentence) if it cannot start."""
+    import uvicorn
+
+    check_readable(db_path)
+    sock = bind(host, port)
+    try:
+        datasette = build_datasette(db_path)
+        asyncio.run(datasette.invoke_startup())
+        announce(f"Serving {db_path} as /{DATABASE_NAME} at http://{host}:{sock.getsockname()[1]}/ (Ctrl-C stops)")
+        config = uvicorn.Config(datasette.app(), log_level="warning", lifespan="on")
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()

@@ -1,0 +1,224 @@
+"""The SQL behind the site's pages, as async functions over a Datasette `Database`.
+
+Reads only the public contract (tables and views in db/schema.py). Each function returns
+plain dicts; views.py turns them into pages.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from sync.text import fold
+
+__all__ = [
+    "desk",
+    "fts_query",
+    "home",
+    "search",
+    "speaker",
+    "talk",
+]
+
+# The "today" of the reports (db/schema.py): the last successful sync's.
+TODAY = (
+    "coalesce((SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL"
+    " ORDER BY id DESC LIMIT 1), date('now'))"
+)
+WATCHABLE = ("public", "unlisted")
+MAX_QUERY_WORDS = 12
+
+# bm25 weights by column name: a hit in the title or a speaker's name outranks one in a bio.
+_WEIGHTS = {"code": 10.0, "title": 8.0, "speakers": 6.0, "speakers_ascii": 6.0, "affiliation": 2.0,
+            "abstract": 1.0, "bio": 0.8}
+
+
+async def _rows(db, sql: str, params=None) -> list[dict]:
+    result = await db.execute(sql, params or {})
+    return [dict(row) for row in result.rows]
+
+
+async def _exists(db, name: str) -> bool:
+    result = await db.execute("select 1 from sqlite_master where name = ? and type in ('table', 'view')", [name])
+    return bool(result.rows)
+
+
+def fts_query(q: str) -> str | None:
+    """An FTS5 query where every word must match, or None when `q` has no word.
+
+    Words only (quoted), so no input is FTS syntax: `AND`, `"`, `*`, `:` and `(` stay text.
+    """
+    words = re.findall(r"\w+", q or "")[:MAX_QUERY_WORDS]
+    words = [w[:60] for w in words]
+    return " ".join(f'"{w}"' for w in words) or None
+
+
+# ----------------------------------------------------------------------------- one talk
+
+
+_TALK = """
+select t.*, v.availability, v.duration_seconds, v.published_at
+from talks t left join videos v on v.video_id = t.video_id
+"""
+
+
+async def talk(db, key: str) -> dict | None:
+    """The talk with code `key` (any case) or id `key`, with its speakers, neighbours and problems."""
+    if key.isdigit() and len(key) < 12:
+        rows = await _rows(db, _TALK + " where t.id = :key", {"key": int(key)})
+    else:
+        rows = await _rows(db, _TALK + " where t.code = upper(:key)", {"key": key[:20]})
+    if not rows:
+        return None
+    t = rows[0]
+    t["speaker_list"] = await _rows(db, """
+        select s.id, s.name, s.honorific from talk_speakers ts join speakers s on s.id = ts.speaker_id
+        where ts.talk_id = :id and ts.removed_at is null order by ts.position""", {"id": t["id"]})
+    missing = await _rows(db, "select reason, linked_video_id from missing_recordings where talk_id = :id",
+                          {"id": t["id"]})
+    t["missing"] = missing[0] if missing else None
+    t["watchable"] = bool(t["video_id"]) and (t["availability"] in WATCHABLE or t["availability"] is None)
+    t["previous"] = t["next"] = None
+    if t["season"] is not None and t["episode"] is not None:
+        around = {"s": t["season"], "e": t["episode"]}
+        neighbours = "select code, title from talks where code is not null and removed_at is null and "
+        prev = await _rows(db, neighbours + "(season, episode) < (:s, :e) order by season desc, episode desc limit 1",
+                           around)
+        nxt = await _rows(db, neighbours + "(season, episode) > (:s, :e) order by season, episode limit 1", around)
+        t["previous"] = prev[0] if prev else None
+        t["next"] = nxt[0] if nxt else None
+    t["history"] = None
+    if await _exists(db, "talk_history") and t["code"]:
+        t["history"] = await _rows(db, "select * from talk_history where code = :code limit 500", {"code": t["code"]})
+    return t
+
+
+async def transcript(db, video_id: str | None, q: str = "") -> list[dict]:
+    """The talk's transcript segments in order, or only those matching `q`, highlighted."""
+    if not video_id or not await _exists(db, "transcript_segments"):
+        return []
+    match = fts_query(q)
+    if match and await _exists(db, "transcript_segments_fts"):
+        return await _rows(db, """
+            select s.start_seconds, highlight(transcript_segments_fts, 0, char(2), char(3)) as text
+            from transcript_segments_fts join transcript_segments s on s.rowid = transcript_segments_fts.rowid
+            where transcript_segments_fts match :match and s.video_id = :video and s.removed_at is null
+            order by s.start_seconds limit 500""", {"match": match, "video": video_id})
+    return await _rows(db, """
+        select start_seconds, text from transcript_segments
+        where video_id = :video and removed_at is null order by start_seconds limit 5000""", {"video": video_id})
+
+
+# ----------------------------------------------------------------------------- speakers
+
+
+async def speaker(db, speaker_id: int) -> dict | None:
+    rows = await _rows(db, "select * from speakers where id = :id", {"id": speaker_id})
+    if not rows:
+        return None
+    s = rows[0]
+    s["talks"] = await _rows(db, f"""
+        select t.id, t.code, t.title, t.date, t.status, t.affiliation, t.speakers,
+               t.id in (select talk_id from missing_recordings) as missing
+        from talk_speakers ts join talks t on t.id = ts.talk_id
+        where ts.speaker_id = :id and t.removed_at is null
+        order by t.date is null, t.date desc, t.id desc""", {"id": speaker_id})
+    # Affiliations over time, oldest first, as the pages gave them talk by talk.
+    seen: dict[str, list[str]] = {}
+    for row in sorted(s["talks"], key=lambda r: r["date"] or "9999"):
+        if row["affiliation"]:
+            seen.setdefault(row["affiliation"], []).append(row["date"] or "announced")
+    s["affiliations"] = [{"affiliation": a, "first": d[0], "last": d[-1]} for a, d in seen.items()]
+    return s
+
+
+# ----------------------------------------------------------------------------- home
+
+
+async def home(db) -> dict:
+    talks = await _rows(db, f"""
+        select t.id, t.code, t.season, t.episode, t.status, t.title, t.topic, t.date, t.date_text, t.speakers,
+               t.id in (select talk_id from missing_recordings) as missing,
+               (t.status = 'upcoming' or (t.date is not null and t.date >= {TODAY})) as upcoming
+        from talks t where t.removed_at is null
+        order by t.season desc, t.episode desc, t.date desc, t.id""")
+    upcoming = sorted((t for t in talks if t["upcoming"]), key=lambda t: (t["date"] is None, t["date"] or "", t["id"]))
+    seasons: dict[int, list[dict]] = {}
+    other = []
+    for t in talks:
+        if t["upcoming"]:
+            continue
+        if t["season"] is not None and t["code"]:
+            seasons.setdefault(t["season"], []).append(t)
+        else:
+            other.append(t)
+    runs = await _rows(db, "select started_at, status, source, snapshot_date from sync_runs where status = 'ok' "
+                           "order by id desc limit 1")
+    return {"upcoming": upcoming, "seasons": sorted(seasons.items(), reverse=True), "other": other,
+            "last_sync": runs[0] if runs else None, "count": len(talks)}
+
+
+# ----------------------------------------------------------------------------- search
+
+
+async def search(db, q: str) -> dict:
+    """Talks ranked by bm25 with snippets, speakers by name, and transcript hits by second."""
+    match = fts_query(q)
+    out = {"talks": [], "speakers": [], "transcripts": []}
+    if match is None:
+        return out
+    columns = [c for c in (await _rows(db, "select name from pragma_table_info('talks_fts')"))]
+    weights = ", ".join(str(_WEIGHTS.get(c["name"], 1.0)) for c in columns)
+    try:
+        out["talks"] = await _rows(db, f"""
+            select t.id, t.code, t.title, t.date, t.speakers, t.status,
+                   snippet(talks_fts, -1, char(2), char(3), '…', 24) as snippet,
+                   t.id in (select talk_id from missing_recordings) as missing
+            from talks_fts join talks t on t.rowid = talks_fts.rowid
+            where talks_fts match :match and t.removed_at is null
+            order by bm25(talks_fts, {weights}), t.date desc limit 100""", {"match": match})
+    except sqlite3.OperationalError:
+        out["talks"] = []
+    words = [fold(w) for w in re.findall(r"\w+", q)[:MAX_QUERY_WORDS]]
+    if words:
+        where = " and ".join(f"name_ascii like :w{i} escape '\\'" for i in range(len(words)))
+        params = {f"w{i}": "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                  for i, w in enumerate(words)}
+        out["speakers"] = await _rows(db, f"select id, name, honorific from speakers where {where} "
+                                          "and removed_at is null order by name limit 50", params)
+    if await _exists(db, "transcript_segments_fts"):
+        try:
+            out["transcripts"] = await _rows(db, """
+                select s.video_id, s.start_seconds,
+                       snippet(transcript_segments_fts, 0, char(2), char(3), '…', 20) as snippet,
+                       t.id as talk_id, t.code, t.title, t.speakers
+                from transcript_segments_fts
+                join transcript_segments s on s.rowid = transcript_segments_fts.rowid
+                left join talks t on t.video_id = s.video_id and t.removed_at is null
+                where transcript_segments_fts match :match and s.removed_at is null
+                order by transcript_segments_fts.rank limit 100""", {"match": match})
+        except sqlite3.OperationalError:
+            out["transcripts"] = []
+    return out
+
+
+# ----------------------------------------------------------------------------- the organizers' desk
+
+
+async def desk(db) -> dict:
+    runs = await _rows(db, "select * from sync_runs order by id desc limit 10")
+    missing = await _rows(db, "select * from missing_recordings")
+    stale = await _rows(db, "select * from stale_links")
+    orphans = await _rows(db, """
+        select * from unmatched_videos where video_id not in (
+          select page_video_id from talks where page_video_id is not null
+          union select talks_page_video_id from talks where talks_page_video_id is not null)""")
+    # One problem per talk: a deleted recording is missing *and* a stale link, shown once.
+    problems: dict[int, dict] = {}
+    for row in missing:
+        problems.setdefault(row["talk_id"], {"talk_id": row["talk_id"], "code": row["code"], "title": row["title"],
+                                             "date": row["date"], "missing": None, "stale": None})["missing"] = row
+    for row in stale:
+        problems.setdefault(row["talk_id"], {"talk_id": row["talk_id"], "code": row["code"], "title": row["title"],
+                                             "date": None, "missing": None, "stale": None})["stale"] = row
+    ordered = sorted(problems.values(), key=lambda p: (p["code"] is None, p["code"] or "", p["talk_id"]))
+    return {"runs": runs, "problems": ordered, "orphans": orphans}

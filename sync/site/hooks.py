@@ -1,0 +1,160 @@
+"""What the plugin (plugins/talks_site.py) does for every Datasette page: safety and limits.
+
+- `unregister_replaced_plugins`: drop installed plugins this site replaces, whatever is installed.
+- `limit_connection`: SQLite limits on every connection, so anonymous SQL cannot build
+  huge values (the 1 s time limit does not interrupt one long C call like replace(hex(...)));
+  `allow_arbitrary_sql` refuses arbitrary SQL where the limits cannot be set (Python 3.10).
+- `render_cell`: abstracts and bios as bounded safe markdown.
+- `render_atom`: datasette-atom's feed, plus a valid empty feed when there are no rows.
+- `refuse_writes`, `bad_request`: 405/400 instead of Datasette 0.65's 500s on bad requests.
+"""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import datetime, timezone
+
+from datasette.plugins import pm
+from datasette.utils.asgi import Response
+from markupsafe import Markup
+
+from .render import markdown
+
+__all__ = [
+    "CAN_LIMIT",
+    "LIMITS",
+    "REPLACED_PLUGINS",
+    "allow_arbitrary_sql",
+    "bad_request",
+    "can_render_atom",
+    "limit_connection",
+    "refuse_writes",
+    "render_atom",
+    "render_cell",
+    "unregister_replaced_plugins",
+]
+
+REPLACED_PLUGINS = ("datasette_youtube_embed", "datasette_render_markdown", "datasette_atom")
+
+# The largest string or blob any statement may make or read (stored fields are capped far
+# below this by the sync), columns in a result, and SQL text length. With these, the
+# `replace(hex(zeroblob(200000000)), ...)` of issue #13 fails at once instead of taking
+# 8 s and 2.2 GB.
+LIMITS = {
+    sqlite3.SQLITE_LIMIT_LENGTH: 8_000_000,
+    sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
+    sqlite3.SQLITE_LIMIT_COLUMN: 200,
+}
+
+MARKDOWN_COLUMNS = {"abstract", "bio"}
+
+
+def unregister_replaced_plugins() -> None:
+    for _name, plugin in list(pm.list_name_plugin()):
+        if getattr(plugin, "__name__", None) in REPLACED_PLUGINS:
+            pm.unregister(plugin)
+
+
+# Connection.setlimit is Python 3.11+. Without it nothing bounds what a statement may
+# build, so arbitrary SQL is refused (canned queries and every page still work).
+CAN_LIMIT = hasattr(sqlite3.Connection, "setlimit")
+
+
+def limit_connection(conn: sqlite3.Connection) -> None:
+    if CAN_LIMIT:
+        for category, value in LIMITS.items():
+            conn.setlimit(category, value)
+
+
+def allow_arbitrary_sql() -> bool | None:
+    """False (refuse) when connections cannot be limited; None leaves the decision to Datasette."""
+    return None if CAN_LIMIT else False
+
+
+async def _markdown_off_loop(value: str) -> Markup:
+    # Bounded already (MARKDOWN_LIMIT); a thread keeps even that work off the event loop.
+    return await asyncio.get_running_loop().run_in_executor(None, markdown, value)
+
+
+def render_cell(value, column, table):
+    if table == "talks" and column in MARKDOWN_COLUMNS and isinstance(value, str) and value:
+        return _markdown_off_loop(value)
+    return None
+
+
+# ----------------------------------------------------------------------------- feeds
+
+
+def can_render_atom(columns):
+    return {"atom_id", "atom_updated", "atom_title"}.issubset(columns)
+
+
+def render_atom(datasette, request, sql, columns, rows, database, table, query_name, view_name, data):
+    import datasette_atom
+    from feedgen.feed import FeedGenerator
+
+    if rows:
+        return datasette_atom.render_atom(
+            datasette, request, sql, columns, rows, database, table, query_name, view_name, data
+        )
+    if not can_render_atom(columns):
+        return datasette_atom.render_atom(  # its 400 for a query without the columns
+            datasette, request, sql, columns, rows, database, table, query_name, view_name, data
+        )
+    fg = FeedGenerator()
+    fg.id(request.url)
+    fg.link(href=request.url, rel="self")
+    title = ((datasette.metadata(database=database) or {}).get("queries") or {}).get(query_name or "", {})
+    fg.title(title.get("title") if isinstance(title, dict) and title.get("title") else "Datasette feed")
+    fg.updated(datetime.now(timezone.utc))  # an empty feed has no entry to date it by
+    return Response(fg.atom_str(pretty=True), content_type="application/xml; charset=utf-8", status=200)
+
+
+# ----------------------------------------------------------------------------- bad requests
+
+
+def refuse_writes(app):
+    """No write canned query exists: any POST outside Datasette's own /-/ pages is a 405."""
+
+    async def wrapped(scope, receive, send):
+        if scope.get("type") == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS") \
+                and not scope.get("path", "").startswith("/-/"):
+            response = Response.text("Error: this site is read-only; only GET is allowed here.\n", status=405,
+                                     headers={"Allow": "GET, HEAD"})
+            await response.asgi_send(send)
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def _is_bad_request(request, exception) -> str | None:
+    from datasette.views.base import DatasetteError
+
+    if isinstance(exception, DatasetteError) and getattr(exception, "status", 500) == 500:
+        message = str(getattr(exception, "message", exception))
+        if message.startswith(("Cannot sort", "Cannot use _sort")):
+            return message
+    # Datasette 0.65 trusts ?_through= to be {"table", "column", "value"} naming a real
+    # many-to-many table; anything else raised a KeyError, TypeError or sqlite3 error (500).
+    if "_through" in request.args and getattr(exception, "status", 500) >= 500:
+        return "_through must be JSON like {\"table\": ..., \"column\": ..., \"value\": ...}"
+    if "_timelimit" in request.args and isinstance(exception, ValueError):  # int("abc") in 0.65
+        return "_timelimit must be a whole number of milliseconds"
+    return None
+
+
+def bad_request(datasette, request, exception):
+    message = _is_bad_request(request, exception)
+    if message is None:
+        return None
+
+    async def inner():
+        if request.path.endswith(".json"):
+            return Response.json({"ok": False, "error": message, "status": 400}, status=400)
+        html = await datasette.render_template(
+            "error.html", {"ok": False, "error": message, "status": 400, "title": "Bad request"}, request=request
+        )
+        return Response.html(html, status=400)
+
+    return inner

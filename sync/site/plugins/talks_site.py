@@ -1,0 +1,53 @@
+"""The archive's Datasette plugin: its pages, safe cell rendering, feeds, and hard limits.
+
+Loaded by `--plugins-dir` (see sync.site.datasette_options); the work is in sync.site.*.
+"""
+from __future__ import annotations
+
+from datasette import hookimpl
+
+from sync.site import hooks, views
+
+# Installed plugins this one replaces, dropped before Datasette builds its routes:
+# datasette-youtube-embed put `v=` unescaped into markup (stored XSS), and
+# datasette-render-markdown had no size bound (a 140 KB abstract stalled the server) and
+# exposed an unbounded render_markdown() to arbitrary SQL. datasette-atom is wrapped
+# (hooks.render_atom) so a feed with no entries is a valid empty feed, not a 500.
+hooks.unregister_replaced_plugins()
+
+
+@hookimpl
+def prepare_connection(conn):
+    hooks.limit_connection(conn)
+
+
+@hookimpl
+def permission_allowed(action):
+    if action == "execute-sql":
+        return hooks.allow_arbitrary_sql()
+    return None
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    return hooks.render_cell(value, column, table)
+
+
+@hookimpl
+def register_output_renderer(datasette):
+    return {"extension": "atom", "render": hooks.render_atom, "can_render": hooks.can_render_atom}
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return hooks.refuse_writes
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    return hooks.bad_request(datasette, request, exception)
+
+
+@hookimpl
+def register_routes():
+    return views.ROUTES

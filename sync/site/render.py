@@ -1,0 +1,152 @@
+"""Turning stored text into what the site shows: safe markdown, video ids, timestamps, links.
+
+Every value comes from a page or YouTube and is hostile. Nothing here returns markup built
+from a value without escaping it, and nothing does more than linear work on a bounded prefix.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from markupsafe import Markup, escape
+from markdown_it import MarkdownIt
+
+__all__ = [
+    "MARKDOWN_LIMIT",
+    "MARKUP_CHARACTERS",
+    "canonical_video_id",
+    "excerpt",
+    "markdown",
+    "safe_url",
+    "thumbnail_url",
+    "timestamp",
+    "watch_url",
+]
+
+# What YouTube itself issues: exactly 11 characters of its URL-safe alphabet. Nothing else
+# ever reaches an embed, a thumbnail URL or a watch link built by the site.
+_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}\Z")
+_WATCH_HOSTS = {"www.youtube.com", "youtube.com", "m.youtube.com", "youtu.be"}
+
+# Abstracts and bios are a few KB; a hostile one was 140 KB of `[`. markdown-it-py is
+# linear, and this cap keeps a render under ~0.3 s on any input (see tests/test_site_render.py).
+MARKDOWN_LIMIT = 20_000
+
+# CommonMark with raw HTML off (it shows as text) and linkify off, so "M.Sc" or
+# "example.org" stay words; only explicit [text](url) and <url> become links, and
+# markdown-it refuses javascript:, vbscript:, file: and data: targets. Images would
+# load from anywhere: off (`![alt](url)` shows as a link to the image).
+_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable("image")
+
+
+def canonical_video_id(value: object) -> str | None:
+    """The 11-character id in a bare id or a YouTube watch/short URL, or None."""
+    if not isinstance(value, str) or len(value) > 300:
+        return None
+    if _VIDEO_ID.match(value):
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or parts.hostname not in _WATCH_HOSTS:
+        return None
+    if parts.hostname == "youtu.be":
+        candidate = parts.path.lstrip("/")
+    elif parts.path == "/watch":
+        candidate = dict(parse_qsl(parts.query)).get("v", "")
+    else:
+        return None
+    return candidate if _VIDEO_ID.match(candidate) else None
+
+
+def watch_url(video_id: str | None, seconds: float | None = None) -> str | None:
+    if not video_id or not _VIDEO_ID.match(video_id):
+        return None
+    url = f"https://www.youtube.com/watch?v={video_id}"
+    if seconds:
+        url += f"&t={int(seconds)}s"
+    return url
+
+
+def thumbnail_url(video_id: str | None) -> str | None:
+    if not video_id or not _VIDEO_ID.match(video_id):
+        return None
+    return f"https://i.ytimg.com/vi/{video_id}/hqdefault.jpg"
+
+
+def safe_url(value: object) -> str | None:
+    """`value` if it is an http(s) URL that can go in an href, else None (no javascript:)."""
+    if not isinstance(value, str) or len(value) > 2000 or any(c in value for c in "\x00\r\n\t "):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return value
+
+
+# Markdown-it's cost grows with markup characters (20,000 `[` take ~0.3 s, prose ~1 ms).
+# Real abstracts hold a handful; past this many, a cell is shown as plain paragraphs, so
+# even a table page of hostile rows renders in milliseconds per cell.
+MARKUP_CHARACTERS = 300
+_MARKUP = re.compile(r"[\[\]*_<>`!\\&]")
+
+
+def _plain(text: str) -> str:
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join(f"<p>{escape(p)}</p>\n" for p in paragraphs)
+
+
+@functools.lru_cache(maxsize=512)
+def _render(text: str) -> str:
+    if len(_MARKUP.findall(text)) > MARKUP_CHARACTERS:
+        return _plain(text)
+    return _MD.render(text)
+
+
+def markdown(text: object, limit: int = MARKDOWN_LIMIT) -> Markup:
+    """Safe HTML for a stored abstract or bio; text past `limit` characters is cut, and said so."""
+    if text is None or text == "":
+        return Markup("")
+    text = str(text)
+    cut = len(text) > limit
+    html = _render(text[:limit] if cut else text)
+    if cut:
+        html += f'<p class="cut">(cut at {limit:,} characters; the full text is in the database)</p>'
+    return Markup(html)
+
+
+def excerpt(text: object, length: int = 200) -> str:
+    """Plain one-line text for meta descriptions: markdown punctuation dropped, cut at a word."""
+    if not text:
+        return ""
+    flat = re.sub(r"[\s*_`#>\[\]]+", " ", str(text)[: length * 4]).strip()
+    if len(flat) <= length:
+        return flat
+    return flat[:length].rsplit(" ", 1)[0] + "…"
+
+
+def timestamp(seconds: object) -> str:
+    """1:02:03 or 2:03."""
+    try:
+        total = max(0, int(float(seconds)))
+    except (TypeError, ValueError):
+        return ""
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def path_part(value: object) -> str:
+    """`value` quoted for use as one URL path segment."""
+    return quote(str(value), safe="")
+
+
+def highlight(snippet: object, start: str = "\x02", end: str = "\x03") -> Markup:
+    """Escape an FTS snippet() made with control-character markers, then mark the hits."""
+    text = escape(str(snippet or ""))
+    return Markup(str(text).replace(start, "<mark>").replace(end, "</mark>"))

@@ -1,0 +1,127 @@
+"""The archive's own pages, as Datasette routes: home, talk, speaker, search, desk.
+
+Each view reads with data.py and renders a template from ../templates; an unknown talk or
+speaker is a 404 (templates/404.html offers search).
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from urllib.parse import urlencode
+
+from datasette.utils.asgi import NotFound, Response
+
+from . import data
+from .render import canonical_video_id, excerpt, highlight, markdown, path_part, safe_url, thumbnail_url, \
+    timestamp, watch_url
+
+__all__ = ["FEED_LINKS", "ROUTES", "talk_path"]
+
+DATABASE = "talks"  # metadata.yml's name for the file; the first database otherwise
+FEED_LINKS = [
+    {"type": "application/atom+xml", "title": "New recordings", "href": "/talks/new_recordings.atom"},
+    {"type": "text/calendar", "title": "Upcoming talks", "href": "/talks/upcoming_talks.ics"},
+]
+MAX_Q = 200
+
+
+def _db(datasette):
+    try:
+        return datasette.get_database(DATABASE)
+    except KeyError:
+        return datasette.get_database()
+
+
+def talk_path(row: dict) -> str:
+    """/talk/S03E02, or /talk/<id> for a talk with no code yet."""
+    code = row.get("code")
+    return f"/talk/{path_part(code)}" if code else f"/talk/{int(row.get('id') or row.get('talk_id'))}"
+
+
+def _q(request) -> str:
+    return (request.args.get("q") or "").strip()[:MAX_Q]
+
+
+async def _page(datasette, request, template: str, context: dict, status: int = 200) -> Response:
+    helpers = {
+        "talk_path": talk_path, "markdown": markdown, "timestamp": timestamp, "watch_url": watch_url,
+        "safe_url": safe_url, "highlight": highlight, "video_id": canonical_video_id, "path_part": path_part,
+        "feed_links": FEED_LINKS,
+    }
+    html = await datasette.render_template(template, {**helpers, **context}, request=request)
+    return Response.html(html, status=status)
+
+
+async def home_view(datasette, request):
+    context = await data.home(_db(datasette))
+    return await _page(datasette, request, "archive_home.html", {**context, "metadata": datasette.metadata() or {}})
+
+
+async def talk_view(datasette, request):
+    key = request.url_vars["key"]
+    db = _db(datasette)
+    t = await data.talk(db, key)
+    if t is None:
+        raise NotFound(f"No talk {key!r} in the archive.")
+    if t["code"] and key != t["code"]:  # one shareable URL per talk: the code, as written
+        query = f"?{request.query_string}" if request.query_string else ""
+        return Response.redirect(talk_path(t) + query)
+    try:
+        start = min(max(0, int(float(request.args.get("t", "0")[:20].rstrip("s")))), 86_400)
+    except (ValueError, OverflowError):
+        start = 0
+    q = _q(request)
+    video = canonical_video_id(t["video_id"])
+    linked = canonical_video_id(t["page_video_id"]) or canonical_video_id(t["talks_page_video_id"])
+    loop = asyncio.get_running_loop()  # bounded work (render.MARKDOWN_LIMIT), still off the event loop
+    context = {
+        "talk": t, "q": q, "start": start,
+        "abstract_html": await loop.run_in_executor(None, markdown, t["abstract"]),
+        "bio_html": await loop.run_in_executor(None, markdown, t["bio"]),
+        "page_url": f"{request.scheme}://{request.host}{talk_path(t)}",
+        "video": video if t["watchable"] else None,
+        "linked_video": linked,
+        "thumbnail": thumbnail_url(video),
+        "segments": await data.transcript(db, video, q),
+        "has_transcript": bool(await data.transcript(db, video)) if q else None,
+        "description": excerpt(t["abstract"]) or f"A talk of the webinar series, {t['date'] or 'date to be announced'}.",
+        "changes_url": "/talks/changes?" + urlencode({"table_name": "talks", "row_key": str(t["id"])}),
+    }
+    if context["has_transcript"] is None:
+        context["has_transcript"] = bool(context["segments"])
+    return await _page(datasette, request, "archive_talk.html", context)
+
+
+async def speaker_view(datasette, request):
+    key = request.url_vars["key"]
+    match = re.match(r"(\d{1,12})(?:-[\w-]*)?\Z", key)
+    s = await data.speaker(_db(datasette), int(match.group(1))) if match else None
+    if s is None:
+        raise NotFound(f"No speaker {key!r} in the archive.")
+    return await _page(datasette, request, "archive_speaker.html", {"speaker": s})
+
+
+async def search_view(datasette, request):
+    q = _q(request)
+    results = await data.search(_db(datasette), q)
+    return await _page(datasette, request, "archive_search.html", {"q": q, **results})
+
+
+async def desk_view(datasette, request):
+    return await _page(datasette, request, "archive_desk.html", await data.desk(_db(datasette)))
+
+
+async def search_all_redirect(request):
+    # One search: datasette-search-all's page listed videos' stand-in descriptions before talks.
+    q = _q(request)
+    return Response.redirect("/search" + (f"?{urlencode({'q': q})}" if q else ""))
+
+
+ROUTES = [
+    (r"^/$", home_view),
+    (r"^/talk/(?P<key>[^/]{1,40})$", talk_view),
+    (r"^/speaker/(?P<key>[^/]{1,80})$", speaker_view),
+    (r"^/search$", search_view),
+    (r"^/desk$", desk_view),
+    (r"^/-/search$", search_all_redirect),
+]

@@ -1,0 +1,52 @@
+"""Make what the API or yt-dlp said fit to store: text only, valid UTF-8, capped, no key.
+
+Applied to every result once, whichever path produced it, so no stored field can
+carry a lone surrogate (SQLite cannot encode it), a 5 MB description, or the API
+key that a server echoed back into data.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from sync.limits import MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_TITLE_CHARS, clean_text
+from sync.redact import redact
+
+from ._results import YouTubeResult
+
+log = logging.getLogger("talks.youtube")
+
+_VIDEO_TEXT = {
+    "title": MAX_TITLE_CHARS,
+    "description": MAX_DESCRIPTION_CHARS,
+    "published_at": MAX_FIELD_CHARS,
+    "channel": MAX_FIELD_CHARS,
+    "channel_id": MAX_FIELD_CHARS,
+    "thumbnail_url": MAX_FIELD_CHARS,
+}
+
+
+def _stored(value: object, limit: int, where: str, secrets: tuple[str, ...]):
+    if value is None:
+        return None
+    text, truncated = clean_text(value, limit)
+    if truncated:
+        log.warning("%s was longer than %d characters: stored cut to that length", where, limit)
+    return None if text is None else redact(text, secrets)
+
+
+def clean_result(result: YouTubeResult, secrets: tuple[str, ...] = ()) -> YouTubeResult:
+    """`result` with every text field made storable (in place; also returned)."""
+    for video_id, record in list(result.videos.items()):
+        changes = {
+            column: _stored(getattr(record, column), limit, f"video {video_id}'s {column}", secrets)
+            for column, limit in _VIDEO_TEXT.items()
+        }
+        result.videos[video_id] = dataclasses.replace(record, **changes)
+    for playlist in result.playlists:
+        playlist.title = _stored(playlist.title, MAX_TITLE_CHARS, f"playlist {playlist.playlist_id}'s title", secrets)
+        playlist.etag = _stored(playlist.etag, MAX_FIELD_CHARS, f"playlist {playlist.playlist_id}'s etag", secrets)
+    for item in result.items:
+        item.added_at = _stored(item.added_at, MAX_FIELD_CHARS, f"playlist item {item.video_id}'s date", secrets)
+    result.warnings = [redact(clean_text(w, MAX_FIELD_CHARS)[0] or "", secrets) for w in result.warnings]
+    return result

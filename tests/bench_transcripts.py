@@ -1,0 +1,214 @@
+"""(t) Transcripts at scale, for `make bench`: 1,000,000 segments loaded, then searched.
+
+Load: a copy of the snapshot database gets SEGMENTS segments through the real
+writer (`save_transcript`, one transaction per video, full-text triggers on), in
+a child process: wall time of the writes and the WAL fold, and the child's peak
+RSS. Text generation is not timed. The words follow a Zipf law over ~20,000 words
+in which function words are the most frequent and ~130 words of the series'
+field (annotation, label, noise, segmentation, fairness, ...) sit among the
+next thousand, like talk transcripts; segments hold 20-60 words (8-25 s of speech).
+
+Search: SEARCHES sequential GET /talks/search_recordings.json?q=... through a real
+`datasette serve -i`, one query each, of those field words and pairs of them
+("label noise", "chest x-ray"): p50/p95/max.
+
+`python -m tests.bench_transcripts [--segments N]` runs this section alone.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import itertools
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+SEGMENTS = 1_000_000
+SEGMENTS_PER_VIDEO = 500  # ~2 h of talk at ~15 s a segment
+TARGET_LOAD_S = 30.0
+TARGET_SEARCH_P95_MS = 100.0
+SEARCHES = 200
+TEXT_POOL = 20_000  # distinct segment texts, reused: generating 40M random words would dominate the bench
+
+FUNCTION_WORDS = (
+    "the and of to a in is that we this it for on with as are be so you i what not have can or but at from one "
+    "all there which they if do about more like very just really know think also how"
+).split()
+FIELD_WORDS = (
+    "dataset datasets annotation annotations label labels noise noisy segmentation fairness fair bias biased "
+    "shortcut shortcuts learning model models medical imaging image images radiology pathology dermatology skin "
+    "lesion lesions chest x-ray mri ct scan scans clinical clinician clinicians patient patients hospital "
+    "hospitals privacy consent metadata benchmark benchmarks challenge challenges metric metrics evaluation "
+    "validation training split leakage duplicate duplicates distribution shift domain generalization "
+    "calibration uncertainty accuracy sensitivity specificity ground truth annotator annotators agreement "
+    "crowdsourcing quality curation documentation datasheet license open access sharing federated synthetic "
+    "augmentation transfer pretraining foundation multimodal report reports ophthalmology retina fundus cardiac "
+    "brain tumor cancer screening mammography ultrasound histology slide equity diversity demographic race sex "
+    "age subgroup performance error errors artifact artifacts watermark"
+).split()
+PAIRS = [
+    "label noise", "shortcut learning", "ground truth", "data leakage", "chest x-ray", "medical imaging",
+    "domain shift", "skin lesion", "open access", "brain tumor", "annotation quality", "federated learning",
+    "synthetic data", "foundation model", "subgroup performance", "clinical validation", "segmentation challenge",
+    "inter annotator agreement", "distribution shift", "privacy consent",
+]
+
+
+def vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
+    fillers = [f"w{n:05d}" for n in range(20_000)]
+    ranked = list(FUNCTION_WORDS)
+    rest = fillers[:1000] + list(FIELD_WORDS)
+    rng.shuffle(rest)  # field words land among ranks ~50-1100
+    ranked += rest + fillers[1000:]
+    cumulative, total = [], 0.0
+    for rank in range(1, len(ranked) + 1):
+        total += 1.0 / rank
+        cumulative.append(total)
+    return ranked, cumulative
+
+
+def text_pool(rng: random.Random) -> list[str]:
+    words, cumulative = vocabulary(rng)
+    pool = []
+    for _ in range(TEXT_POOL):
+        n = rng.randint(20, 60)
+        pool.append(" ".join(rng.choices(words, cum_weights=cumulative, k=n)))
+    return pool
+
+
+def queries(rng: random.Random, n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        out.append(rng.choice(PAIRS) if rng.random() < 0.4 else rng.choice(FIELD_WORDS))
+    return out
+
+
+def load(db_path: str, segments: int) -> dict:
+    """In the child: write `segments` segments through save_transcript; returns timings."""
+    from db.runs import fold_wal, open_database, start_run
+    from db.store import RunContext
+    from sync.captions import TranscriptSegment, watch_url_at
+    from sync.save_transcripts import save_transcript
+
+    rng = random.Random(20261127)
+    pool = text_pool(rng)
+    db = open_database(db_path)
+    talk_videos = [r[0] for r in db.execute("select video_id from talks where video_id is not null order by code")]
+    videos = -(-segments // SEGMENTS_PER_VIDEO)
+    ids = talk_videos[:videos] + [f"bench{n:06d}" for n in range(max(0, videos - len(talk_videos)))]
+    run_id = start_run(db, source="transcripts")
+    run = RunContext(run_id, dt.datetime.now(dt.timezone.utc).isoformat())
+    timed = cpu = 0.0
+    left = segments
+    for video_id in ids:
+        count = min(SEGMENTS_PER_VIDEO, left)
+        left -= count
+        batch = []
+        start = 0.0
+        for _ in range(count):
+            length = rng.uniform(8, 25)
+            batch.append(TranscriptSegment(video_id, round(start, 3), round(start + length, 3), rng.choice(pool),
+                                           watch_url_at(video_id, start)))
+            start += length + rng.uniform(0, 2)
+        fields = {"state": "automatic", "language": "en", "track": "en-orig", "format": "json3", "source": "import"}
+        began, began_cpu = time.perf_counter(), time.process_time()
+        save_transcript(db, run, video_id, batch, fields)
+        timed += time.perf_counter() - began
+        cpu += time.process_time() - began_cpu
+    began, began_cpu = time.perf_counter(), time.process_time()
+    fold_wal(db)
+    timed += time.perf_counter() - began
+    cpu += time.process_time() - began_cpu
+    stored = db.execute("select count(*) from transcript_segments where removed_at is null").fetchone()[0]
+    db.close()
+    return {"seconds": timed, "cpu_seconds": cpu, "segments": stored, "videos": len(ids)}
+
+
+def search_latencies(port: int, terms: list[str]) -> tuple[list[float], int]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    out, empty = [], 0
+    try:
+        for q in terms:
+            path = "/talks/search_recordings.json?" + urlencode({"q": q, "_shape": "array"})
+            start = time.perf_counter()
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+            out.append(time.perf_counter() - start)
+            if response.status != 200:
+                raise SystemExit(f"{path}: HTTP {response.status}: {body[:300]!r}")
+            empty += json.loads(body) == []
+    finally:
+        conn.close()
+    return out, empty
+
+
+def bench_transcripts(work: Path, snapshot_db: Path, segments: int = SEGMENTS) -> list:
+    from tests.bench import Line, fmt_s, percentile, run_child
+    from tests.datasette_process import serving
+
+    db = work / "transcripts" / "talks.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(snapshot_db, db)
+    child = run_child([sys.executable, "-m", "tests.bench_transcripts", "--child-load", str(db),
+                       "--segments", str(segments)], timeout=3600)
+    if child.returncode != 0:
+        raise SystemExit(f"loading segments failed:\n{child.stderr}")
+    loaded = json.loads(child.stdout)
+    size_mb = db.stat().st_size / 1e6
+    lines = [Line(
+        f"(t) load {loaded['segments']:,} transcript segments ({loaded['videos']} videos) through save_transcript,"
+        " FTS triggers on",
+        f"{fmt_s(loaded['seconds'])} writing ({fmt_s(loaded['cpu_seconds'])} CPU; "
+        f"{loaded['segments'] / loaded['seconds']:,.0f} segments/s), "
+        f"{fmt_s(child.wall)} with text generation, peak RSS {child.rss_mb:.0f} MB, file {size_mb:,.0f} MB",
+        f"< {TARGET_LOAD_S:.0f} s",
+        loaded["seconds"] < TARGET_LOAD_S,
+    )]
+    terms = queries(random.Random(7), SEARCHES + 20)
+    with tempfile.TemporaryDirectory() as tmp, serving(db, Path(tmp) / "datasette.log", timeout=120) as url:
+        port = int(url.rsplit(":", 1)[1])
+        search_latencies(port, terms[SEARCHES:])  # warm up
+        seconds, empty = search_latencies(port, terms[:SEARCHES])
+    ms = [s * 1000 for s in seconds]
+    p95 = percentile(ms, 95)
+    lines.append(Line(
+        f"(t) Datasette `-i`, {SEARCHES} sequential GET /talks/search_recordings.json?q=<field word or pair> "
+        f"at {loaded['segments']:,} segments",
+        f"p50 {percentile(ms, 50):.1f} ms, p95 {p95:.1f} ms, max {max(ms):.1f} ms; {empty} of {SEARCHES} found nothing",
+        f"p95 < {TARGET_SEARCH_P95_MS:.0f} ms",
+        p95 < TARGET_SEARCH_P95_MS,
+    ))
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench_transcripts", description=__doc__.split("\n")[0])
+    parser.add_argument("--segments", type=int, default=SEGMENTS)
+    parser.add_argument("--child-load", metavar="DB", help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.child_load:
+        print(json.dumps(load(options.child_load, options.segments)))
+        return 0
+    from tests.bench import Line, run_child, table  # noqa: F401
+
+    with tempfile.TemporaryDirectory(prefix="talks-bench-t-") as tmp:
+        work = Path(tmp)
+        snapshot = work / "snapshot" / "talks.db"
+        snapshot.parent.mkdir()
+        from tests.bench import talks_sync
+
+        talks_sync(snapshot, "--snapshot")
+        lines = bench_transcripts(work, snapshot, options.segments)
+    print(table(lines))
+    return 1 if any(line.ok is False for line in lines) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
