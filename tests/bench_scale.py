@@ -1,6 +1,7 @@
 """Scale benchmarks for `make bench` (tests/bench.py calls `scale_report`):
 
-  - `talks sync --source api` of synthetic playlists of N = 100 ... 10,000 videos
+  - `talks sync --source api` of synthetic playlists of N = 100 ... 10,000 videos (in
+    playlists of at most 5,000, YouTube's limit)
     against the stand-in API with 20 ms added to every request: a full sync into a
     fresh database, then the same sync again (playlist unchanged). Requests, quota
     units against the minimum, wall time, the API part (wall minus a pages-only run
@@ -33,6 +34,7 @@ TARGET_MATCH_10K_S = 5.0
 SYNC_SIZES = (100, 1_000, 5_000, 10_000)
 LATENCY_S = 0.020  # added by the stand-in to every request
 PAGE_SIZE = 50
+PLAYLIST_MAX = 5_000  # videos one YouTube playlist can hold
 TARGET_API_RATIO = 1.5  # API part / page-chain bound, full sync at N >= 5,000
 TARGET_RESYNC_RATIO = 1.5
 TARGET_RSS_MB = 300.0
@@ -119,9 +121,10 @@ def playlist_entries(n: int, real: list[dict]) -> list[dict]:
 
 
 def _units_minimum(n: int, described: int) -> int:
-    """What any client must spend: every playlist page, and one videos.list call per
-    50 videos it has to describe."""
-    return math.ceil(n / PAGE_SIZE) + math.ceil(described / PAGE_SIZE)
+    """What any client must spend: every playlist page (each playlist of at most
+    PLAYLIST_MAX), and one videos.list call per 50 videos it has to describe."""
+    pages = sum(math.ceil(min(PLAYLIST_MAX, n - start) / PAGE_SIZE) for start in range(0, n, PLAYLIST_MAX))
+    return pages + math.ceil(described / PAGE_SIZE)
 
 
 class SyncRow(dict):
@@ -150,9 +153,14 @@ def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps_below: i
         server.latency = LATENCY_S
         env = {**os.environ, "YOUTUBE_API_KEY": TEST_KEY, "YOUTUBE_API_ENDPOINT": server.endpoint}
         for n in sizes:
-            playlist = f"PLscale{n:07d}"
-            server.add_playlist(playlist, playlist_entries(n, real))
-            args = ["--source", "api", "--playlist", playlist, *pages_args]
+            # a playlist holds at most 5,000 videos (sync.limits): larger N is several playlists
+            entries = playlist_entries(n, real)
+            args = ["--source", "api"]
+            for start in range(0, n, PLAYLIST_MAX):
+                playlist = f"PLscale{n:07d}x{start // PLAYLIST_MAX}"
+                server.add_playlist(playlist, entries[start:start + PLAYLIST_MAX])
+                args += ["--playlist", playlist]
+            args += pages_args
             reps = 3 if n < reps_below else 1
             for label in ("full", "unchanged"):
                 measured = []
@@ -167,8 +175,8 @@ def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps_below: i
                     described = len({i for s in server.seen("videos") for i in s.params.get("id", "").split(",") if i})
                     measured.append((child, run, pages, described, server.count()))
                 child, run, pages, described, served = sorted(measured, key=lambda m: m[0].wall)[len(measured) // 2]
-                bound = (pages + 1) * LATENCY_S
-                minimum = _units_minimum(n, described) if label == "full" else 1
+                bound = (pages + 1) * LATENCY_S  # the chains one after the other, plus one round trip
+                minimum = _units_minimum(n, described) if label == "full" else math.ceil(n / PLAYLIST_MAX)
                 rows.append(SyncRow(
                     n=n, run=label, requests=run["requests"], served=served, units=run["quota_units"],
                     minimum=minimum, wall=child.wall, api=child.wall - pages_only, bound=bound,
@@ -181,7 +189,7 @@ def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps_below: i
 def sync_table(rows: list[SyncRow], pages_only: float) -> str:
     out = [f"Stand-in API with {LATENCY_S * 1000:.0f} ms added per request; API part = wall - pages-only run "
            f"(the quickest of 3: {pages_only:.2f} s); bound = (playlist pages + 1) x {LATENCY_S * 1000:.0f} ms; "
-           "the minimum units of an unchanged re-sync are its one 304 page.", "",
+           "the minimum units of an unchanged re-sync are its 304 pages, one per playlist.", "",
            "| N videos | sync | requests | quota units (minimum) | wall | API part / bound | rows changed | peak RSS |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
