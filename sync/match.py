@@ -102,6 +102,16 @@ _CODE_WORD = re.compile(r"s\d{1,2}e\d{1,3}")
 _ELLIPSIS = re.compile(r"\.\.\.|\u2026")
 
 
+def is_watchable(video: Optional[VideoRecord]) -> bool:
+    """Whether anyone with the link can watch it (public or unlisted)."""
+    return video is not None and video.availability in WATCHABLE
+
+
+def episode_codes(text: Optional[str]) -> set[str]:
+    """The episode codes in `text`, normalised: "s3e2 and [S04E01]" -> {"S03E02", "S04E01"}."""
+    return {f"S{int(s):02d}E{int(e):02d}" for s, e in _CODE.findall(text or "")}
+
+
 @dataclass(frozen=True)
 class Decision:
     """An organizer's manual decision on one (talk, video) pair; it outlives syncs."""
@@ -113,16 +123,6 @@ class Decision:
     def __post_init__(self) -> None:
         if self.action not in ("pin", "reject"):
             raise ValueError(f"decision action must be 'pin' or 'reject', not {self.action!r}")
-
-
-def is_watchable(video: Optional[VideoRecord]) -> bool:
-    """Whether anyone with the link can watch it (public or unlisted)."""
-    return video is not None and video.availability in WATCHABLE
-
-
-def episode_codes(text: Optional[str]) -> set[str]:
-    """The episode codes in `text`, normalised: "s3e2 and [S04E01]" -> {"S03E02", "S04E01"}."""
-    return {f"S{int(s):02d}E{int(e):02d}" for s, e in _CODE.findall(text or "")}
 
 
 def match_recordings(
@@ -186,9 +186,9 @@ def _pins_and_rejects(decisions: Iterable[Decision], talks: Mapping) -> tuple[li
 
 @dataclass(frozen=True)
 class _Evidence:
-    method: str
-    weight: float
-    text: str
+    method: str  # page_link, talks_page_link, episode_code, title_speaker
+    weight: float  # the chance that this evidence alone names the right video
+    text: str  # what it was, said in the match's evidence
 
 
 @dataclass(frozen=True)

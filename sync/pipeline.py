@@ -361,6 +361,7 @@ def _run_counts(report: SyncReport) -> dict:
 def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) -> None:
     progress("reading pages")
     pages = read_pages(options)
+    report.warnings += pages.page.warnings
     db["sync_runs"].update(report.run_id, {
         "pages": pages.sources, "snapshot_date": pages.snapshot_date,
         "page_playlists": ",".join(pages.page.playlist_ids) or None,

@@ -36,3 +36,11 @@ def rows(path, sql, params=()):
         return [dict(r) for r in db.query(sql, params)]
     finally:
         db.close()
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests start Datasette and Chromium: slow too (`pytest -m "not slow"` is the
+    quick inner loop; `make test` runs everything)."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
