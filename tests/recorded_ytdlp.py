@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from pathlib import Path
 
 import yt_dlp
@@ -34,14 +35,15 @@ class RecordedYoutube(InfoExtractor):
     an id nothing was recorded for (a page link) gets a copy of a recorded info dict
     under its own id; without it, an unknown id is a test bug (KeyError). Ids in
     `private` have gone private: the flat listing shows "[Private video]" for them and
-    their extraction is refused as private.
+    their extraction is refused as private. Ids in `hang` never answer: their
+    extraction blocks (for at most 30 s, so a missing deadline fails rather than hangs).
     """
 
     IE_NAME = "youtube"
     _VALID_URL = r"https://www\.youtube\.com/(?:watch\?v=(?P<id>[\w-]{11})|playlist\?list=(?P<list>[\w-]+))"
 
     def __init__(self, refusals=None, hard_failures=(), playlist_refusal=None, calls=None,
-                 stand_in_for_unknown=False, private=()):
+                 stand_in_for_unknown=False, private=(), hang=()):
         super().__init__()
         self.refusals = refusals or {}
         self.hard_failures = set(hard_failures)
@@ -49,6 +51,7 @@ class RecordedYoutube(InfoExtractor):
         self.calls = calls if calls is not None else []
         self.stand_in_for_unknown = stand_in_for_unknown
         self.private = set(private)
+        self.hang = set(hang)
 
     @classmethod
     def ie_key(cls):
@@ -66,6 +69,8 @@ class RecordedYoutube(InfoExtractor):
                     entry.update(title="[Private video]", duration=None, channel=None, channel_id=None)
             return listing
         video_id = match.group("id")
+        if video_id in self.hang:
+            threading.Event().wait(30)
         if video_id in self.refusals or video_id in self.private:
             reason = self.refusals.get(video_id) or REFUSALS["private"]
             if video_id in self.hard_failures:

@@ -32,13 +32,15 @@ def no_key(monkeypatch):
     monkeypatch.delenv("YOUTUBE_API_ENDPOINT", raising=False)
 
 
-def keyless_sync(monkeypatch, db_path, private=()):
-    factory = recorded_ydl_factory(stand_in_for_unknown=True, private=private,
+def keyless_sync(monkeypatch, db_path, private=(), hang=(), extra=(), exit_code=0):
+    factory = recorded_ydl_factory(stand_in_for_unknown=True, private=private, hang=hang,
                                    refusals={MISSING: REFUSALS["unavailable"]})
     monkeypatch.setattr(youtube, "default_ydl_factory", factory)
     result = CliRunner().invoke(cli, ["sync", "--db", str(db_path), "--page", str(WEBINAR), "--talks-page", str(TALKS),
-                                      "--today", "2026-08-11", "--source", "ytdlp", "--playlist", YT_PLAYLIST])
-    assert result.exit_code == 0, result.output + result.stderr
+                                      "--today", "2026-08-11", "--source", "ytdlp", "--playlist", YT_PLAYLIST, *extra])
+    assert result.exit_code == exit_code, result.output + result.stderr
+    if exit_code:
+        return [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     return {u.rsplit("=", 1)[1] for u in factory.calls if "watch?v=" in u}
 
 
@@ -97,3 +99,35 @@ def test_the_rest_is_refreshed_on_a_rotation_that_covers_every_video(tmp_path, m
         assert seen == set(fillers)
     finally:
         db.close()
+
+
+DATA = ["talks", "videos", "playlists", "playlist_items", "matches", "changes"]
+
+
+def dump(db_path):
+    return {t: rows(db_path, f"SELECT * FROM [{t}] ORDER BY 1, 2") for t in DATA}
+
+
+def test_yt_dlp_hanging_on_videos_is_cut_off_per_video_and_stops_after_three(tmp_path, monkeypatch):
+    db_path = tmp_path / "talks.db"
+    keyless_sync(monkeypatch, db_path, extra=["--source", "none"])
+    before = dump(db_path)
+    hang = {"S01E01aaaaa", "S01E03ccccc", "S02E01eeeee"}  # the playlist's available videos, asked first
+    errors = keyless_sync(monkeypatch, db_path, hang=hang, extra=["--timeout", "0.2"], exit_code=1)
+    assert errors == ["Error: yt-dlp failed on 3 videos in a row; stopped. Last: yt-dlp gave no metadata for video "
+                      "S02E01eeeee: yt-dlp ran past its deadline of 0.8 s (4 x --timeout)."]
+    assert dump(db_path) == before
+    run = rows(db_path, "SELECT status, requests FROM sync_runs ORDER BY id DESC LIMIT 1")[0]
+    assert run == {"status": "failed", "requests": 1 + 3}
+
+
+def test_the_sync_deadline_ends_a_keyless_sync_cleanly(tmp_path, monkeypatch):
+    db_path = tmp_path / "talks.db"
+    keyless_sync(monkeypatch, db_path, extra=["--source", "none"])
+    before = dump(db_path)
+    errors = keyless_sync(monkeypatch, db_path, hang={"S01E01aaaaa"}, extra=["--deadline", "1"], exit_code=1)
+    assert errors == ["Error: the sync ran past its deadline of 1 s (--deadline); nothing was changed."]
+    assert dump(db_path) == before
+    run = rows(db_path, "SELECT status, requests FROM sync_runs ORDER BY id DESC LIMIT 1")[0]
+    assert run == {"status": "failed", "requests": 2}  # the listing and the video it hung on
+    keyless_sync(monkeypatch, db_path)  # the lock was released

@@ -247,9 +247,10 @@ def test_huge_descriptions_and_titles_are_stored_truncated(tmp_path, api, caplog
     huge = make_video("hUgeDescrip", "T" * 50_000, description="D" * (5 * 2**20))
     api.add_playlist(PLAYLIST, [huge, *(make_video(v, f"Upload {v}") for v in FILLERS)])
     db_path = tmp_path / "talks.db"
-    ok(talks_sync(db_path))
+    result = ok(talks_sync(db_path))
     (row,) = rows(db_path, "SELECT length(title) t, length(description) d FROM videos WHERE video_id = 'hUgeDescrip'")
     assert row == {"t": MAX_TITLE_CHARS, "d": MAX_DESCRIPTION_CHARS}
+    assert f"video hUgeDescrip's description was longer than {MAX_DESCRIPTION_CHARS} characters" in result.stderr
 
 
 def test_endless_page_tokens_are_stopped_at_the_most_a_playlist_can_have(tmp_path, api):
@@ -296,3 +297,17 @@ def test_the_key_echoed_into_data_is_never_stored(tmp_path, api):
     assert KEY not in stored and Path(db_path).read_bytes().find(KEY.encode()) == -1
     (row,) = rows(db_path, "SELECT title, description FROM videos WHERE video_id = 'eChoKey0001'")
     assert row["title"] == "Echo REDACTED" and "key=REDACTED&part=snippet (REDACTED)" in row["description"]
+
+
+def test_numbers_no_database_can_hold_are_left_empty(tmp_path, api):
+    odd = make_video("hUgeNumbers", "Odd numbers", duration="PT99999999999999999999H", views=None)
+    odd["statistics"]["viewCount"] = 1e999  # json.dumps writes Infinity, which Python's json reads back
+    big = make_video("bIgNumbers0", "Big numbers", views=None)
+    big["statistics"]["viewCount"] = 10**30
+    api.add_playlist(PLAYLIST, [odd, big, *(make_video(v, f"Upload {v}") for v in FILLERS)])
+    db_path = tmp_path / "talks.db"
+    ok(talks_sync(db_path))
+    assert rows(db_path, "SELECT video_id, duration_seconds, view_count FROM videos"
+                         " WHERE video_id IN ('hUgeNumbers', 'bIgNumbers0') ORDER BY 1") == [
+        {"video_id": "bIgNumbers0", "duration_seconds": 3131, "view_count": None},
+        {"video_id": "hUgeNumbers", "duration_seconds": None, "view_count": None}]

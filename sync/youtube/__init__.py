@@ -13,7 +13,8 @@ Two entry points return the same `YouTubeResult`:
 
 The work is split along its seams in private modules: `_client` (building the
 client, one request and its retries, error sentences), `_api` (playlists and
-videos through the API), `_replay`, `_ytdlp`, and `_results` (what they return).
+videos through the API), `_parse` (API JSON to records), `_replay`, `_ytdlp`, and
+`_results` (what they return).
 """
 from __future__ import annotations
 
@@ -25,13 +26,12 @@ import importlib
 _HOMES = {
     "_api": (
         "PAGE_SIZE",
-        "best_thumbnail",
         "fetch_playlist_items",
         "fetch_videos",
         "fetch_youtube_api",
         "quota_bound",
-        "video_record",
     ),
+    "_parse": ("best_thumbnail", "video_record"),
     "_client": (
         "BACKOFF",
         "DEFAULT_TIMEOUT",

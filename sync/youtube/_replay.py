@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sync.records import Playlist, VideoRecord
 
-from ._api import _collect_page, video_record
+from ._parse import _collect_page, video_record
 from ._clean import clean_result
 from ._results import PlaylistFetch, YouTubeResult
 

@@ -64,10 +64,14 @@ def unique(ids: Iterable[str]) -> list[str]:
 
 
 def int_or_none(value: object) -> Optional[int]:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    """An integer SQLite can store, or None (for 1e999, "9" * 5000, True, "12a" ...)."""
+    if isinstance(value, bool):
         return None
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if -(2**63) <= number < 2**63 else None
 
 
 def watch_url(video_id: Optional[str]) -> Optional[str]:

@@ -115,8 +115,11 @@ def _download_error_types() -> tuple[type[BaseException], ...]:
 
 def _iso_upload_date(info: dict) -> Optional[str]:
     timestamp = info.get("timestamp")
-    if isinstance(timestamp, (int, float)):
-        return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool):
+        try:
+            return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except (OverflowError, OSError, ValueError):  # 1e999, year 10000: not a date
+            return None
     date = info.get("upload_date")
     if isinstance(date, str) and len(date) == 8 and date.isdigit():
         return f"{date[:4]}-{date[4:6]}-{date[6:]}"
@@ -136,7 +139,7 @@ def ytdlp_video_record(info: dict) -> VideoRecord:
         title=info.get("title"),
         description=info.get("description"),
         published_at=_iso_upload_date(info),
-        duration_seconds=int(duration) if isinstance(duration, (int, float)) else None,
+        duration_seconds=int_or_none(duration) if isinstance(duration, (int, float)) else None,
         channel=info.get("channel") or info.get("uploader"),
         channel_id=info.get("channel_id"),
         thumbnail_url=info.get("thumbnail"),

@@ -1,0 +1,108 @@
+"""Data API JSON -> records: playlist items and videos (pure; no client, no network).
+
+The replay of recorded answers uses these too, so it needs no API client loaded.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import isodate
+
+from sync.errors import ResponseError
+from sync.records import PlaylistItem, VideoRecord
+from sync.redact import redact
+
+from ._results import PlaylistFetch, int_or_none
+
+THUMBNAIL_PREFERENCE = ("maxres", "standard", "high", "medium", "default")
+AVAILABILITY_BY_PRIVACY = {"public": "public", "unlisted": "unlisted", "private": "private"}
+
+
+def _is_unavailable_item(item: dict) -> bool:
+    """Private and deleted entries lack the owner channel and the publication date."""
+    snippet = item.get("snippet") or {}
+    details = item.get("contentDetails") or {}
+    return not snippet.get("videoOwnerChannelId") and not details.get("videoPublishedAt")
+
+
+def _unavailable_stub(item: dict, video_id: str) -> VideoRecord:
+    privacy = (item.get("status") or {}).get("privacyStatus")
+    # YouTube's placeholder title ("Private video") is not the video's: leave title empty
+    return VideoRecord(video_id=video_id, availability="private" if privacy == "private" else "deleted")
+
+
+def _item_video_id(item: dict) -> str:
+    details = item.get("contentDetails") or {}
+    snippet = item.get("snippet") or {}
+    video_id = details.get("videoId") or (snippet.get("resourceId") or {}).get("videoId")
+    if not isinstance(video_id, str) or not video_id:
+        raise KeyError("videoId")
+    return video_id
+
+
+def _playlist_item(playlist_id: str, item: dict, fallback_position: int) -> PlaylistItem:
+    snippet = item.get("snippet") or {}
+    position = snippet.get("position")
+    return PlaylistItem(
+        playlist_id=playlist_id,
+        video_id=_item_video_id(item),
+        position=position if int_or_none(position) == position and isinstance(position, int) else fallback_position,
+        added_at=snippet.get("publishedAt"),
+    )
+
+
+def _collect_page(fetched: PlaylistFetch, page: dict) -> None:
+    playlist_id = fetched.playlist.playlist_id
+    try:
+        for item in page.get("items") or []:
+            record = _playlist_item(playlist_id, item, len(fetched.items))
+            fetched.items.append(record)
+            if _is_unavailable_item(item):
+                fetched.unavailable[record.video_id] = _unavailable_stub(item, record.video_id)
+    except (AttributeError, KeyError, TypeError) as error:
+        raise ResponseError(
+            redact(f"YouTube API playlistItems sent an item without a usable video id for playlist {playlist_id} ({error!r}).")
+        ) from None
+
+
+
+def _duration_seconds(text: object) -> Optional[int]:
+    if not isinstance(text, str) or not text or len(text) > 64:
+        return None
+    try:
+        return int_or_none(isodate.parse_duration(text).total_seconds())
+    except (isodate.ISO8601Error, ValueError, AttributeError, ArithmeticError, TypeError):
+        return None
+
+
+def best_thumbnail(thumbnails: object) -> Optional[str]:
+    if not isinstance(thumbnails, dict):
+        return None
+    for size in THUMBNAIL_PREFERENCE:
+        url = (thumbnails.get(size) or {}).get("url")
+        if url:
+            return url
+    return None
+
+
+def video_record(resource: dict) -> VideoRecord:
+    """Map one videos.list resource to a VideoRecord."""
+    snippet = resource.get("snippet") or {}
+    details = resource.get("contentDetails") or {}
+    statistics = resource.get("statistics") or {}
+    privacy = (resource.get("status") or {}).get("privacyStatus")
+    caption = details.get("caption")
+    return VideoRecord(
+        video_id=resource["id"],
+        availability=AVAILABILITY_BY_PRIVACY.get(privacy, "public"),
+        title=snippet.get("title"),
+        description=snippet.get("description"),
+        published_at=snippet.get("publishedAt"),
+        duration_seconds=_duration_seconds(details.get("duration")),
+        channel=snippet.get("channelTitle"),
+        channel_id=snippet.get("channelId"),
+        thumbnail_url=best_thumbnail(snippet.get("thumbnails")),
+        view_count=int_or_none(statistics.get("viewCount")),
+        has_captions=None if caption is None else caption == "true",
+    )
+
