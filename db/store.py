@@ -49,9 +49,12 @@ def _as_text(value) -> Optional[str]:
     return str(value)
 
 
+_JSON_TYPES = (dict, list, tuple)
+
+
 def _stored(value):
     """A value as a column stores it: what sqlite-utils' insert did for dicts and lists."""
-    if isinstance(value, (dict, list, tuple)):
+    if isinstance(value, _JSON_TYPES):
         return json.dumps(value, default=repr, ensure_ascii=False)
     return value
 

@@ -15,6 +15,10 @@ a talk itself links, where they corroborate the link). Kinds combine as independ
 signals, score = 1 - prod(1 - weight), so a corroborated link beats a bare one and a fully
 labelled playlist video beats a bare link to an unlabelled one.
 
+Talks x videos is never walked: a pair is looked at only when a link, a code the video
+carries, or a speaker name its text holds puts it together (names are indexed once per
+run and found in one pass over a video's words), so 10,000 x 10,000 takes seconds.
+
 Precision first, a wrong match is worse than none, hence the vetoes:
   - a video whose title carries another talk's code, or names other talks' speakers and
     none of this talk's, is not this talk's recording, whatever links it;
