@@ -69,6 +69,9 @@ TABLES: dict[str, dict] = {
             "has_captions": int,
             "availability": str,  # public | unlisted | private | deleted | not_found
             "url": str,
+            # bookkeeping like last_seen_run (never in `changes`): the last run in which YouTube
+            # itself described the video; the API path refreshes it again REFRESH_DAYS later
+            "checked_run": int,
             **SEEN,
         },
     },

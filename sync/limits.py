@@ -28,6 +28,10 @@ MAX_DESCRIPTION_CHARS = 20_000  # YouTube allows 5,000 bytes
 MAX_FIELD_CHARS = 2_000  # any other text field (channel, URLs, dates, ids)
 MAX_YTDLP_VIDEOS = 200  # yt-dlp extractions per sync; the rest wait for the next sync
 YTDLP_ROTATION = 50  # known videos yt-dlp re-checks per keyless sync beyond the reports' own
+# A playlist that answers 304 is not described again whole: the API path refreshes the
+# videos the reports depend on, plus those last described this many days ago or more ...
+REFRESH_DAYS = 7
+REFRESH_CAP = 1_000  # ... at most this many of them a sync (20 videos.list units), oldest first
 YTDLP_PACE_SECONDS = 1.0  # between yt-dlp's HTTP requests (its sleep_interval_requests)
 MASS_DISAPPEARANCE_MIN = 5  # this many watchable videos vanishing at once is suspicious ...
 MASS_DISAPPEARANCE_RATIO = 0.5  # ... when they are at least this share of the watchable ones

@@ -27,6 +27,8 @@ from .limits import (
     DEFAULT_SYNC_DEADLINE,
     MASS_DISAPPEARANCE_MIN,
     MASS_DISAPPEARANCE_RATIO,
+    REFRESH_CAP,
+    REFRESH_DAYS,
     YTDLP_ROTATION,
     Deadline,
     time_limit,
@@ -44,6 +46,7 @@ from .save import (
     save_playlist_items,
     save_talks,
     save_videos,
+    mark_checked,
     settle_videos,
 )
 from .sources import DEFAULT_TALKS_PAGE, DEFAULT_WEBINAR_PAGE, load_snapshot, read_page_bytes
@@ -178,6 +181,7 @@ def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str):
             endpoint=options.api_endpoint,
             etags=etags,
             known_items=known_items,
+            refresh=api_refresh(db, linked),
             timeout=options.timeout,
         )
     known = {r[0] for r in db.execute("SELECT video_id FROM videos WHERE title IS NOT NULL").fetchall()}
@@ -186,22 +190,48 @@ def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str):
     )
 
 
-def ytdlp_recheck(db, linked: list[str]) -> list[str]:
-    """Known videos the keyless path looks at again this sync, most needed first.
-
-    Every sync: those the reports depend on (page-linked, pinned, matched) and every
-    one not public or unlisted, which may have come back. Then a rotation through all
-    the others: keyless sync number k re-checks the YTDLP_ROTATION of them that
-    follow position k * YTDLP_ROTATION in video id order, so each is seen again
-    within ceil(n / YTDLP_ROTATION) keyless syncs.
-    """
+def report_video_ids(db, linked: list[str]) -> list[str]:
+    """Videos the reports depend on, described again on every sync: `linked` (page-linked
+    now or at the last sync, pinned), the matched recordings, and every video not public
+    or unlisted (it may have come back)."""
     needed = list(linked)
     needed += [r[0] for r in db.execute(
         "SELECT video_id FROM matches WHERE removed_at IS NULL AND video_id IS NOT NULL"
         " UNION SELECT video_id FROM videos WHERE removed_at IS NULL"
         " AND availability NOT IN ('public', 'unlisted') ORDER BY 1"
     ).fetchall()]
-    needed = list(dict.fromkeys(needed))
+    return list(dict.fromkeys(needed))
+
+
+def api_refresh(db, linked: list[str], now: Optional[str] = None) -> list[str]:
+    """Known videos of a playlist answering 304 that the API path describes again.
+
+    Those the reports depend on (`report_video_ids`), then the rotation: videos last
+    described (`videos.checked_run`) by a run started REFRESH_DAYS or more days (UTC
+    dates, so a daily job's jitter does not matter) before `now`, or never, oldest
+    first, at most REFRESH_CAP of them a sync; the others keep their stored statistics
+    and availability until they are due.
+    """
+    needed = report_video_ids(db, linked)
+    needed_set = set(needed)
+    cutoff = (dt.datetime.fromisoformat(now or utc_now()) - dt.timedelta(days=REFRESH_DAYS)).date().isoformat()
+    due = [r[0] for r in db.execute(
+        "SELECT v.video_id FROM videos v LEFT JOIN sync_runs r ON r.id = v.checked_run"
+        " WHERE v.removed_at IS NULL AND (r.started_at IS NULL OR substr(r.started_at, 1, 10) <= ?)"
+        " ORDER BY v.checked_run, v.video_id", [cutoff]
+    ).fetchall() if r[0] not in needed_set]
+    return needed + due[:REFRESH_CAP]
+
+
+def ytdlp_recheck(db, linked: list[str]) -> list[str]:
+    """Known videos the keyless path looks at again this sync, most needed first.
+
+    Every sync: those the reports depend on (`report_video_ids`). Then a rotation
+    through all the others: keyless sync number k re-checks the YTDLP_ROTATION of them
+    that follow position k * YTDLP_ROTATION in video id order, so each is seen again
+    within ceil(n / YTDLP_ROTATION) keyless syncs.
+    """
+    needed = report_video_ids(db, linked)
     needed_set = set(needed)
     others = [r[0] for r in db.execute(
         "SELECT video_id FROM videos WHERE removed_at IS NULL ORDER BY video_id"
@@ -398,6 +428,8 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
         report.talks_seen = len(talk_ids)
         if result is not None:
             report.videos_seen = save_youtube(db, run, result, options.allow_shrink)
+            if source in ("api", "ytdlp"):  # YouTube described them now (a snapshot is a recording)
+                mark_checked(db, run, [*result.videos, *result.kept_unavailable])
         progress("matching recordings")
         rematch(db, run)
     log.debug("committed")  # the end of the data transaction (the SIGKILL test times it)

@@ -226,6 +226,14 @@ def confirm_playlist_items(db, run: RunContext, playlist_id: str) -> None:
     )
 
 
+def mark_checked(db, run: RunContext, video_ids: Iterable[str]) -> None:
+    """YouTube described these videos in this run (`videos.checked_run`, the refresh cadence).
+
+    Bookkeeping like last_seen_run: nothing goes to `changes`.
+    """
+    db.conn.executemany("UPDATE videos SET checked_run = ? WHERE video_id = ?", [(run.run_id, i) for i in video_ids])
+
+
 # Availabilities YouTube can leave out of videos.list while a playlist still lists the video.
 LISTED_BUT_HIDDEN = {"private", "deleted"}
 

@@ -13,12 +13,13 @@ import threading
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 import tenacity
 from click.testing import CliRunner
 
 from sync import sources, youtube
 from sync.cli import cli
-from sync.limits import MAX_DESCRIPTION_CHARS, MAX_PLAYLIST_PAGES, MAX_RESPONSE_BYTES, MAX_TITLE_CHARS
+from sync.limits import MAX_DESCRIPTION_CHARS, MAX_PLAYLIST_PAGES, MAX_RESPONSE_BYTES, MAX_TITLE_CHARS, REFRESH_DAYS
 from tests.apiserver import Fault, error_body, make_video, running_api_server, video_ids
 
 from .conftest import FIXTURES, rows
@@ -85,9 +86,15 @@ def failed_and_unchanged(db_path, before, result) -> str:
 
 @pytest.fixture
 def synced(tmp_path, api):
-    """A database after one good sync, and its data."""
+    """A database after one good sync, and its data. That sync is made REFRESH_DAYS old,
+    so every video is due (the refresh cadence) and the next sync, although the playlist
+    answers 304, asks videos.list about all of them: these tests are about its answers."""
     db_path = tmp_path / "talks.db"
     ok(talks_sync(db_path))
+    db = sqlite_utils.Database(db_path)
+    with db.conn:
+        db.execute("UPDATE sync_runs SET started_at = date(started_at, ?)", [f"-{REFRESH_DAYS} days"])
+    db.close()
     api.reset_log()
     return db_path, dump(db_path)
 

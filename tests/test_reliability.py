@@ -68,7 +68,7 @@ XSS_TITLE = '<script>alert("xss-4711")</script><img src=x onerror=alert(2)> & "q
 XSS_VIDEO = "xSSvideo001"
 
 DATA_TABLES = ("talks", "speakers", "talk_speakers", "videos", "playlists", "playlist_items", "matches")
-RUN_BOOKKEEPING = {"first_seen_run", "last_seen_run"}
+RUN_BOOKKEEPING = {"first_seen_run", "last_seen_run", "checked_run"}  # checked_run: the refresh cadence's
 
 
 # --------------------------------------------------------------------------- the playlist

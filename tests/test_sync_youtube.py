@@ -158,7 +158,8 @@ def dump(db_path, tables=None) -> dict:
 def without_last_seen(db_path) -> dict:
     out = {}
     for table in DATA_TABLES:
-        out[table] = [{k: v for k, v in r.items() if k != "last_seen_run"}
+        # checked_run is bookkeeping like last_seen_run: the refresh cadence's, never in `changes`
+        out[table] = [{k: v for k, v in r.items() if k not in ("last_seen_run", "checked_run")}
                       for r in rows(db_path, f"SELECT * FROM [{table}] ORDER BY rowid")]
     return out
 
@@ -206,6 +207,7 @@ def test_full_sync_stores_playlist_and_linked_videos_as_whole_rows(runner, db_pa
         "has_captions": 0,
         "availability": "public",
         "url": f"https://www.youtube.com/watch?v={s05e01}",
+        "checked_run": 1,  # described by YouTube in run 1 (the refresh cadence counts from it)
         "first_seen_run": 1,
         "last_seen_run": 1,
         "removed_at": None,
@@ -217,7 +219,7 @@ def test_full_sync_stores_playlist_and_linked_videos_as_whole_rows(runner, db_pa
     for video_id, availability in [(PRIVATE, "private"), (DELETED, "deleted"), (MISSING, "not_found")]:
         assert video(db_path, video_id) == {
             "video_id": video_id, **bare, "availability": availability,
-            "url": f"https://www.youtube.com/watch?v={video_id}",
+            "url": f"https://www.youtube.com/watch?v={video_id}", "checked_run": 1,
             "first_seen_run": 1, "last_seen_run": 1, "removed_at": None,
         }, video_id
     outside = video(db_path, OUTSIDE)
@@ -309,9 +311,17 @@ def test_unchanged_playlist_is_read_conditionally_and_keeps_its_items(runner, db
     # the 304 confirmed the items: still live, and seen by this run
     assert rows(db_path, "SELECT count(*) n FROM playlist_items WHERE removed_at IS NULL AND last_seen_run = 2") == [{"n": 55}]
     assert rows(db_path, "SELECT count(*) n FROM videos WHERE removed_at IS NULL AND last_seen_run = 2") == [{"n": 57}]
+    # The 304 page, then the videos the reports depend on refreshed in one batch: every
+    # page-linked or matched one and those not public (PRIVATE, DELETED, MISSING). The 30
+    # uploads no page links were described in run 1 and are not due (REFRESH_DAYS).
+    asked = [i for batch in api_env.seen("videos") for i in batch.ids]
+    every = {r["video_id"] for r in rows(db_path, "SELECT video_id FROM videos")}
+    assert len(every) == 57 and sorted(asked) == sorted(every - set(FILLERS))
     spent = api_env.count()
-    assert spent == 1 + 2  # the 304 page, then the videos refreshed in two batches
+    assert spent == 1 + math.ceil(len(asked) / 50) == 1 + 1
     assert runs(db_path)[1]["quota_units"] == spent and f"{spent} quota units" in result.stdout
+    checked = rows(db_path, "SELECT checked_run, count(*) n FROM videos GROUP BY checked_run ORDER BY 1")
+    assert checked == [{"checked_run": 1, "n": 30}, {"checked_run": 2, "n": 27}]
 
 
 def test_video_removed_from_the_playlist_keeps_its_rows(runner, db_path, api_env):
@@ -359,7 +369,11 @@ def test_video_back_in_the_playlist_is_live_again(runner, db_path, api_env):
 
 
 def test_video_gone_from_an_unchanged_playlist_becomes_not_found(runner, db_path, api_env):
-    """The playlist answers 304 but videos.list no longer knows one of its public videos."""
+    """The playlist answers 304 but videos.list no longer knows one of its public videos.
+
+    S05E01's recording is page-linked and matched, so the reports depend on it and every
+    sync describes it again (the refresh cadence); a video due only by age is covered in
+    tests/test_refresh_cadence.py."""
     ok(talks_sync(runner, db_path))
     gone = "cQGKHaYj4Ak"
     del api_env.videos[gone]
@@ -511,6 +525,7 @@ def test_keyless_sync_through_ytdlp(runner, db_path, no_key, monkeypatch, source
         "has_captions": 1,
         "availability": "public",
         "url": "https://www.youtube.com/watch?v=S01E01aaaaa",
+        "checked_run": 1,  # yt-dlp described it in run 1
         "first_seen_run": 1,
         "last_seen_run": 1,
         "removed_at": None,

@@ -122,6 +122,7 @@ def fetch_youtube_api(
     endpoint: str | None = None,
     etags: dict[str, str] | None = None,
     known_items: dict[str, list[str]] | None = None,
+    refresh: Iterable[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     sleep: Callable[[float], None] | None = None,
     client=None,
@@ -129,12 +130,15 @@ def fetch_youtube_api(
     """Read the playlists, then every video they hold or the pages link to.
 
     `etags[playlist_id]` is the stored etag of a playlist's first page; it is sent as
-    If-None-Match only when `known_items[playlist_id]` lists the stored video ids,
-    because an unchanged playlist still needs its videos refreshed. `sleep`
-    replaces the retry sleep (tests pass `recorded.append`).
+    If-None-Match only when `known_items[playlist_id]` lists the stored video ids.
+    A playlist that answers 304 has its known videos described again: all of them,
+    or with `refresh` given only those it names (the caller's cadence; the others
+    keep what the caller stored). Linked ids and changed playlists' videos are
+    always described. `sleep` replaces the retry sleep (tests pass `recorded.append`).
     """
     etags = etags or {}
     known_items = known_items or {}
+    refresh = None if refresh is None else set(refresh)
     execute = execute_request.retry_with(sleep=sleep) if sleep else execute_request
     own_client = client is None
     client = client or build_client(api_key, endpoint, timeout=timeout)
@@ -151,8 +155,9 @@ def fetch_youtube_api(
             result.playlists.append(fetched.playlist)
             if fetched.unchanged:
                 result.unchanged_playlists.add(playlist_id)
-                playlist_video_ids += known_items[playlist_id]
-                unchanged_video_ids.update(known_items[playlist_id])
+                known = known_items[playlist_id]
+                playlist_video_ids += known if refresh is None else [i for i in known if i in refresh]
+                unchanged_video_ids.update(known)
                 continue
             result.items += fetched.items
             unavailable.update(fetched.unavailable)
