@@ -9,6 +9,7 @@ from sync.errors import ResponseError, TalksError
 from sync.limits import MAX_PLAYLIST_PAGES, DeadlineReached
 from sync.records import Playlist, VideoRecord
 
+from ._batches import VIDEO_PARTS, VideoBatches
 from ._clean import clean_result
 from ._client import DEFAULT_TIMEOUT, Executor, _NotModified, build_client, call_api, execute_request
 from ._parse import _collect_page, video_record
@@ -16,7 +17,6 @@ from ._results import PlaylistFetch, Quota, YouTubeResult, unique
 
 PAGE_SIZE = 50  # the API's maximum for playlistItems.maxResults and for videos.list ids
 PLAYLIST_PARTS = "snippet,contentDetails,status"
-VIDEO_PARTS = "snippet,contentDetails,statistics,status"
 
 # --------------------------------------------------------------------------- playlists
 
@@ -57,19 +57,29 @@ def _iter_playlist_pages(
 
 
 def fetch_playlist_items(
-    client, playlist_id: str, quota: Quota, etag: str | None = None, *, execute: Executor = execute_request
+    client,
+    playlist_id: str,
+    quota: Quota,
+    etag: str | None = None,
+    *,
+    execute: Executor = execute_request,
+    on_page: Callable[[PlaylistFetch, int, bool], None] | None = None,
 ) -> PlaylistFetch:
     """Every item of a playlist, with stubs for its private and deleted entries.
 
     With the `etag` of the previous sync's first page, an unchanged playlist costs
-    one unit and comes back as `unchanged=True` with no items.
+    one unit and comes back as `unchanged=True` with no items. `on_page(fetched,
+    first_new_item, more_pages)` runs after each page, before the next is asked for.
     """
     fetched = PlaylistFetch(playlist=Playlist(playlist_id=playlist_id, etag=etag))
     try:
         for page_number, page in enumerate(_iter_playlist_pages(client, playlist_id, quota, etag, execute=execute)):
             if page_number == 0:
                 fetched.playlist.etag = page.get("etag")
+            start = len(fetched.items)
             _collect_page(fetched, page)
+            if on_page is not None:
+                on_page(fetched, start, bool(page.get("nextPageToken")))
     except _NotModified:
         fetched.unchanged = True
         fetched.items.clear()
@@ -126,6 +136,7 @@ def fetch_youtube_api(
     timeout: float = DEFAULT_TIMEOUT,
     sleep: Callable[[float], None] | None = None,
     client=None,
+    overlap: bool = True,
 ) -> YouTubeResult:
     """Read the playlists, then every video they hold or the pages link to.
 
@@ -135,6 +146,10 @@ def fetch_youtube_api(
     or with `refresh` given only those it names (the caller's cadence; the others
     keep what the caller stored). Linked ids and changed playlists' videos are
     always described. `sleep` replaces the retry sleep (tests pass `recorded.append`).
+
+    videos.list batches that fill up while playlist pages are still coming go out from
+    a worker thread on a second connection (`_batches`); `overlap=False` sends every
+    request from this thread, in a fixed order (the same requests either way).
     """
     etags = etags or {}
     known_items = known_items or {}
@@ -145,32 +160,54 @@ def fetch_youtube_api(
     quota = Quota()
     result = YouTubeResult(source="api")
     unavailable: dict[str, VideoRecord] = {}
-    playlist_video_ids: list[str] = []
     unchanged_video_ids: set[str] = set()
+    worker_http = None
+    if own_client and overlap:
+        from ._http import BoundedHttp  # a second connection, for the videos.list worker
+
+        worker_http = BoundedHttp(timeout)
+    batches = VideoBatches(client, quota, execute, worker_http=worker_http)
 
     try:
-        for playlist_id in unique(playlist_ids):
-            etag = etags.get(playlist_id) if playlist_id in known_items else None
-            fetched = fetch_playlist_items(client, playlist_id, quota, etag, execute=execute)
-            result.playlists.append(fetched.playlist)
-            if fetched.unchanged:
-                result.unchanged_playlists.add(playlist_id)
-                known = known_items[playlist_id]
-                playlist_video_ids += known if refresh is None else [i for i in known if i in refresh]
-                unchanged_video_ids.update(known)
-                continue
-            result.items += fetched.items
-            unavailable.update(fetched.unavailable)
-            playlist_video_ids += [item.video_id for item in fetched.items]
+        try:
+            playlists = unique(playlist_ids)
+            for number, playlist_id in enumerate(playlists):
+                later = number + 1 < len(playlists)  # another playlist's pages are to come
 
-        # private/deleted entries are absent from videos.list anyway: don't pay for them
-        wanted = [i for i in unique([*playlist_video_ids, *linked_video_ids]) if i not in unavailable]
-        for record in fetch_videos(client, wanted, quota, execute=execute):
-            if record.availability == "not_found" and record.video_id in unchanged_video_ids:
+                def on_page(fetched: PlaylistFetch, start: int, more_pages: bool) -> None:
+                    # private/deleted entries are absent from videos.list anyway: don't pay for them
+                    new = [i.video_id for i in fetched.items[start:]]
+                    batches.add(
+                        [i for i in new if i not in fetched.unavailable and i not in unavailable],
+                        more_pages=more_pages or later,
+                    )
+
+                etag = etags.get(playlist_id) if playlist_id in known_items else None
+                fetched = fetch_playlist_items(client, playlist_id, quota, etag, execute=execute, on_page=on_page)
+                result.playlists.append(fetched.playlist)
+                if fetched.unchanged:
+                    result.unchanged_playlists.add(playlist_id)
+                    known = known_items[playlist_id]
+                    kept = known if refresh is None else [i for i in known if i in refresh]
+                    batches.add([i for i in kept if i not in unavailable], more_pages=later)
+                    unchanged_video_ids.update(known)
+                    continue
+                result.items += fetched.items
+                unavailable.update(fetched.unavailable)
+            batches.add([i for i in linked_video_ids if i not in unavailable], more_pages=False)
+            found = batches.finish()
+        finally:
+            batches.close()  # the worker stopped; its requests are in `quota`
+
+        for video_id in batches.order:
+            if video_id in unavailable:  # a later page said private or deleted: its stub, below
+                continue
+            record = found.get(video_id) or VideoRecord(video_id=video_id, availability="not_found")
+            if record.availability == "not_found" and video_id in unchanged_video_ids:
                 # the 304 playlist still lists it, so it exists: private or deleted, not "not found"
-                result.kept_unavailable.add(record.video_id)
+                result.kept_unavailable.add(video_id)
             else:
-                result.videos[record.video_id] = record
+                result.videos[video_id] = record
         result.videos.update(unavailable)
     except (TalksError, DeadlineReached) as error:
         error.charged(quota.requests, quota.units)
