@@ -6,6 +6,7 @@ is said across two caption segments of S03E01 (…with label / noise in radiolog
 from __future__ import annotations
 
 import html
+import json
 import re
 import sqlite3
 import urllib.request
@@ -95,3 +96,26 @@ def test_talks_still_come_before_transcript_hits(site):
     page = search_page(site, "fairness")
     assert page.index('<section class="hits talks">') < page.index('<section class="hits transcripts">')
     assert [h for h, _ in transcript_hits(page)] == ["/talk/S01E01?t=1#player"]  # stemmed: "fair"
+
+
+def get_json(base: str, path: str) -> dict:
+    with _NO_PROXY.open(base + path, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_table_search_on_the_segments_skips_the_count_and_the_facet_work(site):
+    page = get_json(site, "/talks/transcript_segments.json?" + urlencode({"_search": COMMON}))
+    assert len(page["rows"]) == 100  # a page of the 122 rows that say it
+    assert page["filtered_table_rows_count"] is None  # no count(*) over every match
+    assert page["suggested_facets"] == [] and page["facet_results"] == {}
+    asked = get_json(site, "/talks/transcript_segments.json?" + urlencode({"_search": COMMON, "_facet": "video_id"}))
+    assert [(f["value"], f["count"]) for f in asked["facet_results"]["video_id"]["results"]] == [
+        ("zebraVideo1", TRANSCRIPT_HITS + 22)]  # asked for: still there (replaced rows included, as the table has them)
+    browse = get_json(site, "/talks/transcript_segments.json?video_id=Z_wULE3_exE")
+    assert browse["filtered_table_rows_count"] == len(browse["rows"]) > 0  # no search: counted as before
+
+
+def test_table_search_on_talks_keeps_its_count_and_facets(site):
+    page = get_json(site, "/talks/talks.json?" + urlencode({"_search": "fairness"}))
+    assert page["filtered_table_rows_count"] == len(page["rows"]) > 0
+    assert "status" in page["facet_results"] and page["suggested_facets"]
