@@ -177,6 +177,9 @@ async def home(db) -> dict:
 TRANSCRIPT_HITS = 100  # transcript hits shown: ranked over all matches, highlighted only these
 
 
+_LIVE = "rowid not in (select id from transcript_segments where removed_at is not null)"
+
+
 def _transcript_sql(match: str) -> str:
     """Transcript hits, best first: rank every match, keep the top :limit, only then snippet them.
 
@@ -184,43 +187,40 @@ def _transcript_sql(match: str) -> str:
     at a million segments costs seconds. A phrase said across two segments matches the
     boundary text (this segment's last words, a newline, the next one's first words); such a
     hit is counted once: not when the words are all in this segment's own text (a plain hit),
-    nor when the first matched word is the next segment's (its own hit). One word cannot span
-    a boundary, so the boundary branch runs for two words or more.
+    nor when the first matched word is the next segment's (its own hit). Boundary hits are
+    few, so they are highlighted as they are ranked. One word cannot span a boundary: that
+    branch runs for two words or more.
     """
-    across = match.count('"') > 2
-    boundary_branch = """
+    boundary = f"""
           union all
-          select transcript_segments_fts.rowid, rank, 1 from transcript_segments_fts
-          join transcript_segments b on b.id = transcript_segments_fts.rowid
-          where transcript_segments_fts match '{boundary_text} : (' || :match || ') NOT {text} : (' || :match || ')'
-            and instr(highlight(transcript_segments_fts, 1, char(1), char(1)), char(1))
-                < instr(b.boundary_text, char(10))""" if across else ""
-    snippet_across = """
-        union all
-        select rowid, '… ' || replace(highlight(transcript_segments_fts, 1, char(2), char(3)), char(10), ' ') || ' …'
-        from transcript_segments_fts
-        where transcript_segments_fts match '{boundary_text} : (' || :match || ')'
-          and rowid in (select rowid from best where across)""" if across else ""
+          select * from (
+            select rowid, rank, '… ' || replace(highlight(transcript_segments_fts, 1, char(2), char(3)),
+                                               char(10), ' ') || ' …' as snippet
+            from transcript_segments_fts
+            where transcript_segments_fts match '{{boundary_text}} : (' || :match || ') NOT {{text}} : (' || :match || ')'
+              and instr(highlight(transcript_segments_fts, 1, char(1), char(1)), char(1)) < instr(boundary_text, char(10))
+              and {_LIVE}
+            order by rank limit :limit)""" if match.count('"') > 2 else ""
+    # `rank + 0`: SQLite's sorter over (rowid, rank); FTS5's own ORDER BY rank also carries
+    # every match's positions and costs more for a common word.
     return f"""
-        with hits as (
-          select rowid, rank, 0 as across from transcript_segments_fts
-          where transcript_segments_fts match '{{text}} : (' || :match || ')'{boundary_branch}
+        with plain as materialized (
+          select rowid, rank from transcript_segments_fts
+          where transcript_segments_fts match '{{text}} : (' || :match || ')' and {_LIVE}
+          order by rank + 0 limit :limit
         ),
-        best as materialized (
-          select rowid, rank, across from hits
-          where rowid not in (select id from transcript_segments where removed_at is not null)
+        best(rowid, rank, snippet) as materialized (
+          select * from (
+            select rowid, (select rank from plain where plain.rowid = transcript_segments_fts.rowid) as rank,
+                   snippet(transcript_segments_fts, 0, char(2), char(3), '…', 20) as snippet
+            from transcript_segments_fts
+            where transcript_segments_fts match '{{text}} : (' || :match || ')' and rowid in (select rowid from plain)
+          ){boundary}
           order by rank limit :limit
-        ),
-        shown(rowid, snippet) as materialized (
-          select rowid, snippet(transcript_segments_fts, 0, char(2), char(3), '…', 20)
-          from transcript_segments_fts
-          where transcript_segments_fts match '{{text}} : (' || :match || ')'
-            and rowid in (select rowid from best where not across){snippet_across}
         )
-        select s.video_id, s.start_seconds, shown.snippet, t.id as talk_id, t.code, t.title, t.speakers
+        select s.video_id, s.start_seconds, best.snippet, t.id as talk_id, t.code, t.title, t.speakers
         from best
         join transcript_segments s on s.id = best.rowid
-        join shown on shown.rowid = best.rowid
         left join talks t on t.video_id = s.video_id and t.removed_at is null
         order by best.rank, s.video_id, s.start_seconds"""
 
