@@ -174,7 +174,7 @@ async def home(db) -> dict:
 # ----------------------------------------------------------------------------- search
 
 
-TRANSCRIPT_HITS = 100  # transcript hits shown: ranked over all matches, highlighted only these
+TRANSCRIPT_HITS = 50  # transcript hits shown (after the talks): ranked over all matches, highlighted only these
 
 
 _LIVE = "rowid not in (select id from transcript_segments where removed_at is not null)"
