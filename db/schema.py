@@ -211,8 +211,9 @@ FTS_CONFIG: dict[str, list[str]] = {
     "videos": ["title", "description"],
     "transcript_segments": ["text", "boundary_text"],
 }
-# What was said is searched by word stem too (porter: "fairness" finds "fair").
-FTS_TOKENIZERS: dict[str, str] = {"transcript_segments": "porter " + FTS_TOKENIZE}
+# Tokenizers that differ from FTS_TOKENIZE, by table. None today: FTS_TOKENIZE stems for
+# every table (it already starts with porter; "porter porter ..." stemmed twice).
+FTS_TOKENIZERS: dict[str, str] = {}
 
 # The "today" of the reports, defined once (the view `report_today`, one row, one column
 # `today`) and read by every view and canned query that counts "past" or "upcoming": the

@@ -49,9 +49,12 @@ def _as_text(value) -> Optional[str]:
     return str(value)
 
 
+_JSON_TYPES = (dict, list, tuple)
+
+
 def _stored(value):
     """A value as a column stores it: what sqlite-utils' insert did for dicts and lists."""
-    if isinstance(value, (dict, list, tuple)):
+    if isinstance(value, _JSON_TYPES):
         return json.dumps(value, default=repr, ensure_ascii=False)
     return value
 
@@ -106,10 +109,12 @@ def save_row(
     Returns the stored row.
     """
     pk = _pk_columns(table)
+    # Sourced tables carry first/last_seen_run and removed_at; organizers' decisions do not.
+    tracked = "last_seen_run" in TABLES[table]["columns"]
     key = {c: values[c] for c in pk if c in values}
     existing = get_row(db, table, key) if len(key) == len(pk) else None
     if existing is None:
-        row = {**values, "first_seen_run": run.run_id, "last_seen_run": run.run_id}
+        row = {**values, "first_seen_run": run.run_id, "last_seen_run": run.run_id} if tracked else dict(values)
         row_id = _insert(db, table, row)
         if len(pk) == 1 and pk[0] not in row:
             row[pk[0]] = row_id
@@ -129,7 +134,7 @@ def save_row(
         record_change(db, run, table, key_text, column, existing.get(column), value)
     if updates:
         run.rows_changed += 1
-    if seen:
+    if seen and tracked:
         updates["last_seen_run"] = run.run_id
     if not updates:
         return existing

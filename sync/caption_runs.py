@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 import random
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -192,7 +191,7 @@ def run_fetch(
     *,
     progress: Callable[[str], None] = log.info,
     ydl_factory: Optional[Callable[[dict], Any]] = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Optional[Callable[[float], None]] = None,
     rng: Optional[random.Random] = None,
     now: Optional[dt.datetime] = None,
 ) -> CaptionsReport:
@@ -218,9 +217,9 @@ def run_fetch(
     return _caption_run(db_path, now, work)
 
 
-def read_caption_dir(directory: Path, report: CaptionsReport) -> dict[str, list[tuple]]:
-    """Parse every `<video_id>.<lang>.json3|vtt` file; a bad file is one error line and nothing else."""
-    found: dict[str, list[tuple]] = {}
+def caption_files(directory: Path, report: CaptionsReport) -> dict[str, list[tuple[Path, str, str]]]:
+    """`<video_id>.<lang>.json3|vtt` files by video; a misnamed one is an error line."""
+    found: dict[str, list[tuple[Path, str, str]]] = {}
     for path in sorted(directory.iterdir()):
         if path.suffix not in (".json3", ".vtt") or not path.is_file():
             continue
@@ -228,11 +227,24 @@ def read_caption_dir(directory: Path, report: CaptionsReport) -> dict[str, list[
         if not match:
             report.errors.append(f"{path}: not named <video_id>.<lang>.json3 or <video_id>.<lang>.vtt")
             continue
+        found.setdefault(match["video_id"], []).append((path, match["lang"], match["fmt"]))
+    return found
+
+
+def best_caption_file(video_id: str, files: list[tuple[Path, str, str]], report: CaptionsReport):
+    """Parse one video's files; the best readable one as (lang, fmt, kind, segments), or None.
+
+    Uploaded English first, then the original automatic track, then anything; json3
+    before vtt. A bad file is one error line and nothing else. Files are read one
+    video at a time, so a large directory never sits in memory whole.
+    """
+    best = None
+    for path, lang, fmt in files:
         try:
             if path.stat().st_size > MAX_CAPTION_BYTES:
                 raise CaptionError(f"larger than a caption file can be ({MAX_CAPTION_BYTES} bytes)")
-            captions = parse_caption(path.read_bytes(), match["fmt"], str(path))
-            segments = segment(captions.words, match["video_id"])
+            captions = parse_caption(path.read_bytes(), fmt, str(path))
+            segments = segment(captions.words, video_id)
         except CaptionError as exc:
             message = str(exc)
             report.errors.append(message if message.startswith(str(path)) else f"{path}: {message}")
@@ -243,12 +255,11 @@ def read_caption_dir(directory: Path, report: CaptionsReport) -> dict[str, list[
         if not segments:
             report.errors.append(f"{path}: holds no caption text")
             continue
-        lang = match["lang"]
-        # Uploaded English first, then the original automatic track, then anything; json3 before vtt.
         rank = (captions.kind != "uploaded" or not (lang == "en" or lang.startswith("en-")),
-                not lang.endswith("-orig"), match["fmt"] != "json3")
-        found.setdefault(match["video_id"], []).append((rank, lang, match["fmt"], captions.kind, segments))
-    return found
+                not lang.endswith("-orig"), fmt != "json3")
+        if best is None or rank < best[0]:
+            best = (rank, lang, fmt, captions.kind, segments)
+    return best[1:] if best else None
 
 
 def run_import(
@@ -260,14 +271,15 @@ def run_import(
 ) -> CaptionsReport:
     """Load caption files fetched elsewhere (yt-dlp names them `<video_id>.<lang>.<ext>`)."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    report = CaptionsReport()
-    found = read_caption_dir(Path(directory), report)
 
     def work(state: _Run) -> None:
-        state.report.errors = report.errors
-        for n, (video_id, candidates) in enumerate(sorted(found.items()), 1):
-            _, lang, fmt, kind, segments = min(candidates, key=lambda c: c[0])
-            progress(f"importing {n}/{len(found)}: {video_id}.{lang}.{fmt}")
+        found = caption_files(Path(directory), state.report)
+        for n, (video_id, files) in enumerate(sorted(found.items()), 1):
+            progress(f"importing {n}/{len(found)}: {video_id}")
+            best = best_caption_file(video_id, files, state.report)
+            if best is None:
+                continue
+            lang, fmt, kind, segments = best
             stored = stored_captions(state.db, video_id)
             attempts = _attempts(stored, kind)
             fields = {

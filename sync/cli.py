@@ -329,7 +329,7 @@ def status(db_path, max_age, fmt, now):
     Shows the last runs (outcome, duration, requests, quota units), the Data API
     quota spent today (the quota day is Pacific time; 10,000 units a day), counts
     of talks, recordings, missing recordings, stale links and orphan videos, and
-    caption states when the database has them. Read-only: safe next to a sync.
+    caption states once transcripts exist. Read-only: safe next to a sync.
 
     \b
     Exit 5 when the last finished sync failed, or none succeeded within --max-age:
@@ -434,20 +434,26 @@ def _decide(db_path: str, code: str, video_id: str, action: str) -> None:
     click.echo("\n".join(lines))
 
 
-@match.command("pin")
+# Video ids may start with "-" ("-----------" is a valid id): what is no option of the
+# command is an argument, and only --help asks for help ("-h..." may be an id).
+DECISION_SETTINGS = {"ignore_unknown_options": True, "help_option_names": ["--help"]}
+
+
+@match.command("pin", context_settings=DECISION_SETTINGS)
 @db_option
 @click.argument("code")
 @click.argument("video_id")
 @fail_cleanly
 def match_pin(db_path, code, video_id):
-    """Make VIDEO_ID the recording of talk CODE (like S03E02) whatever the evidence.
+    """Make VIDEO_ID the recording of talk CODE (like S03E02 or s3e2) whatever the evidence.
 
-    A video no sync has seen yet can be pinned too (the output says so).
+    A video no sync has seen yet can be pinned too (the output says so). An id that
+    starts with "-" is read as the id ("--" before the arguments works too).
     """
     _decide(db_path, code, video_id, "pin")
 
 
-@match.command("reject")
+@match.command("reject", context_settings=DECISION_SETTINGS)
 @db_option
 @click.argument("code")
 @click.argument("video_id")

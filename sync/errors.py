@@ -17,6 +17,7 @@
     ├── ShrinkRefused           a source shrank suspiciously; --allow-shrink overrides
     ├── DatabaseFileError       the database file cannot be read or written (permissions,
     │                           corruption, disk full); `path` names it
+    ├── PortInUse               `talks serve` cannot listen where it was told
     └── LockHeld                another sync holds the database's lock
 
 Messages never contain the API key: build them from redacted text only
@@ -96,6 +97,10 @@ class DatabaseFileError(TalksError):
     def __init__(self, message: str, path: str = "") -> None:
         super().__init__(message)
         self.path = path
+
+
+class PortInUse(TalksError):
+    pass
 
 
 class LockHeld(TalksError):

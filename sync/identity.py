@@ -201,7 +201,9 @@ def settle_duplicate_codes(db, listed: list[TalkRecord]) -> tuple[list[TalkRecor
     for code, indexes in lines.items():
         if len(indexes) < 2:
             continue
-        keeper = indexes[0]
+        # With no stored talk to decide, a line writing the code as it is spelt ("S01E01")
+        # wins over a variant ("S1E1") above it.
+        keeper = next((i for i in indexes if (listed[i].code_text or "").upper() == code), indexes[0])
         holder = next(iter(db["talks"].rows_where("code = ?", [code], limit=1)), None)
         if holder is not None:
             stored = stored_as_record(db, holder)

@@ -15,6 +15,10 @@ a talk itself links, where they corroborate the link). Kinds combine as independ
 signals, score = 1 - prod(1 - weight), so a corroborated link beats a bare one and a fully
 labelled playlist video beats a bare link to an unlabelled one.
 
+Talks x videos is never walked: a pair is looked at only when a link, a code the video
+carries, or a speaker name its text holds puts it together (names are indexed once per
+run and found in one pass over a video's words), so 10,000 x 10,000 takes seconds.
+
 Precision first, a wrong match is worse than none, hence the vetoes:
   - a video whose title carries another talk's code, or names other talks' speakers and
     none of this talk's, is not this talk's recording, whatever links it;
@@ -98,6 +102,16 @@ _CODE_WORD = re.compile(r"s\d{1,2}e\d{1,3}")
 _ELLIPSIS = re.compile(r"\.\.\.|\u2026")
 
 
+def is_watchable(video: Optional[VideoRecord]) -> bool:
+    """Whether anyone with the link can watch it (public or unlisted)."""
+    return video is not None and video.availability in WATCHABLE
+
+
+def episode_codes(text: Optional[str]) -> set[str]:
+    """The episode codes in `text`, normalised: "s3e2 and [S04E01]" -> {"S03E02", "S04E01"}."""
+    return {f"S{int(s):02d}E{int(e):02d}" for s, e in _CODE.findall(text or "")}
+
+
 @dataclass(frozen=True)
 class Decision:
     """An organizer's manual decision on one (talk, video) pair; it outlives syncs."""
@@ -109,16 +123,6 @@ class Decision:
     def __post_init__(self) -> None:
         if self.action not in ("pin", "reject"):
             raise ValueError(f"decision action must be 'pin' or 'reject', not {self.action!r}")
-
-
-def is_watchable(video: Optional[VideoRecord]) -> bool:
-    """Whether anyone with the link can watch it (public or unlisted)."""
-    return video is not None and video.availability in WATCHABLE
-
-
-def episode_codes(text: Optional[str]) -> set[str]:
-    """The episode codes in `text`, normalised: "s3e2 and [S04E01]" -> {"S03E02", "S04E01"}."""
-    return {f"S{int(s):02d}E{int(e):02d}" for s, e in _CODE.findall(text or "")}
 
 
 def match_recordings(
@@ -182,9 +186,9 @@ def _pins_and_rejects(decisions: Iterable[Decision], talks: Mapping) -> tuple[li
 
 @dataclass(frozen=True)
 class _Evidence:
-    method: str
-    weight: float
-    text: str
+    method: str  # page_link, talks_page_link, episode_code, title_speaker
+    weight: float  # the chance that this evidence alone names the right video
+    text: str  # what it was, said in the match's evidence
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,18 @@ def _source_name(source: object) -> str:
 
 
 def _strip_comments(text: str) -> str:
-    # Organizers park drafts in HTML comments (`<!-- Title: **TBA** -->`): not on the page.
-    return re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    """The text without its HTML comments: organizers park drafts in them (`<!-- Title:
+    **TBA** -->`), which are not on the page. An unclosed `<!--` hides nothing (as the
+    regex `<!--.*?-->` had it, in one pass instead of a scan to the end per `<!--`)."""
+    parts, position = [], 0
+    while True:
+        start = text.find("<!--", position)
+        end = text.find("-->", start + 4) if start >= 0 else -1
+        if end < 0:
+            parts.append(text[position:])
+            return "".join(parts)
+        parts.append(text[position:start])
+        position = end + 3
 
 
 # Markdown links `[text](url)`; empty URLs (`[Dr. David Wen]()`) occur.
@@ -69,27 +79,14 @@ def _mask_links(text: str) -> str:
     return _LINK_RE.sub(lambda m: "x" * len(m.group(0)), text)
 
 
-def _closing_paren(text: str, start: int) -> Optional[int]:
-    """Index of the ")" closing the "(" at `start`, counting nested pairs."""
+def _matching_paren(text: str, at: int) -> Optional[int]:
+    """Index of the parenthesis matching the "(" or ")" at `at`, counting nested pairs:
+    forwards from a "(", backwards from a ")"."""
+    opener, step, stop = ("(", 1, len(text)) if text[at] == "(" else (")", -1, -1)
     depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "(":
-            depth += 1
-        elif text[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    return None
-
-
-def _opening_paren(text: str, end: int) -> Optional[int]:
-    """Index of the "(" opening the ")" at `end`, counting nested pairs."""
-    depth = 0
-    for i in range(end, -1, -1):
-        if text[i] == ")":
-            depth += 1
-        elif text[i] == "(":
-            depth -= 1
+    for i in range(at, stop, step):
+        if text[i] in "()":
+            depth += 1 if text[i] == opener else -1
             if depth == 0:
                 return i
     return None
@@ -163,6 +160,12 @@ def video_id_from_url(url: str) -> Optional[str]:
     return None
 
 
+# A YouTube URL from its host name on ("youtube.com/..."), found by its literal name so
+# that each character is read a bounded number of times: a scheme and subdomain prefix
+# `(?:[\w-]+\.)*` before it made the search quadratic on long runs of [\w-].
+_YOUTUBE_URL_RE = re.compile(r"youtube(?:-nocookie)?\.com/[^\s<>\"'()\[\]]*")
+
+
 def _playlist_ids(text: str) -> list[str]:
     """Ids of the YouTube playlists the text links to, in order, without repeats.
 
@@ -170,8 +173,11 @@ def _playlist_ids(text: str) -> list[str]:
     `watch?v=..&list=..` link names the playlist it was watched in, not the series'.
     """
     ids: list[str] = []
-    for url in re.findall(r"(?:https?://)?(?:[\w-]+\.)*youtube(?:-nocookie)?\.com/[^\s<>\"'()\[\]]*", text):
-        parts = urlsplit(url if "://" in url else "https://" + url)
+    for match in _YOUTUBE_URL_RE.finditer(text):
+        before = text[match.start() - 1:match.start()]
+        if before.isalnum() or before in ("_", "-"):
+            continue  # "notyoutube.com": another host
+        parts = urlsplit("https://" + match[0])
         if parts.path.rstrip("/") not in ("/playlist", "/embed/videoseries"):
             continue
         for playlist_id in parse_qs(parts.query).get("list", []):
@@ -206,6 +212,18 @@ def _find_date(text: str) -> Optional[re.Match]:
     for pattern in _DATE_RES:
         for match in pattern.finditer(text):
             if _iso_date(match):
+                found.append(match)
+                break
+    return min(found, key=lambda m: m.start()) if found else None
+
+
+def _find_impossible_date(text: str) -> Optional[re.Match]:
+    """The first date written with a real month that is no calendar date ("31st February
+    2023", "2023-13-45"), or None: what a page meant as a date but got wrong."""
+    found = []
+    for pattern in _DATE_RES:
+        for match in pattern.finditer(text):
+            if _month_number(match["month"]) and not _iso_date(match):
                 found.append(match)
                 break
     return min(found, key=lambda m: m.start()) if found else None
@@ -289,7 +307,7 @@ def _split_bullet_speakers(text: str) -> tuple[str, Optional[str]]:
     if dash and (paren < 0 or dash.start() < paren):
         return text[:dash.start()], _clean(_unbold(text[dash.end():])).rstrip(" .") or None
     if paren >= 0:
-        end = _closing_paren(masked, paren)
+        end = _matching_paren(masked, paren)
         if end is not None:
             return text[:paren], _clean(_unbold(text[paren + 1:end])) or None
     return text, None
@@ -301,7 +319,7 @@ def _split_heading_speakers(text: str) -> tuple[str, Optional[str]]:
     text = text.rstrip(" .*")
     masked = _mask_links(text)
     if masked.endswith(")"):
-        start = _opening_paren(masked, len(masked) - 1)
+        start = _matching_paren(masked, len(masked) - 1)
         if start is not None:
             names = text[:start].rstrip(" *-–—")  # "Dewinda J. Rumala - (UNIVERSA AI, ..)"
             return names, _clean(_unbold(text[start + 1:-1])) or None
@@ -312,13 +330,19 @@ def _split_heading_speakers(text: str) -> tuple[str, Optional[str]]:
 # Page structure
 # ---------------------------------------------------------------------------
 
-_HEADING_RE = re.compile(r"^\s{0,3}(?P<level>#{1,6})(?:\s+|$)(?P<text>.*?)(?:\s+#+)?\s*$")
+_HEADING_START_RE = re.compile(r"\s{0,3}(#{1,6})(?:\s+|$)")
 _SERIES_RE = re.compile(r"datasets\s+through\s+the\s+l\S{1,3}king[-\s]+glass", re.I)
 _LISTED_RE = re.compile(
     r"^\s{0,3}[*+-]\s+\[?(?P<code>S\d{1,2}E\d{1,3})\]?\s*[-–—:]\s*(?P<rest>.*)$", re.I)
 _UPCOMING_RE = re.compile(r"^(?P<kind>coming talks?|upcoming talks?|next talks?|next webinars?)\b\s*:?\s*(?P<rest>.*)$", re.I)
-# A talks-page section: "### Name (Affiliation)".
-_TALK_SECTION_RE = re.compile(r"^\s{0,3}###\s+(?!#).*\)\s*$")
+_TALK_SECTION_START_RE = re.compile(r"\s{0,3}###\s+")
+
+
+def _is_talk_section(line: str) -> bool:
+    """A talks-page section heading: "### Name (Affiliation)" (a level-3 heading ending
+    with ")"); checked with string operations, linear on any line."""
+    start = _TALK_SECTION_START_RE.match(line)
+    return bool(start) and not line.startswith("#", start.end()) and line.rstrip().endswith(")")
 
 
 def _front_matter(text: str) -> dict[str, str]:
@@ -339,11 +363,26 @@ def _permalink(text: str) -> str:
     return _front_matter(text).get("permalink", "").strip("/ ").lower()
 
 
+def _heading(line: str) -> Optional[tuple[int, str]]:
+    """(level, text) of a "## Text ##" heading line (closing #s dropped), else None.
+
+    String operations, not one regex: a lazy text followed by optional closing #s and
+    trailing whitespace is quadratic on a long run of spaces."""
+    start = _HEADING_START_RE.match(line)
+    if not start:
+        return None
+    text = line[start.end():].rstrip()
+    unclosed = text.rstrip("#")
+    if unclosed != text and unclosed[-1:].isspace():
+        text = unclosed.rstrip()
+    return len(start[1]), text
+
+
 def _headings(lines: list[str]) -> Iterable[tuple[int, int, str]]:
     for index, line in enumerate(lines):
-        match = _HEADING_RE.match(line)
-        if match:
-            yield index, len(match["level"]), _clean(_unbold(match["text"]))
+        heading = _heading(line)
+        if heading:
+            yield index, heading[0], _clean(_unbold(heading[1]))
 
 
 def _has_series_name(text: str) -> bool:
@@ -362,53 +401,54 @@ def _webinar_signals(lines: list[str]) -> bool:
 
 
 def _talk_section_count(lines: list[str]) -> int:
-    return sum(1 for line in lines if _TALK_SECTION_RE.match(line))
+    return sum(1 for line in lines if _is_talk_section(line))
 
 
 def _not_webinar_page_reason(text: str) -> Optional[str]:
-    if not text.strip():
-        return "it is empty"
-    permalink = _permalink(text)
-    if permalink == "webinar":
-        return None
-    if permalink == "webinar_talks":
-        return "it is the talks page (permalink /webinar_talks/)"
-    lines = text.splitlines()
-    has_webinar_signals = _webinar_signals(lines)
-    if _talk_section_count(lines) and not has_webinar_signals:
-        return "it is laid out like the talks page ('### Name (Affiliation)' sections)"
-    if not _has_series_name(text):
-        return "it has no 'Datasets through the Looking-Glass' heading"
-    if not has_webinar_signals:
-        return "it has neither 'SxxEyy' talk lines nor an upcoming or previous talks section"
-    return None
+    return _wrong_page_reason(text, "webinar")
 
 
 def _not_talks_page_reason(text: str) -> Optional[str]:
+    return _wrong_page_reason(text, "webinar_talks")
+
+
+def _wrong_page_reason(text: str, expected: str) -> Optional[str]:
+    """Why `text` is not the `expected` page ("webinar" or "webinar_talks"), or None.
+
+    The permalink decides when there is one; else the layout: coded talk lines and talks
+    headings are the webinar page's, "### Name (Affiliation)" sections the talks page's."""
     if not text.strip():
         return "it is empty"
     permalink = _permalink(text)
-    if permalink == "webinar_talks":
-        return None
-    if permalink == "webinar":
-        return "it is the webinar page (permalink /webinar/)"
+    if permalink in ("webinar", "webinar_talks"):
+        return None if permalink == expected else f"it is the {_PAGE_NAMES[permalink]} (permalink /{permalink}/)"
     lines = text.splitlines()
-    if _webinar_signals(lines):
+    webinar_like, sections = _webinar_signals(lines), _talk_section_count(lines)
+    if expected == "webinar" and sections and not webinar_like:
+        return "it is laid out like the talks page ('### Name (Affiliation)' sections)"
+    if expected == "webinar_talks" and webinar_like:
         return "it is laid out like the webinar page ('SxxEyy' lines or a talks heading)"
     if not _has_series_name(text):
         return "it has no 'Datasets through the Looking-Glass' heading"
-    if not _talk_section_count(lines):
+    if expected == "webinar" and not webinar_like:
+        return "it has neither 'SxxEyy' talk lines nor an upcoming or previous talks section"
+    if expected == "webinar_talks" and not sections:
         return "it has no '### Name (Affiliation)' sections"
     return None
+
+
+_PAGE_NAMES = {"webinar": "webinar page", "webinar_talks": "talks page"}
 
 
 # ---------------------------------------------------------------------------
 # Labelled fields ("Title: ..", "* **Abstract**: ..") and their continuation lines
 # ---------------------------------------------------------------------------
 
+# `[\s*]*` rather than `\s*\**\s*`: two whitespace runs around optional stars split a
+# long run of spaces in quadratically many ways before failing.
 _FIELD_RE = re.compile(
-    r"^(?:[*+-]\s+)?\**\s*(?P<label>title|abstract|short bio|bio|website|video|date|topic(?:\s*&\s*speakers)?"
-    r"|(?:confirmed\s+)?speakers|where|add to)\s*\**\s*:\s*(?P<value>.*)$",
+    r"^(?:[*+-]\s)?[\s*]*(?P<label>title|abstract|short bio|bio|website|video|date|topic(?:\s*&\s*speakers)?"
+    r"|(?:confirmed\s+)?speakers|where|add to)[\s*]*:\s*(?P<value>.*)$",
     re.I,
 )
 _BULLET_RE = re.compile(r"^[*+-]\s+(?P<text>.*)$")
@@ -493,9 +533,36 @@ def parse_webinar_page(text: str, source: str = "webinar page") -> WebinarPage:
         raise PageError(f"{_source_name(source)} is not the webinar page: {reason}.")
     shown = _strip_comments(text)
     lines = shown.splitlines()
-    listed = [talk for talk in map(_parse_listed_line, lines) if talk]
+    warnings: list[str] = []
+    listed = []
+    for line in lines:
+        talk = _parse_listed_line(line)
+        if talk:
+            listed.append(talk)
+            if talk.date is None and talk.date_text:
+                warnings.append(f"{talk.code}'s date {_quoted(talk.date_text)} is not a calendar date;"
+                                " kept as written (date_text), with no date")
+        elif _CODE_LINE_RE.match(line):
+            warnings.append(f"the line {_quoted(line)} has no valid episode code (SxxEyy, from S01E01):"
+                            " not read as a talk")
     upcoming = [talk for section in _upcoming_sections(lines) for talk in _parse_upcoming(*section)]
-    return WebinarPage(listed=listed, upcoming=upcoming, playlist_ids=_playlist_ids(shown))
+    for talk in upcoming:
+        if talk.date is None and talk.date_text and _find_impossible_date(talk.date_text):
+            warnings.append(f"the announced date {_quoted(talk.date_text)} is not a calendar date;"
+                            " kept as written (date_text), with no date")
+    name = _source_name(source)
+    return WebinarPage(listed=listed, upcoming=upcoming, playlist_ids=_playlist_ids(shown),
+                       warnings=[f"{name}: {w}" for w in warnings])
+
+
+# A line that looks like a coded talk ("* S100E1 - ...", "* S00E00: ...") whatever its numbers.
+_CODE_LINE_RE = re.compile(r"\s{0,3}[*+-]\s+\[?S\d+E\d+\]?\s*[-–—:]", re.I)
+
+
+def _quoted(text: str, limit: int = 80) -> str:
+    """Page text for a warning: one line, bounded, quoted."""
+    text = _clean(text)
+    return '"' + (text if len(text) <= limit else text[:limit - 1] + "…") + '"'
 
 
 def _parse_listed_line(line: str) -> Optional[TalkRecord]:
@@ -508,12 +575,13 @@ def _parse_listed_line(line: str) -> Optional[TalkRecord]:
     rest = match["rest"]
     names, affiliation, tail = _split_listed(rest)
     speakers, _ = _parse_people(names)
-    when = _find_date(tail)
+    when = _find_date(tail) or _find_impossible_date(tail)  # "31st February 2023": kept as written
     video_ids = [v for v in (video_id_from_url(url) for _, url in _LINK_RE.findall(line)) if v]
     return TalkRecord(
         status="listed",
         speakers=speakers,
         code=code,
+        code_text=match["code"],
         season=int(code[1:3]),
         episode=int(code[4:]),
         affiliation=affiliation,
@@ -528,7 +596,7 @@ def _split_listed(rest: str) -> tuple[str, Optional[str], str]:
     """Names, affiliation (first parenthesised group, nested ones kept) and the rest."""
     masked = _mask_links(rest)
     start = masked.find("(")
-    end = _closing_paren(masked, start) if start >= 0 else None
+    end = _matching_paren(masked, start) if start >= 0 else None
     if end is not None:
         return rest[:start], _clean(_unbold(rest[start + 1:end])) or None, rest[end + 1:]
     bold = re.match(r"\s*\*\*.*?\*\*", rest)  # no affiliation: the names are the first bold span
@@ -593,9 +661,9 @@ def _parse_upcoming(kind: str, heading_rest: str, body: list[str]) -> list[TalkR
             if talks:
                 talks[-1].fields.blank()
             continue
-        heading = _HEADING_RE.match(line)
+        heading = _heading(line)
         if heading:  # "##### **Dr. Thijs Kooi** (Lunit, South Korea)"
-            names, affiliation = _split_heading_speakers(heading["text"])
+            names, affiliation = _split_heading_speakers(heading[1])
             speakers, video_ids = _parse_people(names)
             if speakers:
                 talks.append(_Upcoming(speakers, affiliation, video_ids))
@@ -670,11 +738,11 @@ def parse_talks_page(text: str, source: str = "talks page") -> list[AbstractReco
     if reason:
         raise PageError(f"{_source_name(source)} is not the talks page: {reason}.")
     lines = _strip_comments(text).splitlines()
-    starts = [i for i, line in enumerate(lines) if _TALK_SECTION_RE.match(line)]
+    starts = [i for i, line in enumerate(lines) if _is_talk_section(line)]
     records = []
     for start, end in zip(starts, starts[1:] + [len(lines)]):
-        body = [line for line in lines[start + 1:end] if not _HEADING_RE.match(line)]
-        records.append(_parse_talk_section(_HEADING_RE.match(lines[start])["text"], body))
+        body = [line for line in lines[start + 1:end] if not _heading(line)]
+        records.append(_parse_talk_section(_heading(lines[start])[1], body))
     return records
 
 

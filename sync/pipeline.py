@@ -11,6 +11,7 @@ import datetime as dt
 import fcntl
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -20,6 +21,7 @@ from db.runs import close_interrupted_runs, checkpoint, finish_run, open_databas
 from db.store import RunContext
 
 from . import youtube
+from .dbfile import database_error
 from .errors import LockHeld, ShrinkRefused, TalksError
 from .limits import (
     DEFAULT_SYNC_DEADLINE,
@@ -338,6 +340,11 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
                     report.requests, report.quota_units = exc.requests, exc.units
                 finish_run(db, run_id, "failed", error=redact(exc, secrets), **_run_counts(report))
                 raise
+            except sqlite3.Error as exc:  # the file failed (disk full, I/O): the same sentence in the ledger
+                error = database_error(exc, options.db_path)
+                with contextlib.suppress(sqlite3.Error):  # still full: the next sync marks it interrupted
+                    finish_run(db, run_id, "failed", error=redact(error, secrets), **_run_counts(report))
+                raise error from exc
             except Exception as exc:  # a bug: still say so in the ledger, then let it surface
                 error = redact(f"{type(exc).__name__}: {exc}", secrets)
                 finish_run(db, run_id, "failed", error=error, **_run_counts(report))
@@ -362,6 +369,7 @@ def _run_counts(report: SyncReport) -> dict:
 def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) -> None:
     progress("reading pages")
     pages = read_pages(options)
+    report.warnings += pages.page.warnings
     db["sync_runs"].update(report.run_id, {
         "pages": pages.sources, "snapshot_date": pages.snapshot_date,
         "page_playlists": ",".join(pages.page.playlist_ids) or None,

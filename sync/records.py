@@ -29,6 +29,8 @@ class TalkRecord:
     status: str
     speakers: list[Person] = field(default_factory=list)
     code: Optional[str] = None  # "S03E02"
+    # the code as the line writes it ("S3E2"); not part of what the talk is
+    code_text: Optional[str] = field(default=None, compare=False)
     season: Optional[int] = None
     episode: Optional[int] = None
     affiliation: Optional[str] = None
@@ -62,6 +64,7 @@ class WebinarPage:
     listed: list[TalkRecord] = field(default_factory=list)
     upcoming: list[TalkRecord] = field(default_factory=list)
     playlist_ids: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # lines read with doubt, or not at all
 
 
 @dataclass

@@ -10,11 +10,12 @@ import sqlite_utils
 
 from db.runs import finish_run, checkpoint, open_database, start_run, utc_now
 from db.schema import missing_recordings_sql
-from db.store import RunContext, get_row, record_change, row_key
+from db.store import RunContext
 
 from .errors import TalksError
 from .pages import normalize_code, video_id_from_url
 from .pipeline import rematch, sync_lock
+from .save import save_decision
 
 
 def missing_report(db_path: str, today: Optional[dt.date] = None) -> tuple[list[str], list[dict]]:
@@ -60,13 +61,11 @@ def normalize_video_id(text: str) -> str:
 
 
 def record_decision(db_path: str, code: str, video_id: str, action: str) -> DecisionOutcome:
-    """Store an organizer's pin or reject and apply it at once with a re-match.
+    """Store an organizer's pin or reject (save_decision) and apply it at once with a
+    re-match, as one run of its own: every change is in `changes` under that run.
 
     Decisions are never deleted. One row per (talk, video) holds the latest decision on
-    that pair and when it was taken; a pin makes earlier pins of the same talk, and pins
-    of the same video for other talks, "superseded" (kept, ignored by the matcher), so
-    rejecting the newer pin later does not bring an older one back. Every change is in
-    `changes` under the decision's run.
+    that pair and when it was taken.
     """
     if action not in ("pin", "reject"):
         raise ValueError(f"action must be 'pin' or 'reject', not {action!r}")
@@ -87,15 +86,7 @@ def record_decision(db_path: str, code: str, video_id: str, action: str) -> Deci
             run = RunContext(run_id, utc_now())
             try:
                 with db.atomic():
-                    decided_at = _decision_time(db)
-                    _write_decision(db, run, talk_id, code, video_id, action, decided_at)
-                    if action == "pin":
-                        for row in db.execute(
-                            "SELECT talk_id, code, video_id FROM match_decisions WHERE action = 'pin'"
-                            " AND ((talk_id = ? AND video_id != ?) OR (video_id = ? AND talk_id != ?))",
-                            [talk_id, video_id, video_id, talk_id],
-                        ).fetchall():
-                            _write_decision(db, run, row[0], row[1], row[2], "superseded", decided_at)
+                    save_decision(db, run, talk_id, code, video_id, action, _decision_time(db))
                     rematch(db, run)
             except Exception as exc:
                 finish_run(db, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
@@ -128,19 +119,3 @@ def _decision_time(db) -> str:
         if before is not None and before.tzinfo is not None and now <= before:
             now = before + dt.timedelta(microseconds=1)
     return now.isoformat(timespec="microseconds")
-
-
-def _write_decision(db, run: RunContext, talk_id: int, code: str, video_id: str, action: str, decided_at: str) -> None:
-    """Insert or update one (talk, video) decision, logging each changed field in `changes`."""
-    values = {"talk_id": talk_id, "code": code, "video_id": video_id, "action": action, "decided_at": decided_at}
-    existing = get_row(db, "match_decisions", {"talk_id": talk_id, "video_id": video_id})
-    key = row_key("match_decisions", values)
-    for column in ("code", "action", "decided_at"):
-        old = existing.get(column) if existing else None
-        if old != values[column]:
-            record_change(db, run, "match_decisions", key, column, old, values[column])
-    if existing is None:
-        db["match_decisions"].insert(values)
-    else:
-        db["match_decisions"].update((talk_id, video_id), values)
-    run.rows_changed += 1

@@ -22,17 +22,13 @@ from pathlib import Path
 from typing import Optional
 
 from .dbfile import check_readable
-from .errors import TalksError
+from .errors import PortInUse
 from .site import datasette_options
 
 DATABASE_NAME = "talks"
 # metadata.yml ships inside the package (sync/site/metadata.yml links to the
 # canonical top-level file in a checkout; a wheel carries a copy).
 METADATA = Path(__file__).resolve().parent / "site" / "metadata.yml"
-
-
-class PortInUse(TalksError):
-    pass
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -74,9 +70,13 @@ def build_datasette(db_path: str, extra: Optional[list[str]] = None):
     from datasette.cli import serve as datasette_serve
 
     params = _datasette_arguments(datasette_options() + list(extra or []))
+    # Datasette's own `serve` builds the instance (settings, metadata, plugins, static
+    # mounts) exactly as its command line would; return_instance stops it before it
+    # starts a server. The database is added below under our name, never immutable.
     params.update(files=(), immutable=(), return_instance=True, memory=False)
     datasette = datasette_serve.callback(**params)
-    datasette.remove_database("_memory")
+    if "_memory" in datasette.databases:  # Datasette adds it when given no files
+        datasette.remove_database("_memory")
     datasette.add_database(Database(datasette, path=os.path.abspath(db_path), is_mutable=True), name=DATABASE_NAME)
     return datasette
 

@@ -16,8 +16,8 @@ from .dbfile import check_readable
 
 DAILY_QUOTA = 10_000  # Data API units a project gets per day; the day resets at midnight Pacific
 RECENT_RUNS = 5
-# A caption table (added by the transcripts work) is reported when present: name, state column.
-CAPTION_TABLES = (("captions", "state"), ("captions", "status"), ("caption_states", "state"))
+# Caption states (table, column) are reported once some video has one: transcripts exist.
+CAPTION_TABLES = (("captions", "state"),)
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 3600}
 
@@ -93,8 +93,9 @@ def _count(con, sql: str) -> Optional[int]:
 def _captions(con, tables: set[str]) -> Optional[dict]:
     for table, column in CAPTION_TABLES:
         if table in tables and column in {r[1] for r in con.execute(f"PRAGMA table_info([{table}])")}:
-            return {state or "unknown": n for state, n in con.execute(
+            states = {state or "unknown": n for state, n in con.execute(
                 f"SELECT [{column}], count(*) FROM [{table}] GROUP BY 1 ORDER BY 1")}
+            return states or None
     return None
 
 

@@ -25,6 +25,7 @@ from .youtube import classify_ytdlp_message, watch_url
 log = logging.getLogger("talks.transcripts")
 
 PAUSE_SECONDS = (4.0, 10.0)  # randomised pause between two videos
+_pause = time.sleep  # what fetch_captions sleeps with unless given `sleep` (tests record instead)
 TRACK_TIMEOUT = 30.0
 ENGLISH = "en"
 
@@ -212,11 +213,12 @@ def fetch_captions(
     video_ids: Iterable[str],
     *,
     ydl_factory: Optional[Callable[[dict], Any]] = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Optional[Callable[[float], None]] = None,
     rng: Optional[random.Random] = None,
 ) -> Iterator[CaptionFetch]:
     """One `CaptionFetch` per video, in order, pausing between videos; ends after a stop."""
     messages = _YtdlpMessages()
+    sleep = sleep or _pause
     rng = rng or random.Random()
     with (ydl_factory or _default_factory)(caption_params(messages)) as ydl:
         for n, video_id in enumerate(video_ids):

@@ -201,7 +201,8 @@ class Fault:
 
     kind: "status" (answer `status` with a Data API error body), "reset" (close the
     socket with a TCP RST, no answer), "truncate" (promise more body than is sent,
-    then close), "slow" (wait `delay` seconds, then answer normally), "malformed"
+    then close), "slow" (wait `delay` seconds, then answer normally), "hold" (wait until
+    the test calls `ApiServer.release()`, then answer normally), "malformed"
     (200 with a body that is not JSON, correct Content-Length), "body" (200 with the
     JSON document `body`: an error document, a list without items, another kind),
     "drip" (the real answer, one byte every `delay` seconds), "huge" (200 promising
@@ -264,6 +265,10 @@ class Fault:
     @classmethod
     def slow(cls, delay: float, **kw) -> "Fault":
         return cls(kind="slow", delay=delay, **kw)
+
+    @classmethod
+    def held(cls, **kw) -> "Fault":
+        return cls(kind="hold", **kw)
 
     @classmethod
     def malformed(cls, **kw) -> "Fault":
@@ -333,6 +338,7 @@ class ApiServer:
         self._httpd: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
         self._stopping = threading.Event()
+        self._released = threading.Event()  # ends every "hold" fault
 
     # -- data
 
@@ -393,8 +399,13 @@ class ApiServer:
         self._thread.start()
         return self
 
+    def release(self) -> None:
+        """Let requests held by a "hold" fault be answered."""
+        self._released.set()
+
     def stop(self) -> None:
         self._stopping.set()  # wake handlers sleeping in a slow fault
+        self._released.set()
         if self._httpd:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -541,6 +552,8 @@ class _Handler(BaseHTTPRequestHandler):
             seen.fault = fault.kind
             if fault.kind == "slow":
                 self.api._stopping.wait(fault.delay)
+            elif fault.kind == "hold":
+                self.api._released.wait()
             else:
                 self._misbehave(seen, fault)
                 return

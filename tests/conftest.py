@@ -36,3 +36,18 @@ def rows(path, sql, params=()):
         return [dict(r) for r in db.query(sql, params)]
     finally:
         db.close()
+
+
+# Modules whose every test runs real processes (syncs, `talks serve`, Datasette, git) or
+# replays whole histories: `slow`, like every browser test and the tests marked one by one.
+PROCESS_MODULES = {
+    "test_backfill", "test_dbfile", "test_deploy", "test_logs", "test_serving", "test_site_hardening",
+    "test_startup", "test_transcripts_site",
+}
+
+
+def pytest_collection_modifyitems(items):
+    """`pytest -m "not slow"` is the quick inner loop; `make test` runs everything."""
+    for item in items:
+        if item.get_closest_marker("browser") or item.module.__name__.rpartition(".")[2] in PROCESS_MODULES:
+            item.add_marker(pytest.mark.slow)

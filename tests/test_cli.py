@@ -159,6 +159,7 @@ def test_announced_talk_is_reconciled_with_its_coded_record(runner, db_path):
     ]
 
 
+@pytest.mark.slow
 def test_replaying_every_page_version_gives_each_talk_once(db_path):
     """History backfill: all 77 versions in commit order end in the newest page's talks, no duplicates."""
     from .history import replay_page_history

@@ -17,12 +17,13 @@ import subprocess
 import signal
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SNAPSHOT, TODAY
-from tests.datasette_process import ROOT, free_port, talks_command
+from tests.datasette_process import ROOT, free_port, serving, talks_command
 
 ROOTED = os.geteuid() == 0
 PAGES = ["--source", "none", "--page", str(SNAPSHOT / "webinar.md"), "--talks-page", str(SNAPSHOT / "webinar_talks.md"),
@@ -176,17 +177,23 @@ def _limit_file_size(limit: int):
 
 
 def test_a_file_size_limit_during_a_sync_is_one_sentence_and_no_ok_run(tmp_path):
-    """`ulimit -f`: a fresh sync cannot write its data; it says so and records no `ok`."""
+    """`ulimit -f`: the database (schema and one failed run) may grow by two pages, so a
+    fresh sync cannot write its data; it says so, and the ledger says the same, not `ok`."""
     path = tmp_path / "talks.db"
-    done = talks("sync", "--snapshot", "--db", str(path), "-q", preexec_fn=_limit_file_size(160 * 1024))
-    assert_one_sentence(done, str(path), "rolled back")
+    made = talks("sync", "--db", str(path), "--source", "none", "--page", str(tmp_path / "none.md"),
+                 "--no-talks-page", "-q")
+    assert made.returncode == 1 and path.stat().st_size > 0
+    limit = path.stat().st_size + 8192
+    done = talks("sync", "--snapshot", "--db", str(path), "-q", preexec_fn=_limit_file_size(limit))
+    line = assert_one_sentence(done, str(path), "rolled back")
     runs = _runs(path)
     assert all(status != "ok" for _, status in runs), runs
     con = sqlite3.connect(path)
+    assert con.execute("SELECT error FROM sync_runs ORDER BY id DESC").fetchone()[0] == line.removeprefix("Error: ")
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert con.execute("SELECT count(*) FROM talks").fetchone()[0] == 0
     con.close()
-    # with room again the next sync completes, and marks nothing ok that was not written
+    # with room again the next sync completes
     assert talks("sync", "--snapshot", "--db", str(path), "-q").returncode == 0
     assert _runs(path)[-1][1] == "ok"
 
@@ -247,7 +254,7 @@ def test_a_sync_killed_during_its_checkpoint_leaves_a_file_every_reader_can_read
     assert subprocess.run(command, cwd=ROOT, capture_output=True, timeout=120).returncode == 0
     after = _reader_view(path)
     assert after != before and before[0] == after[0] == "ok"
-    outcomes = []
+    outcomes, served = [], []
     for trial in range(KILL_TRIALS):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -269,6 +276,12 @@ def test_a_sync_killed_during_its_checkpoint_leaves_a_file_every_reader_can_read
         outcomes.append((killed, wal.exists() and wal.stat().st_size > 0))
 
         assert _reader_view(path) in (before, after), trial
+        if outcomes[-1][1] and not served:  # a WAL left to replay: `talks serve` starts and serves it
+            with serving(path, tmp_path / "serve.log") as base:
+                with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+                        f"{base}/talks/talks.json?_shape=array&_col=code&_size=max", timeout=30) as response:
+                    served = [r["code"] for r in json.load(response)]
+            assert len(served) == 30 and "Traceback" not in (tmp_path / "serve.log").read_text()
         state = talks("status", "--db", str(path), "--max-age", "100d")
         assert state.returncode in (0, 5) and "Traceback" not in state.stderr, state.stderr
         again = talks(*command[3:])  # the same sync again, not killed
@@ -278,3 +291,33 @@ def test_a_sync_killed_during_its_checkpoint_leaves_a_file_every_reader_can_read
           f"a WAL left to replay: {sum(w for _, w in outcomes)}")
     assert sum(k for k, _ in outcomes) >= KILL_TRIALS // 2, outcomes
 
+
+
+def test_talks_serve_starts_on_a_wal_a_killed_writer_left_and_serves_its_commit(good_db, tmp_path):
+    """The state a kill between commit and checkpoint leaves, made on purpose: a process
+    commits into the WAL with checkpoints off and dies (os._exit) holding it."""
+    path = tmp_path / "talks.db"
+    shutil.copyfile(good_db, path)
+    writer = (
+        "import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA wal_autocheckpoint=0');"
+        "c.execute(\"UPDATE talks SET title = 'committed, never checkpointed' WHERE code = 'S01E01'\");"
+        "c.commit(); os._exit(9)"
+    )
+    assert subprocess.run([sys.executable, "-c", writer, str(path)], timeout=60).returncode == 9
+    assert Path(f"{path}-wal").stat().st_size > 0
+    with serving(path, tmp_path / "serve.log") as base:
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+                f"{base}/talks/talks.json?code=S01E01&_shape=array&_col=title", timeout=30) as response:
+            assert [r["title"] for r in json.load(response)] == ["committed, never checkpointed"]
+    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+
+
+def test_readers_still_read_a_read_only_database_file(good_db, tmp_path):
+    path = tmp_path / "talks.db"
+    shutil.copyfile(good_db, path)
+    with read_only(path):
+        state = talks("status", "--db", str(path), "--format", "json")
+        missing = talks("missing", "--db", str(path), "--format", "json")
+    assert state.returncode == 0, state.stderr
+    assert json.loads(state.stdout)["counts"]["talks"] == 30
+    assert missing.returncode == 0 and isinstance(json.loads(missing.stdout), list), missing.stderr

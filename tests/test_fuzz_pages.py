@@ -187,6 +187,7 @@ def test_each_talk_line_parses_alone_as_in_its_page(path):
     assert parse_webinar_page(text, str(path)).listed == expected
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=300)
 @given(data=st.data())
 def test_body_mutations_never_crash_and_keep_every_untouched_talk_line(data):
@@ -201,6 +202,7 @@ def test_body_mutations_never_crash_and_keep_every_untouched_talk_line(data):
     _assert_unmutated_talk_lines_parse(original, text, page.listed)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=300)
 @given(data=st.data())
 def test_any_mutation_of_both_pages_raises_page_error_or_parses(data):

@@ -649,3 +649,13 @@ def test_playlists_are_playlist_links_in_order_without_repeats():
         "* S01E01 - **[A B](https://www.youtube.com/watch?v=hDKuw28ATe4&list=PLwatched)** (X). 1st May 2023. **T**\n"
     )
     assert parse_webinar_page(text).playlist_ids == ["PLfirst", "PLsecond"]
+
+
+def test_playlist_links_on_every_youtube_host_and_no_other():
+    text = (
+        "---\npermalink: /webinar/\n---\n# Datasets through the L👀king-Glass\n* S01E01 - **A** (X). 1st May 2023.\n"
+        "m.youtube.com/playlist?list=PLmobile www.youtube-nocookie.com/embed/videoseries?list=PLembed\n"
+        "<https://youtube.com/playlist/?list=PLslash> (notyoutube.com/playlist?list=PLevil)"
+        " [x](https://evil-youtube.com/playlist?list=PLevil2)\n"
+    )
+    assert parse_webinar_page(text).playlist_ids == ["PLmobile", "PLembed", "PLslash"]

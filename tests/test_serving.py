@@ -64,6 +64,9 @@ def wait_for(predicate, what: str, within: float = VISIBLE_WITHIN) -> float:
     return time.monotonic() - started
 
 
+RUNS = "/talks.json?sql=select+count(*)+as+n+from+sync_runs&_shape=array"
+
+
 class Reader(threading.Thread):
     """A reader that loops over searches and page loads and keeps every answer's status."""
 
@@ -77,11 +80,12 @@ class Reader(threading.Thread):
         "/talks/talks/1",
         "/talks/speakers",
         "/-/search?q=dermatology",
+        RUNS,
     ]
 
     def __init__(self, base: str):
         super().__init__(daemon=True)
-        self.base, self.stop, self.answers = base, threading.Event(), []
+        self.base, self.stop, self.answers, self.runs_seen = base, threading.Event(), [], []
 
     def run(self):
         while not self.stop.is_set():
@@ -91,6 +95,8 @@ class Reader(threading.Thread):
                 except Exception as exc:  # a refused or reset connection is a failure too
                     status, body = repr(exc), b""
                 self.answers.append((path, status, body[:300] if status != 200 else b""))
+                if path == RUNS and status == 200:
+                    self.runs_seen.append(json.loads(body)[0]["n"])
 
 
 def test_five_syncs_under_a_live_site_never_break_a_reader_and_show_up_without_a_restart(tmp_path):
@@ -133,6 +139,9 @@ def test_five_syncs_under_a_live_site_never_break_a_reader_and_show_up_without_a
 
     failures = [a for a in reader.answers if a[1] != 200]
     assert failures == [], failures[:5]
+    # committed states only, in order: the run count the reader saw never went back
+    assert reader.runs_seen and reader.runs_seen == sorted(reader.runs_seen)
+    assert set(reader.runs_seen) <= set(range(1, SYNCS + 2))
     assert len(reader.answers) >= 2 * len(Reader.PATHS)
     print(f"\n{len(reader.answers)} reads, all 200; new state served {max(seen_after):.2f} s after a sync at most")
 
@@ -234,6 +243,11 @@ def test_a_regular_install_serves_archive_db_with_the_metadata(served_db, tmp_pa
     assert installed.returncode == 0, installed.stderr
     shutil.rmtree(source)
     assert (site_packages / "sync" / "site" / "metadata.yml").read_text() == (ROOT / "metadata.yml").read_text()
+    site = ROOT / "sync" / "site"
+    shipped = sorted(str(p.relative_to(site)) for p in site.rglob("*") if p.is_file() and p.suffix != ".pyc"
+                     and not p.name.startswith(".")
+                     and "__pycache__" not in p.parts)
+    assert all((site_packages / "sync" / "site" / name).is_file() for name in shipped), shipped
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import sync; print(sync.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert where.stdout.startswith(str(site_packages)), where
@@ -243,5 +257,8 @@ def test_a_regular_install_serves_archive_db_with_the_metadata(served_db, tmp_pa
     with serving(archive, tmp_path / "serve.log", command=[str(venv / "bin" / "talks")]) as base:
         metadata = get_json(f"{base}/-/metadata.json")
         status, home = get(f"{base}/")
+        static = [get(f"{base}/static/{p.name}")[0] for p in (ROOT / "sync" / "site" / "static").glob("*.*")
+                  if not p.name.startswith(".")]
+    assert static and set(static) == {200}  # the site's static files came with the install
     assert metadata["title"] == "Datasets through the Looking-Glass: talk archive"
     assert status == 200 and b"Datasets through the Looking-Glass: talk archive" in home

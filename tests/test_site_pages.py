@@ -3,7 +3,7 @@
 The snapshot database staged as in test_browser.py (a private recording, an orphan video,
 dated upcoming talks, a `<script>` title), plus: transcript segments for S07E01, a webinar
 link for S02E01 to a deleted upload while its recording is another video (a stale link to
-replace), and a `talk_history` view as helper tooling would add it.
+replace), a failed sync, and a later change of S07E01's title (its history).
 
 With TALKS_SCREENSHOTS=1 the screenshots go to docs/screenshots/ (the README shows them);
 otherwise to a temporary folder, so the code that makes them always runs.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +34,9 @@ SEGMENTS = [  # (start, end, text) of S07E01's recording
     (65.0, 71.0, "Annotators disagreed on almost a third of the chest images."),
     (754.0, 760.0, "So the living review tracks artifacts across hospitals."),
 ]
+FAILED_ERROR = "Error: the YouTube Data API refused the key (quotaExceeded)"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @dataclass
@@ -52,9 +51,11 @@ class Site:
 def _stage_site_rows(path: Path) -> dict:
     con = sqlite3.connect(path)
     try:
+        talk_ids = dict(con.execute("select code, id from talks where code is not null"))
         with con:
             con.executemany(
-                "insert into transcript_segments (video_id, start_seconds, end_seconds, text, url) values (?, ?, ?, ?, ?)",
+                "insert into transcript_segments (video_id, start_seconds, end_seconds, text, url)"
+                " values (?, ?, ?, ?, ?)",
                 [(JIMENEZ_VIDEO, s, e, t, f"https://www.youtube.com/watch?v={JIMENEZ_VIDEO}&t={int(s)}s")
                  for s, e, t in SEGMENTS],
             )
@@ -63,12 +64,22 @@ def _stage_site_rows(path: Path) -> dict:
                         [DELETED_UPLOAD, f"https://www.youtube.com/watch?v={DELETED_UPLOAD}"])
             con.execute("update talks set page_video_id = ? where code = ?", [DELETED_UPLOAD, REPLACED_CODE])
             con.execute("update talks set bio = bio || ' She holds an M.Sc. in Physics.' where code = 'S07E01'")
-            con.execute("drop view if exists talk_history")
-            con.execute("""create view talk_history as
-                select t.code, r.started_at as date, c.column_name as what, c.old_value as old, c.new_value as new,
-                       'sync ' || c.run_id as source
-                from changes c join talks t on c.table_name = 'talks' and c.row_key = cast(t.id as text)
-                join sync_runs r on r.id = c.run_id""")
+            # The snapshot sync at a fixed time, so the screenshots change only when the pages do.
+            con.execute("update sync_runs set started_at = '2026-08-11T06:00:00+00:00',"
+                        " finished_at = '2026-08-11T06:00:01+00:00' where id = 1")
+            # A field changed by a later sync, as the talk's history shows it.
+            con.execute("insert into sync_runs (started_at, status, source)"
+                        " values ('2030-01-01T05:00:00+00:00', 'ok', 'none')")
+            con.execute(
+                "insert into changes (run_id, table_name, row_key, column_name, old_value, new_value)"
+                " select max(id), 'talks', ?, 'title', 'In the Picture (draft)', 'In the Picture' from sync_runs",
+                [str(talk_ids["S07E01"])],
+            )
+            con.execute(
+                "insert into sync_runs (started_at, finished_at, status, source, requests, quota_units, error)"
+                " values ('2026-08-12T06:00:00+00:00', '2026-08-12T06:00:09+00:00', 'failed', 'api', 3, 3, ?)",
+                [FAILED_ERROR],
+            )
             speaker = con.execute("select id from speakers where name = ?", [JIMENEZ]).fetchone()[0]
         con.execute("PRAGMA journal_mode=DELETE")
     finally:
@@ -115,7 +126,8 @@ def test_talk_page_first_screen(visit, site, shots):
     assert page.locator("h1").inner_text().startswith("In the Picture")
     _in_viewport(page, "h1")
     speaker = page.locator("a.speaker").first
-    assert speaker.inner_text() == JIMENEZ and speaker.get_attribute("href") == f"/speaker/{site.jimenez_speaker}"
+    assert speaker.inner_text() == JIMENEZ
+    assert speaker.get_attribute("href") == f"/speaker/{site.jimenez_speaker}-amelia-jimenez-sanchez"
     _in_viewport(page, "a.speaker")
     player = _in_viewport(page, ".player")
     assert abs(player["width"] / player["height"] - 16 / 9) < 0.02
@@ -128,6 +140,8 @@ def test_talk_page_first_screen(visit, site, shots):
     assert "M.Sc. in Physics" in bio.inner_text() and bio.locator("a[href*='M.Sc']").count() == 0
     assert page.locator("a[rel=prev]").get_attribute("href").startswith("/talk/S06E")
     assert page.locator("a[rel=next]").get_attribute("href") == "/talk/S07E02"
+    feeds = page.locator("link[rel=alternate]").evaluate_all("els => els.map(e => [e.type, e.getAttribute('href')])")
+    assert ["application/atom+xml", "/talks/new_recordings.atom"] in feeds
     page.screenshot(path=str(shots / "talk.png"))
 
 
@@ -145,8 +159,10 @@ def test_talk_page_transcript_and_history(visit, site):
     assert page.locator(".transcript a.ts").all_inner_texts() == ["12:34"]
     assert page.locator(".transcript mark").inner_text() == "hospitals"
     history = page.locator("#history")
-    assert history.locator("table th").first.inner_text() == "code"
-    assert history.locator("tbody tr").count() >= 1
+    assert history.locator("table th").all_inner_texts() == ["when", "field", "was", "became", "from"]
+    first = history.locator("tbody tr").first.locator("td").all_inner_texts()
+    assert first[1:] == ["title", "In the Picture (draft)", "In the Picture", "sync 2"]  # newest first
+    assert history.locator("tbody tr").count() > 1  # and the first sync's fields
     changes = history.locator("a", has_text="Every field change of S07E01").get_attribute("href")
     assert parse_qs(urlsplit(changes).query) == {"table_name": ["talks"], "row_key": [str(site.talk_ids["S07E01"])]}
 
@@ -199,7 +215,8 @@ def test_typing_jimenez_in_the_home_search_opens_the_talk(visit, site, shots):
     first = page.locator("section.hits a").first  # the first link among the results
     assert first.get_attribute("href") == "/talk/S07E01"
     assert page.locator("ol.results li.result .snippet mark").first.inner_text() == "Jiménez"
-    assert page.locator("section.speakers a").get_attribute("href") == f"/speaker/{site.jimenez_speaker}"
+    speaker = page.locator("section.speakers a").get_attribute("href")
+    assert speaker == f"/speaker/{site.jimenez_speaker}-amelia-jimenez-sanchez"
     with page.expect_navigation():
         first.click()
     assert urlsplit(page.url).path == "/talk/S07E01"
@@ -233,7 +250,7 @@ def test_transcript_hit_links_to_the_second(visit):
 
 @needs_chromium
 def test_speaker_page(visit, site):
-    page = visit.open(f"/speaker/{site.jimenez_speaker}")
+    page = visit.open(f"/speaker/{site.jimenez_speaker}-amelia-jimenez-sanchez")
     assert page.locator("h1").inner_text().endswith(JIMENEZ)
     assert page.locator(".talk-list a.title[href='/talk/S07E01']").count() == 1
     assert "IT University of Copenhagen" in page.locator(".affiliations").inner_text()
@@ -246,7 +263,11 @@ def test_speaker_page(visit, site):
 def test_desk_says_what_to_do(visit, site, shots):
     visit.page.set_viewport_size(DESKTOP)
     page = visit.open("/desk")
-    assert page.locator(".desk-runs tbody tr").first.locator("td").nth(2).inner_text() == "ok"
+    runs = page.locator(".desk-runs li.run")
+    assert runs.first.locator(".status").inner_text() == "failed"  # newest first, with its error and spend
+    assert runs.first.locator(".error").inner_text() == FAILED_ERROR
+    assert "3 requests · 3 quota units" in " ".join(runs.first.inner_text().split())
+    assert runs.nth(1).locator(".status").inner_text() == "ok"
     stale = page.locator("li.problem", has=page.locator(f"a.talk[href='/talk/{REPLACED_CODE}']"))
     old = stale.locator("a.old")
     new = stale.locator("a.new")
@@ -259,6 +280,21 @@ def test_desk_says_what_to_do(visit, site, shots):
     assert "Replace" not in private.inner_text()
     assert page.locator("ul.orphans li").count() == 1
     page.screenshot(path=str(shots / "desk.png"))
+
+
+@needs_chromium
+def test_pages_run_only_the_sites_script_files(visit, site):
+    page = visit.open("/")
+    response = page.request.get(site.url + "/talk/S07E01")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+    assert page.evaluate("() => [...document.scripts].filter(s => !s.src).length") == 0
+    menu = page.locator("details.nav-menu")
+    assert menu.count() == 1  # Datasette's menu still closes on a click outside it (close-menus.js)
+    menu.locator("summary").click()
+    assert menu.evaluate("d => d.open") is True
+    page.locator("h1").click()
+    assert menu.evaluate("d => d.open") is False
 
 
 # ----------------------------------------------------------------------------- phone

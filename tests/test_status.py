@@ -82,7 +82,7 @@ def test_json_status_gives_runs_quota_by_pacific_day_and_counts(db, runner):
         "videos": rows(db, "select count(*) n from videos where removed_at is null")[0]["n"],
     }
     assert report["counts"] == expected and expected["talks"] == 30 and expected["recordings"] == 26
-    assert report["captions"] is None  # no caption table in this database
+    assert report["captions"] is None  # no video has a caption state yet
 
     text = status(runner, db)
     assert text.exit_code == 0
@@ -135,11 +135,11 @@ def test_a_running_sync_after_a_success_is_healthy_and_max_age_is_honoured(db, r
     assert status(runner, db, "--max-age", "1d").exit_code == 0
 
 
-def test_caption_states_appear_when_the_database_has_a_caption_table(db, runner):
+def test_caption_states_appear_once_videos_have_them(db, runner):
     con = sqlite3.connect(db)
     with con:
-        con.execute("CREATE TABLE captions (video_id TEXT PRIMARY KEY, state TEXT)")
-        con.executemany("INSERT INTO captions VALUES (?, ?)",
+        con.execute("CREATE TABLE IF NOT EXISTS captions (video_id TEXT PRIMARY KEY, state TEXT)")
+        con.executemany("INSERT INTO captions (video_id, state) VALUES (?, ?)",
                         [("a", "automatic"), ("b", "automatic"), ("c", "blocked"), ("d", "uploaded")])
     con.close()
     report = json.loads(status(runner, db, "--format", "json").output)

@@ -307,3 +307,15 @@ def test_sync_with_transcripts_survives_a_bot_wall(runner, db_path, server, monk
     result = runner.invoke(cli, ["sync", "--snapshot", "--transcripts", "--db", db_path])
     assert result.exit_code == 0 and factory.calls == [S01E01]
     assert "captions: 0 fetched, 0 unchanged, 0 none, 0 blocked" in result.output
+
+
+def test_fetch_command_checks_at_most_max_videos(runner, snapshot_db, server, monkeypatch):
+    factory, pauses = factory_for({S01E01: automatic_only(server, "hDKuw28ATe4.en-orig.json3")}), []
+    monkeypatch.setattr(transcripts, "_default_factory", factory)
+    monkeypatch.setattr(transcripts, "_pause", pauses.append)
+    result = runner.invoke(cli, ["transcripts", "fetch", "--db", snapshot_db, "--max-videos", "3"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "captions: 1 fetched, 0 unchanged, 2 none, 0 blocked"
+    assert factory.calls == [S01E01, S01E02, S01E03] and len(pauses) == 2
+    assert rows(snapshot_db, "select count(*) n from captions") == [{"n": 3}]
+    assert runner.invoke(cli, ["transcripts", "fetch", "--db", snapshot_db, "--max-videos", "0"]).exit_code == 2

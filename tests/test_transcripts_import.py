@@ -122,7 +122,7 @@ def test_a_bad_file_is_one_error_line_and_the_rest_is_loaded(runner, snapshot_db
     result = import_dir(runner, snapshot_db, folder)
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert errors == [
+    assert sorted(errors) == [
         f"Error: {folder / 'abcdefghijk.en.vtt'}: not a WebVTT caption file (no WEBVTT header)",
         f"Error: {folder / 'notes.en.json3'}: not named <video_id>.<lang>.json3 or <video_id>.<lang>.vtt",
     ]

@@ -86,10 +86,24 @@ async def talk(db, key: str) -> dict | None:
         nxt = await _rows(db, neighbours + "(season, episode) > (:s, :e) order by season, episode limit 1", around)
         t["previous"] = prev[0] if prev else None
         t["next"] = nxt[0] if nxt else None
-    t["history"] = None
-    if await _exists(db, "talk_history") and t["code"]:
-        t["history"] = await _rows(db, "select * from talk_history where code = :code limit 500", {"code": t["code"]})
+    t["history"] = await history(db, t)
     return t
+
+
+async def history(db, t: dict) -> list[dict] | None:
+    """The talk's field changes, newest first, from the talk_history view (None without it)."""
+    if not await _exists(db, "talk_history"):
+        return None
+    columns = {c["name"] for c in await _rows(db, "select name from pragma_table_info('talk_history')")}
+    key, value = ("talk_id", t["id"]) if "talk_id" in columns else ("code", t["code"])
+    order = "changed_at desc" if "changed_at" in columns else "rowid desc"
+    rows = await _rows(db, f"select * from talk_history where {key} = :value order by {order} limit 300",
+                       {"value": value})
+    for row in rows:  # long abstracts: the table shows the start, the changes table has all
+        for column in ("old_value", "new_value"):
+            if isinstance(row.get(column), str) and len(row[column]) > 300:
+                row[column] = row[column][:300] + "…"
+    return rows
 
 
 async def transcript(db, video_id: str | None, q: str = "") -> list[dict]:

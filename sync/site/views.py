@@ -11,11 +11,13 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import NotFound, Response
 
+from sync.text import fold
+
 from . import data
 from .render import canonical_video_id, excerpt, highlight, markdown, path_part, safe_url, thumbnail_url, \
     timestamp, watch_url
 
-__all__ = ["FEED_LINKS", "ROUTES", "talk_path"]
+__all__ = ["FEED_LINKS", "ROUTES", "speaker_path", "talk_path"]
 
 DATABASE = "talks"  # metadata.yml's name for the file; the first database otherwise
 FEED_LINKS = [
@@ -23,6 +25,13 @@ FEED_LINKS = [
     {"type": "text/calendar", "title": "Upcoming talks", "href": "/talks/upcoming_talks.ics"},
 ]
 MAX_Q = 200
+# The archive's own pages run only the site's script files: even a value that escaped
+# escaping could not run. Posters from i.ytimg.com; the player frame from youtube-nocookie.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https://i.ytimg.com; "
+    "frame-src https://www.youtube-nocookie.com; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'self'"
+)
 
 
 def _db(datasette):
@@ -38,18 +47,25 @@ def talk_path(row: dict) -> str:
     return f"/talk/{path_part(code)}" if code else f"/talk/{int(row.get('id') or row.get('talk_id'))}"
 
 
+def speaker_path(row: dict) -> str:
+    """/speaker/23-amelia-jimenez-sanchez: the id decides, the name is for people."""
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(row.get("name") or "")).strip("-")[:60]
+    return f"/speaker/{int(row['id'])}" + (f"-{slug}" if slug else "")
+
+
 def _q(request) -> str:
     return (request.args.get("q") or "").strip()[:MAX_Q]
 
 
 async def _page(datasette, request, template: str, context: dict, status: int = 200) -> Response:
     helpers = {
-        "talk_path": talk_path, "markdown": markdown, "timestamp": timestamp, "watch_url": watch_url,
+        "talk_path": talk_path, "speaker_path": speaker_path, "markdown": markdown, "timestamp": timestamp,
+        "watch_url": watch_url,
         "safe_url": safe_url, "highlight": highlight, "video_id": canonical_video_id, "path_part": path_part,
         "feed_links": FEED_LINKS,
     }
     html = await datasette.render_template(template, {**helpers, **context}, request=request)
-    return Response.html(html, status=status)
+    return Response.html(html, status=status, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
 
 async def home_view(datasette, request):
@@ -84,7 +100,7 @@ async def talk_view(datasette, request):
         "thumbnail": thumbnail_url(video),
         "segments": await data.transcript(db, video, q),
         "has_transcript": bool(await data.transcript(db, video)) if q else None,
-        "description": excerpt(t["abstract"]) or f"A talk of the webinar series, {t['date'] or 'date to be announced'}.",
+        "description": excerpt(t["abstract"]) or f"A talk of the series, {t['date'] or 'date to be announced'}.",
         "changes_url": "/talks/changes?" + urlencode({"table_name": "talks", "row_key": str(t["id"])}),
     }
     if context["has_transcript"] is None:

@@ -21,10 +21,10 @@ VIDEO_PARTS = "snippet,contentDetails,statistics,status"
 # --------------------------------------------------------------------------- playlists
 
 
-def _playlist_page_request(client, playlist_id: str, page_token: str | None, etag: str | None):
+def _playlist_page_request(playlist_items, playlist_id: str, page_token: str | None, etag: str | None):
     # A fresh request per page: list_next() copies the request shallowly, so a header
     # set on page 1 would ride along on every later page (and it logs the key).
-    request = client.playlistItems().list(
+    request = playlist_items.list(
         part=PLAYLIST_PARTS, playlistId=playlist_id, maxResults=PAGE_SIZE, pageToken=page_token
     )
     if etag:
@@ -38,9 +38,10 @@ def _iter_playlist_pages(
     """Yield each playlistItems page; raises `_NotModified` if page 1 answers 304 to `etag`."""
     page_token = None
     tokens_seen: set[str] = set()
+    playlist_items = client.playlistItems()  # once: building a resource costs milliseconds
     for _ in range(MAX_PLAYLIST_PAGES):
         first = page_token is None
-        request = _playlist_page_request(client, playlist_id, page_token, etag if first else None)
+        request = _playlist_page_request(playlist_items, playlist_id, page_token, etag if first else None)
         page = call_api(request, quota, execute=execute, playlist_id=playlist_id)
         yield page
         page_token = page.get("nextPageToken")
@@ -95,8 +96,9 @@ def fetch_videos(
     known_unavailable = known_unavailable or {}
     ids = unique(video_ids)
     found: dict[str, VideoRecord] = {}
+    videos = client.videos()  # once: building a resource costs milliseconds
     for batch in _batches(ids):
-        request = client.videos().list(part=VIDEO_PARTS, id=",".join(batch), maxResults=PAGE_SIZE)
+        request = videos.list(part=VIDEO_PARTS, id=",".join(batch), maxResults=PAGE_SIZE)
         response = call_api(request, quota, execute=execute)
         asked = set(batch)
         try:

@@ -11,13 +11,12 @@ import http.client
 import json
 import logging
 import os
+import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
 
-import httplib2
-from googleapiclient.discovery import build
-from googleapiclient.errors import HttpError
+from googleapiclient.errors import HttpError  # light; discovery and httplib2 load with a client (_http)
 from tenacity import (
     retry,
     retry_if_exception,
@@ -26,8 +25,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from sync.errors import BadApiKey, DeadlineExceeded, FetchError, PlaylistNotFound, QuotaExceeded, ResponseError
-from sync.limits import DEFAULT_REQUEST_TIMEOUT, MAX_RESPONSE_BYTES, Deadline, time_limit
+from sync.errors import BadApiKey, FetchError, PlaylistNotFound, QuotaExceeded, ResponseError
+from sync.limits import DEFAULT_REQUEST_TIMEOUT, MAX_RESPONSE_BYTES
 from sync.redact import redact
 
 from ._results import Quota
@@ -93,40 +92,8 @@ class _CappedResponse(http.client.HTTPResponse):
             chunks.append(chunk)
 
 
-class _CappedHTTPConnection(httplib2.HTTPConnectionWithTimeout):
-    response_class = _CappedResponse
-
-
-class _CappedHTTPSConnection(httplib2.HTTPSConnectionWithTimeout):
-    response_class = _CappedResponse
-
-
 class _RequestTooSlow(TimeoutError):
     """One request had no complete answer within its total deadline (retried like a timeout)."""
-
-
-class _BoundedHttp(httplib2.Http):
-    """httplib2 with a total deadline per request, a size cap and no redirects.
-
-    The socket timeout only bounds each read; the deadline bounds the whole request,
-    so a server dripping a byte every few seconds cannot hold a sync. The Data API
-    never redirects: a 3xx comes back as an HttpError instead of a loop followed.
-    """
-
-    def __init__(self, timeout: float):
-        super().__init__(timeout=timeout, decode_limit_hard=MAX_RESPONSE_BYTES)
-        self.follow_redirects = False
-        self.request_timeout = timeout
-
-    def request(self, uri, method="GET", body=None, headers=None, redirections=1, connection_type=None):
-        if connection_type is None:
-            connection_type = _CappedHTTPSConnection if str(uri).startswith("https:") else _CappedHTTPConnection
-        deadline = Deadline(self.request_timeout, "one YouTube API request")
-        try:
-            with time_limit(deadline):
-                return super().request(uri, method, body, headers, redirections, connection_type)
-        except DeadlineExceeded:
-            raise _RequestTooSlow(f"no complete answer within {self.request_timeout:g} s (--timeout)") from None
 
 
 def build_client(
@@ -144,12 +111,16 @@ def build_client(
     endpoint = endpoint or os.environ.get("YOUTUBE_API_ENDPOINT") or None
     if not api_key:
         raise BadApiKey("No YouTube API key given: set YOUTUBE_API_KEY (or sync without the API).")
+    from googleapiclient.discovery import build  # late: a run without the API never pays for it
+
+    from ._http import BoundedHttp
+
     _redact_client_logs()
     return build(
         "youtube",
         "v3",
         developerKey=api_key,
-        http=_BoundedHttp(timeout),
+        http=BoundedHttp(timeout),
         static_discovery=True,
         cache_discovery=False,
         client_options={"api_endpoint": endpoint} if endpoint else None,
@@ -243,7 +214,6 @@ TRANSIENT_TRANSPORT_ERRORS = (
     TimeoutError,  # socket.timeout: the server did not answer within the client's timeout
     ConnectionError,  # reset, refused, aborted, broken pipe
     http.client.HTTPException,  # IncompleteRead (truncated body), RemoteDisconnected
-    httplib2.ServerNotFoundError,
     _MalformedResponse,  # truncated JSON with a consistent Content-Length, a 200 error body
 )
 
@@ -257,7 +227,13 @@ def is_retryable(error: BaseException) -> bool:
         return status == 403 and api_error_reason(error) in RETRYABLE_REASONS
     if isinstance(error, ResponseTooLarge):
         return False  # it would be as large again
-    return isinstance(error, TRANSIENT_TRANSPORT_ERRORS)
+    return isinstance(error, TRANSIENT_TRANSPORT_ERRORS + _httplib2_errors("ServerNotFoundError"))
+
+
+def _httplib2_errors(name: str = "HttpLib2Error") -> tuple:
+    """httplib2's error class, once a client loaded httplib2 (before, none can be raised)."""
+    httplib2 = sys.modules.get("httplib2")
+    return (getattr(httplib2, name),) if httplib2 is not None else ()
 
 
 def retry_after_seconds(error: BaseException | None) -> Optional[float]:
@@ -384,7 +360,7 @@ def call_api(request, quota: Quota, *, execute: Executor = execute_request, play
         sync_error = FetchError(
             f"YouTube API {endpoint} gave {error} after {_attempts_text(_attempts(execute))}."
         )
-    except httplib2.HttpLib2Error as error:  # an undecodable body, a malformed redirect
+    except _httplib2_errors() as error:  # an undecodable body, a malformed redirect
         sync_error = ResponseError(f"YouTube API {endpoint} answered unusably: {type(error).__name__}.")
     except TRANSIENT_TRANSPORT_ERRORS as error:
         sync_error = FetchError(
