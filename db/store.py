@@ -159,7 +159,6 @@ def save_rows(
             ledger += [_ledger_row(run, table, key_text, c, None, v)
                        for c, v in values.items() if v is not None and c not in pk]
             run.rows_changed += 1
-            run.changed_keys.add((table, key_text))
             inserts[key] = stored[key] = row
             continue
         changed = {c: v for c, v in values.items() if c not in pk and _as_text(existing.get(c)) != _as_text(v)}
@@ -169,7 +168,6 @@ def save_rows(
         ledger += [_ledger_row(run, table, key_text, c, existing.get(c), v) for c, v in changed.items()]
         if changed:
             run.rows_changed += 1
-            run.changed_keys.add((table, key_text))
         if seen:
             changed["last_seen_run"] = run.run_id
         if not changed:
