@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from db.runs import close_interrupted_runs, finish_run, fold_wal, open_database, start_run
+from db.runs import checkpoint, close_interrupted_runs, finish_run, open_database, start_run
 from db.store import RunContext
 
 from .captions import MAX_CAPTION_BYTES, TranscriptSegment, parse_caption, segment
@@ -182,7 +182,7 @@ def _caption_run(db_path: str, now: dt.datetime, work: Callable[[_Run], None]) -
             finish_run(db, run_id, "ok", rows_changed=state.run.rows_changed, error=state.report.stopped)
             return state.report
         finally:
-            fold_wal(db)
+            checkpoint(db)
             db.close()
 
 

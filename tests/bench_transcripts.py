@@ -91,7 +91,7 @@ def queries(rng: random.Random, n: int) -> list[str]:
 
 def load(db_path: str, segments: int) -> dict:
     """In the child: write `segments` segments through save_transcript; returns timings."""
-    from db.runs import fold_wal, open_database, start_run
+    from db.runs import checkpoint, open_database, start_run
     from db.store import RunContext
     from sync.captions import TranscriptSegment, watch_url_at
     from sync.save_transcripts import save_transcript
@@ -122,7 +122,7 @@ def load(db_path: str, segments: int) -> dict:
         timed += time.perf_counter() - began
         cpu += time.process_time() - began_cpu
     began, began_cpu = time.perf_counter(), time.process_time()
-    fold_wal(db)
+    checkpoint(db)
     timed += time.perf_counter() - began
     cpu += time.process_time() - began_cpu
     stored = db.execute("select count(*) from transcript_segments where removed_at is null").fetchone()[0]
