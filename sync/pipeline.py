@@ -29,6 +29,7 @@ from .limits import (
     MASS_DISAPPEARANCE_RATIO,
     YTDLP_ROTATION,
     Deadline,
+    hold_deadlines,
     time_limit,
 )
 from .match import Decision, match_recordings
@@ -400,5 +401,6 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
             report.videos_seen = save_youtube(db, run, result, options.allow_shrink)
         progress("matching recordings")
         rematch(db, run)
+        hold_deadlines()  # committing now: past --deadline or not, this run succeeds
     log.debug("committed")  # the end of the data transaction (the SIGKILL test times it)
     report.rows_changed = run.rows_changed
