@@ -31,6 +31,7 @@ from .limits import (
     REFRESH_DAYS,
     YTDLP_ROTATION,
     Deadline,
+    hold_deadlines,
     time_limit,
 )
 from .match import Decision, match_recordings
@@ -432,5 +433,6 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
                 mark_checked(db, run, [*result.videos, *result.kept_unavailable])
         progress("matching recordings")
         rematch(db, run)
+        hold_deadlines()  # committing now: past --deadline or not, this run succeeds
     log.debug("committed")  # the end of the data transaction (the SIGKILL test times it)
     report.rows_changed = run.rows_changed

@@ -313,6 +313,8 @@ class Seen:
     key: Optional[str]  # compare with server.api_key; never print it in a test message
     status: Optional[int] = None  # None when the fault answered nothing (reset)
     fault: Optional[str] = None
+    sent: Optional[int] = None  # body bytes a "huge" fault got out before the client hung up
+    finished: threading.Event = dataclasses.field(default_factory=threading.Event)  # "huge" done sending
 
     @property
     def ids(self) -> list[str]:
@@ -628,7 +630,8 @@ class _Handler(BaseHTTPRequestHandler):
                 sent += len(chunk)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client refused to read on: what a capped client does
-        seen.fault = f"huge:{sent}"
+        seen.sent = sent
+        seen.finished.set()
         self.close_connection = True
 
     def _reset_connection(self) -> None:

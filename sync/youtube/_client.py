@@ -76,6 +76,7 @@ class _CappedResponse(http.client.HTTPResponse):
         if amt is not None:
             return super().read(amt)
         if self.length is not None and self.length > MAX_RESPONSE_BYTES:
+            self.close()  # hang up now: the rest is never read
             raise ResponseTooLarge(f"Content-Length {self.length}")
         chunks, total = [], 0
         while True:
@@ -86,6 +87,7 @@ class _CappedResponse(http.client.HTTPResponse):
                 return b"".join(chunks)
             total += len(chunk)
             if total > MAX_RESPONSE_BYTES:
+                self.close()
                 raise ResponseTooLarge(f"more than {MAX_RESPONSE_BYTES} bytes")
             chunks.append(chunk)
 
