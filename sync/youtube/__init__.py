@@ -5,16 +5,19 @@ Two entry points return the same `YouTubeResult`:
 - `fetch_youtube_api(...)`: playlistItems.list + videos.list through
   google-api-python-client. Costs ceil(n/50) + ceil((n+m)/50) units for n playlist
   items and m extra page-linked ids; a playlist whose first page answers 304 to
-  `If-None-Match` costs one unit and keeps the caller's stored items.
+  `If-None-Match` costs one unit, keeps the caller's stored items and describes only
+  the videos named in `refresh` (the caller's cadence), if given. Batches go out while
+  the next page is on its way (`_batches`).
 - `fetch_youtube_ytdlp(...)`: the keyless fallback; slower, no quota, stops at the
   first bot wall or rate limit instead of hammering YouTube.
 
 `result_from_recorded(...)` replays recorded API answers (the offline snapshot).
 
 The work is split along its seams in private modules: `_client` (building the
-client, one request and its retries, error sentences), `_api` (playlists and
-videos through the API), `_parse` (API JSON to records), `_replay`, `_ytdlp`, and
-`_results` (what they return).
+client, one request and its retries, error sentences), `_http` (the bounded
+transport), `_api` (playlists and videos through the API), `_batches` (videos.list
+batches, overlapped with the page chain), `_parse` (API JSON to records), `_replay`,
+`_ytdlp`, and `_results` (what they return).
 """
 from __future__ import annotations
 
