@@ -273,13 +273,17 @@ def segment(words: Iterable[Word], video_id: str) -> list[TranscriptSegment]:
     return segments
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps builds an encoder per call: a third of a bulk load
+
+
 def content_hash(segments: Iterable[TranscriptSegment]) -> str:
-    """A digest of what would be stored: the same words at the same times give the same hash."""
-    digest = hashlib.sha256()
-    for s in segments:
-        digest.update(json.dumps([s.start_seconds, s.end_seconds, s.text], ensure_ascii=False).encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
+    """A digest of what would be stored: the same words at the same times give the same hash.
+
+    One JSON line per segment, [start, end, text]: hashes stored before stay valid.
+    """
+    encode = _JSON.encode
+    lines = "".join([encode([s.start_seconds, s.end_seconds, s.text]) + "\n" for s in segments])
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
 __all__ = [
