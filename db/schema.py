@@ -380,14 +380,14 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             table.disable_fts()  # columns, tokenizer or triggers changed: rebuild the index below
             fts = None
         if not fts:
+            # enable_fts indexes every row itself (a populate_fts after it counted each row twice)
             table.enable_fts(columns, create_triggers=not live, tokenize=tokenize, replace=True)
-            if live:
+            if live:  # only the rows the writer keeps indexed
                 fts = f"{table_name}_fts"
                 names = ", ".join(f"[{c}]" for c in columns)
+                db.execute(f"INSERT INTO [{fts}] ([{fts}]) VALUES ('delete-all')")
                 db.execute(f"INSERT INTO [{fts}] (rowid, {names}) SELECT rowid, {names} FROM [{table_name}]"
                            f" WHERE {live}")
-            else:
-                table.populate_fts(columns)
         hashsize = FTS_HASHSIZE.get(table_name)
         if hashsize and db.execute(f"SELECT v FROM [{table_name}_fts_config] WHERE k = 'hashsize'").fetchall() != [
                 (hashsize,)]:
