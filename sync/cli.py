@@ -189,16 +189,21 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
         logs.event(logging.INFO, f"sync {report.run_id} ok ({report.source})", step="done", run_id=report.run_id,
                    counts=counts)
         return
-    for warning in report.warnings:
-        click.echo(f"warning: {redact(warning)}", err=True)
-    if not quiet:
-        click.echo(
-            f"sync {report.run_id} ok ({report.source}): {report.talks_seen} talks, "
-            f"{report.videos_seen} videos, {report.rows_changed} rows changed, "
-            f"{report.requests} requests, {report.quota_units} quota units"
-        )
+    _finish_lines(report.warnings, quiet, (
+        f"sync {report.run_id} ok ({report.source}): {report.talks_seen} talks, "
+        f"{report.videos_seen} videos, {report.rows_changed} rows changed, "
+        f"{report.requests} requests, {report.quota_units} quota units"
+    ))
     if with_transcripts:
         _fetch_transcripts(db_path, None, quiet)
+
+
+def _finish_lines(warnings: list[str], quiet: bool, summary: str) -> None:
+    """A run's warnings on stderr (always), then its one summary line (unless -q)."""
+    for warning in warnings:
+        click.echo(f"warning: {redact(warning)}", err=True)
+    if not quiet:
+        click.echo(summary)
 
 
 def _progress_printer(quiet: bool, live_line: bool):
@@ -265,14 +270,11 @@ def backfill(db_path, repo, since, webinar_path, talks_path, quiet):
     finally:
         if live_line:
             click.echo("\r\x1b[K", err=True, nl=False)  # the summary replaces the live line
-    for warning in report.warnings:
-        click.echo(f"warning: {redact(warning)}", err=True)
-    if not quiet:
-        click.echo(
-            f"backfill ok: {report.commits} commits touch the pages, {report.replayed} replayed, "
-            f"{report.already} already replayed, {report.without_page} without the webinar page, "
-            f"{len(report.failed)} failed; {report.talks} talks, {report.rows_changed} rows changed"
-        )
+    _finish_lines(report.warnings, quiet, (
+        f"backfill ok: {report.commits} commits touch the pages, {report.replayed} replayed, "
+        f"{report.already} already replayed, {report.without_page} without the webinar page, "
+        f"{len(report.failed)} failed; {report.talks} talks, {report.rows_changed} rows changed"
+    ))
     if report.failed:
         for failure in report.failed:
             click.echo(f"not replayed: {redact(failure)}", err=True)

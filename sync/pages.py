@@ -14,83 +14,39 @@ what a line says and never invents what it does not.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Iterable, Optional
-from urllib.parse import parse_qs, urlsplit
 
+from ._pagetext import (
+    LINK_RE,
+    clean,
+    date_of,
+    find_date,
+    find_impossible_date,
+    is_tba,
+    iso_date,
+    mask_links,
+    matching_paren,
+    normalize_code,
+    parse_people,
+    playlist_ids,
+    source_name,
+    split_bullet_speakers,
+    split_heading_speakers,
+    strip_comments,
+    title_text,
+    unbold,
+    video_id_from_url,
+)
 from .errors import PageError
 from .records import AbstractRecord, Person, TalkRecord, WebinarPage
-from .redact import redact
-from .text import ZERO_WIDTH, fold  # noqa: F401  (fold is part of this module's surface)
+from .text import fold  # noqa: F401  (fold is part of this module's surface)
+
+__all__ = [
+    "MAX_PAGE_BYTES", "decode_page", "fold", "normalize_code", "parse_talks_page", "parse_webinar_page",
+    "video_id_from_url",
+]
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024
-
-# ---------------------------------------------------------------------------
-# Text helpers
-# ---------------------------------------------------------------------------
-
-def _clean(text: str) -> str:
-    """Text as shown: zero-width characters gone, any whitespace run (NBSP too) one space."""
-    return " ".join(text.translate(ZERO_WIDTH).split())
-
-
-def _unbold(text: str) -> str:
-    return text.replace("**", "")
-
-
-def _is_tba(text: Optional[str]) -> bool:
-    """A placeholder rather than content: "TBA", "**TBA**", "TBD", "to be announced"."""
-    return bool(re.match(r"(tba|tbd|to be announced)\b", fold(_unbold(text or "")).strip(" *_")))
-
-
-def _title_text(text: str) -> Optional[str]:
-    """A title as written without its bold markers and trailing dots: "**X**." -> "X"."""
-    title = _clean(_unbold(text)).rstrip(" .")
-    return None if not title or _is_tba(title) else title
-
-
-def _source_name(source: object) -> str:
-    """How error messages name the input: one line, never an API key."""
-    return _clean(redact(source)) or "input"
-
-
-def _strip_comments(text: str) -> str:
-    """The text without its HTML comments: organizers park drafts in them (`<!-- Title:
-    **TBA** -->`), which are not on the page. An unclosed `<!--` hides nothing (as the
-    regex `<!--.*?-->` had it, in one pass instead of a scan to the end per `<!--`)."""
-    parts, position = [], 0
-    while True:
-        start = text.find("<!--", position)
-        end = text.find("-->", start + 4) if start >= 0 else -1
-        if end < 0:
-            parts.append(text[position:])
-            return "".join(parts)
-        parts.append(text[position:start])
-        position = end + 3
-
-
-# Markdown links `[text](url)`; empty URLs (`[Dr. David Wen]()`) occur.
-_LINK_RE = re.compile(r"\[([^\[\]]*)\]\(([^()\s]*)\)")
-
-
-def _mask_links(text: str) -> str:
-    """The text with every link blanked out (same length), so that parentheses and
-    dashes inside links are not taken for page structure."""
-    return _LINK_RE.sub(lambda m: "x" * len(m.group(0)), text)
-
-
-def _matching_paren(text: str, at: int) -> Optional[int]:
-    """Index of the parenthesis matching the "(" or ")" at `at`, counting nested pairs:
-    forwards from a "(", backwards from a ")"."""
-    opener, step, stop = ("(", 1, len(text)) if text[at] == "(" else (")", -1, -1)
-    depth = 0
-    for i in range(at, stop, step):
-        if text[i] in "()":
-            depth += 1 if text[i] == opener else -1
-            if depth == 0:
-                return i
-    return None
-
 
 # ---------------------------------------------------------------------------
 # Bytes -> text
@@ -100,7 +56,7 @@ def _matching_paren(text: str, at: int) -> Optional[int]:
 def decode_page(data: bytes, source: str) -> str:
     """The page's text (UTF-8, BOM stripped), or PageError naming `source` when the bytes
     are empty, binary, not UTF-8 or larger than MAX_PAGE_BYTES."""
-    name = _source_name(source)
+    name = source_name(source)
     if len(data) > MAX_PAGE_BYTES:
         raise PageError(f"{name} is too large to be a page: {len(data)} bytes (limit {MAX_PAGE_BYTES}).")
     if not data.strip():
@@ -114,216 +70,6 @@ def decode_page(data: bytes, source: str) -> str:
     if not text.strip():
         raise PageError(f"{name} is empty.")
     return text
-
-
-# ---------------------------------------------------------------------------
-# URLs, codes, dates
-# ---------------------------------------------------------------------------
-
-_YOUTUBE_HOSTS = {
-    "youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com",
-    "youtube-nocookie.com", "www.youtube-nocookie.com",
-}
-_SHORT_HOSTS = {"youtu.be", "www.youtu.be"}
-_VIDEO_ID_RE = re.compile(r"[A-Za-z0-9_-]{11}")
-_ID_PATH_PREFIXES = {"embed", "live", "shorts", "v", "e"}
-
-
-def video_id_from_url(url: str) -> Optional[str]:
-    """The 11-character YouTube video id a URL points to, or None (not YouTube, a playlist).
-
-    youtu.be/ID?si=.., youtube.com/watch?v=ID&list=.., watch?feature=x&v=ID, /embed/ID,
-    /live/ID, /shorts/ID, on www., m., music. and youtube-nocookie.com hosts.
-    """
-    url = _clean(url or "")
-    if not url:
-        return None
-    if "://" not in url:
-        url = "https://" + url.lstrip("/")
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower().rstrip(".")
-    except ValueError:
-        return None
-    segments = [s for s in parts.path.split("/") if s]
-    candidate = None
-    if host in _SHORT_HOSTS:
-        candidate = segments[0] if segments else None
-    elif host in _YOUTUBE_HOSTS:
-        if segments == ["watch"]:
-            candidate = parse_qs(parts.query).get("v", [None])[0]
-        elif len(segments) >= 2 and segments[0] in _ID_PATH_PREFIXES:
-            candidate = segments[1]
-    # "videoseries" (/embed/videoseries?list=..) is 11 letters but a playlist, not a video.
-    if candidate and candidate != "videoseries" and _VIDEO_ID_RE.fullmatch(candidate):
-        return candidate
-    return None
-
-
-# A YouTube URL from its host name on ("youtube.com/..."), found by its literal name so
-# that each character is read a bounded number of times: a scheme and subdomain prefix
-# `(?:[\w-]+\.)*` before it made the search quadratic on long runs of [\w-].
-_YOUTUBE_URL_RE = re.compile(r"youtube(?:-nocookie)?\.com/[^\s<>\"'()\[\]]*")
-
-
-def _playlist_ids(text: str) -> list[str]:
-    """Ids of the YouTube playlists the text links to, in order, without repeats.
-
-    Only playlist links count (/playlist?list=.., /embed/videoseries?list=..): a talk's
-    `watch?v=..&list=..` link names the playlist it was watched in, not the series'.
-    """
-    ids: list[str] = []
-    for match in _YOUTUBE_URL_RE.finditer(text):
-        before = text[match.start() - 1:match.start()]
-        if before.isalnum() or before in ("_", "-"):
-            continue  # "notyoutube.com": another host
-        parts = urlsplit("https://" + match[0])
-        if parts.path.rstrip("/") not in ("/playlist", "/embed/videoseries"):
-            continue
-        for playlist_id in parse_qs(parts.query).get("list", []):
-            if re.fullmatch(r"[A-Za-z0-9_-]+", playlist_id) and playlist_id not in ids:
-                ids.append(playlist_id)
-    return ids
-
-
-def normalize_code(label: str) -> Optional[str]:
-    """An episode code in its one spelling: "S03E02", "S0302", "s3e2", "[S03E02]" -> "S03E02"."""
-    text = _clean(label or "").strip("[]() ").upper()
-    match = re.fullmatch(r"S(\d{1,2})E(\d{1,3})", text) or re.fullmatch(r"S(\d{2})(\d{2})", text)
-    if not match or int(match[1]) == 0 or int(match[2]) == 0:
-        return None
-    return f"S{int(match[1]):02d}E{int(match[2]):02d}"
-
-
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december")
-_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
-_MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
-_DATE_RES = [
-    re.compile(rf"\b{_DAY}\s+{_MONTH},?\s+(?P<year>\d{{4}})\b"),  # 27th Feb 2023, 20 October 2025
-    re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+(?P<year>\d{{4}})\b"),  # February 24, 2025
-    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),  # 2025-02-24
-]
-
-
-def _find_date(text: str) -> Optional[re.Match]:
-    """The first real calendar date written in `text`, or None."""
-    found = []
-    for pattern in _DATE_RES:
-        for match in pattern.finditer(text):
-            if _iso_date(match):
-                found.append(match)
-                break
-    return min(found, key=lambda m: m.start()) if found else None
-
-
-def _find_impossible_date(text: str) -> Optional[re.Match]:
-    """The first date written with a real month that is no calendar date ("31st February
-    2023", "2023-13-45"), or None: what a page meant as a date but got wrong."""
-    found = []
-    for pattern in _DATE_RES:
-        for match in pattern.finditer(text):
-            if _month_number(match["month"]) and not _iso_date(match):
-                found.append(match)
-                break
-    return min(found, key=lambda m: m.start()) if found else None
-
-
-def _month_number(word: str) -> Optional[int]:
-    """12, "Feb", "June", "Sept", "September" -> month number; None for "Mark", "Tue"."""
-    word = word.lower()
-    if word.isdigit():
-        return int(word)
-    if word == "sept":
-        return 9
-    return next((n for n, name in enumerate(_MONTH_NAMES, 1) if name.startswith(word)), None)
-
-
-def _iso_date(match: re.Match) -> Optional[str]:
-    month = _month_number(match["month"])
-    try:
-        return date(int(match["year"]), month, int(match["day"])).isoformat() if month else None
-    except ValueError:  # "31 February 2024"
-        return None
-
-
-def _date_of(text: Optional[str]) -> Optional[str]:
-    """ISO date of a written date ("20 October 2025 at 9:30am CET" -> "2025-10-20");
-    None when it is TBA or has no day."""
-    if not text or _is_tba(text):
-        return None
-    match = _find_date(text)
-    return _iso_date(match) if match else None
-
-
-# ---------------------------------------------------------------------------
-# People
-# ---------------------------------------------------------------------------
-
-_HONORIFIC_RE = re.compile(r"^(?P<honorific>(?:Assoc\.\s*)?Prof\.?|Professor|Dr\.?)\s+(?P<name>\S.*)$")
-
-
-def _person(written: str, profile_urls: dict[str, str]) -> Person:
-    """"Dr. Roxana Daneshjou" -> Person("Roxana Daneshjou", "Dr.", <url if the name links one>)."""
-    match = _HONORIFIC_RE.match(written)
-    name, honorific = (match["name"], match["honorific"]) if match else (written, None)
-    return Person(name=name, honorific=honorific, url=profile_urls.get(written) or profile_urls.get(name))
-
-
-def _parse_people(text: str) -> tuple[list[Person], list[str]]:
-    """The people a names part writes, and the YouTube ids its links point to.
-
-    "**[Dr. Roxana Daneshjou](https://profiles..)**", "**[Rhys Compton and Lily Zhang](https://youtu.be/..)**",
-    "**Cathrine Damgaard** and **Trine Naja Eriksen**": names are split on "and", "&" and
-    commas; a link to a non-YouTube page on one name is that person's profile URL.
-    """
-    profile_urls: dict[str, str] = {}
-    video_ids: list[str] = []
-
-    def unlink(match: re.Match) -> str:
-        label, url = _clean(_unbold(match[1])), match[2]
-        video_id = video_id_from_url(url) if url else None
-        if video_id:
-            video_ids.append(video_id)
-        elif url:
-            profile_urls[label] = url
-        return match[1]
-
-    plain = _clean(_unbold(_LINK_RE.sub(unlink, text))).strip(" .,:;-*")
-    names = [n.strip(" .,:;-*") for n in re.split(r"\s*(?:,|&|\band\b)\s*", plain)]
-    return [_person(n, profile_urls) for n in names if n and not _is_tba(n)], video_ids
-
-
-def _split_bullet_speakers(text: str) -> tuple[str, Optional[str]]:
-    """A speaker bullet's names and affiliation.
-
-    Both "**Name** - Affiliation" and "**Name** (Affiliation)." occur; whichever separator
-    comes first after the names decides (affiliations contain both, as in
-    "(Erasmus MC - University ..)" and "- German Cancer Research Center (DKFZ), Germany").
-    """
-    masked = _mask_links(text)
-    dash = re.search(r"\s[-–—]\s", masked)
-    paren = masked.find("(")
-    if dash and (paren < 0 or dash.start() < paren):
-        return text[:dash.start()], _clean(_unbold(text[dash.end():])).rstrip(" .") or None
-    if paren >= 0:
-        end = _matching_paren(masked, paren)
-        if end is not None:
-            return text[:paren], _clean(_unbold(text[paren + 1:end])) or None
-    return text, None
-
-
-def _split_heading_speakers(text: str) -> tuple[str, Optional[str]]:
-    """A section heading's names and the affiliation in its trailing parentheses:
-    "Evangelia Christodoulou (German Cancer Research Center (DKFZ), Germany)"."""
-    text = text.rstrip(" .*")
-    masked = _mask_links(text)
-    if masked.endswith(")"):
-        start = _matching_paren(masked, len(masked) - 1)
-        if start is not None:
-            names = text[:start].rstrip(" *-–—")  # "Dewinda J. Rumala - (UNIVERSA AI, ..)"
-            return names, _clean(_unbold(text[start + 1:-1])) or None
-    return text, None
 
 
 # ---------------------------------------------------------------------------
@@ -382,7 +128,7 @@ def _headings(lines: list[str]) -> Iterable[tuple[int, int, str]]:
     for index, line in enumerate(lines):
         heading = _heading(line)
         if heading:
-            yield index, heading[0], _clean(_unbold(heading[1]))
+            yield index, heading[0], clean(unbold(heading[1]))
 
 
 def _has_series_name(text: str) -> bool:
@@ -488,7 +234,7 @@ class _Fields:
         if not self.current:
             return
         bullet = _BULLET_RE.match(line)
-        text = _clean(bullet["text"] if bullet else line)
+        text = clean(bullet["text"] if bullet else line)
         if not text:
             return
         paragraphs = self.paragraphs[self.current]
@@ -505,12 +251,12 @@ class _Fields:
 
     def text(self, label: str) -> Optional[str]:
         paragraphs = ["\n".join(p) for p in self.paragraphs.get(label, []) if p]
-        paragraphs = [_unwrap_bold(p) for p in paragraphs if not _is_tba(p)]
+        paragraphs = [_unwrap_bold(p) for p in paragraphs if not is_tba(p)]
         return "\n\n".join(paragraphs) or None
 
     def title(self) -> Optional[str]:
         text = self.text("title")
-        return _title_text(text) if text else None
+        return title_text(text) if text else None
 
 
 def _unwrap_bold(text: str) -> str:
@@ -530,8 +276,8 @@ def parse_webinar_page(text: str, source: str = "webinar page") -> WebinarPage:
     playlist(s) the page links to. PageError when `text` is not the webinar page."""
     reason = _not_webinar_page_reason(text or "")
     if reason:
-        raise PageError(f"{_source_name(source)} is not the webinar page: {reason}.")
-    shown = _strip_comments(text)
+        raise PageError(f"{source_name(source)} is not the webinar page: {reason}.")
+    shown = strip_comments(text)
     lines = shown.splitlines()
     warnings: list[str] = []
     listed = []
@@ -547,11 +293,11 @@ def parse_webinar_page(text: str, source: str = "webinar page") -> WebinarPage:
                             " not read as a talk")
     upcoming = [talk for section in _upcoming_sections(lines) for talk in _parse_upcoming(*section)]
     for talk in upcoming:
-        if talk.date is None and talk.date_text and _find_impossible_date(talk.date_text):
+        if talk.date is None and talk.date_text and find_impossible_date(talk.date_text):
             warnings.append(f"the announced date {_quoted(talk.date_text)} is not a calendar date;"
                             " kept as written (date_text), with no date")
-    name = _source_name(source)
-    return WebinarPage(listed=listed, upcoming=upcoming, playlist_ids=_playlist_ids(shown),
+    name = source_name(source)
+    return WebinarPage(listed=listed, upcoming=upcoming, playlist_ids=playlist_ids(shown),
                        warnings=[f"{name}: {w}" for w in warnings])
 
 
@@ -561,7 +307,7 @@ _CODE_LINE_RE = re.compile(r"\s{0,3}[*+-]\s+\[?S\d+E\d+\]?\s*[-–—:]", re.I)
 
 def _quoted(text: str, limit: int = 80) -> str:
     """Page text for a warning: one line, bounded, quoted."""
-    text = _clean(text)
+    text = clean(text)
     return '"' + (text if len(text) <= limit else text[:limit - 1] + "…") + '"'
 
 
@@ -574,9 +320,9 @@ def _parse_listed_line(line: str) -> Optional[TalkRecord]:
         return None
     rest = match["rest"]
     names, affiliation, tail = _split_listed(rest)
-    speakers, _ = _parse_people(names)
-    when = _find_date(tail) or _find_impossible_date(tail)  # "31st February 2023": kept as written
-    video_ids = [v for v in (video_id_from_url(url) for _, url in _LINK_RE.findall(line)) if v]
+    speakers, _ = parse_people(names)
+    when = find_date(tail) or find_impossible_date(tail)  # "31st February 2023": kept as written
+    video_ids = [v for v in (video_id_from_url(url) for _, url in LINK_RE.findall(line)) if v]
     return TalkRecord(
         status="listed",
         speakers=speakers,
@@ -585,8 +331,8 @@ def _parse_listed_line(line: str) -> Optional[TalkRecord]:
         season=int(code[1:3]),
         episode=int(code[4:]),
         affiliation=affiliation,
-        date=_iso_date(when) if when else None,
-        date_text=_clean(when[0]) if when else None,
+        date=iso_date(when) if when else None,
+        date_text=clean(when[0]) if when else None,
         title=_listed_title(tail[when.end():] if when else tail),
         page_video_id=video_ids[0] if video_ids else None,
     )
@@ -594,11 +340,11 @@ def _parse_listed_line(line: str) -> Optional[TalkRecord]:
 
 def _split_listed(rest: str) -> tuple[str, Optional[str], str]:
     """Names, affiliation (first parenthesised group, nested ones kept) and the rest."""
-    masked = _mask_links(rest)
+    masked = mask_links(rest)
     start = masked.find("(")
-    end = _matching_paren(masked, start) if start >= 0 else None
+    end = matching_paren(masked, start) if start >= 0 else None
     if end is not None:
-        return rest[:start], _clean(_unbold(rest[start + 1:end])) or None, rest[end + 1:]
+        return rest[:start], clean(unbold(rest[start + 1:end])) or None, rest[end + 1:]
     bold = re.match(r"\s*\*\*.*?\*\*", rest)  # no affiliation: the names are the first bold span
     return (rest[:bold.end()], None, rest[bold.end():]) if bold else ("", None, rest)
 
@@ -607,9 +353,9 @@ def _listed_title(after_date: str) -> Optional[str]:
     """The bold text after the date; without bold, the text up to a video link or note."""
     bold = re.search(r"\*\*(.+?)\*\*", after_date)
     if bold:
-        return _title_text(bold[1])
+        return title_text(bold[1])
     plain = re.split(r"\[Video\]|Video will be available", after_date, maxsplit=1, flags=re.I)[0]
-    return _title_text(_LINK_RE.sub(r"\1", plain).strip(" .:-"))
+    return title_text(LINK_RE.sub(r"\1", plain).strip(" .:-"))
 
 
 def _upcoming_sections(lines: list[str]) -> list[tuple[str, str, list[str]]]:
@@ -663,8 +409,8 @@ def _parse_upcoming(kind: str, heading_rest: str, body: list[str]) -> list[TalkR
             continue
         heading = _heading(line)
         if heading:  # "##### **Dr. Thijs Kooi** (Lunit, South Korea)"
-            names, affiliation = _split_heading_speakers(heading[1])
-            speakers, video_ids = _parse_people(names)
+            names, affiliation = split_heading_speakers(heading[1])
+            speakers, video_ids = parse_people(names)
             if speakers:
                 talks.append(_Upcoming(speakers, affiliation, video_ids))
             continue
@@ -672,7 +418,7 @@ def _parse_upcoming(kind: str, heading_rest: str, body: list[str]) -> list[TalkR
         if field:
             label, value = field
             if label == "date":
-                date_text = _clean(_unbold(value)) or None
+                date_text = clean(unbold(value)) or None
             elif label == "topic":
                 topic = value
             elif label == "speakers":
@@ -682,31 +428,31 @@ def _parse_upcoming(kind: str, heading_rest: str, body: list[str]) -> list[TalkR
             continue
         bullet = _BULLET_RE.match(line)
         if bullet and bullet["text"].startswith(("**", "[")):  # "* **Name** - .." / "* [Name](url) - .."
-            names, affiliation = _split_bullet_speakers(bullet["text"])
-            speakers, video_ids = _parse_people(names)
+            names, affiliation = split_bullet_speakers(bullet["text"])
+            speakers, video_ids = parse_people(names)
             if speakers:
                 talks.append(_Upcoming(speakers, affiliation, video_ids))
             continue
-        if not talks and date_text is None and _find_date(line):
+        if not talks and date_text is None and find_date(line):
             # "* 27th Feb 2023 at 4pm CET: Characteristics of skin lesions"
-            when, _, what = _clean(_unbold(bullet["text"] if bullet else line)).partition(": ")
+            when, _, what = clean(unbold(bullet["text"] if bullet else line)).partition(": ")
             date_text, topic = when.strip(), (what.strip() or topic)
             continue
         if talks:
             talks[-1].fields.add(line)
-    topic = _clean(_unbold(topic or "")).rstrip(" .:") or None
+    topic = clean(unbold(topic or "")).rstrip(" .:") or None
     return [
         TalkRecord(
             status="upcoming",
             speakers=talk.speakers,
             affiliation=talk.affiliation,
-            date=_date_of(date_text),
+            date=date_of(date_text),
             date_text=date_text,
             title=talk.fields.title(),
             page_video_id=talk.video_id,
             abstract=talk.fields.text("abstract"),
             bio=talk.fields.text("bio"),
-            topic=None if _is_tba(topic) else topic,
+            topic=None if is_tba(topic) else topic,
         )
         for talk in talks
     ]
@@ -714,12 +460,12 @@ def _parse_upcoming(kind: str, heading_rest: str, body: list[str]) -> list[TalkR
 
 def _inline_speakers(value: str) -> list[_Upcoming]:
     """Talks of an inline "Speakers: [Dr. A](url), Prof. B, Dr. C." list: one per comma part."""
-    value = _unbold(value).strip().rstrip(".")
-    commas = [m.start() for m in re.finditer(",", _mask_links(value))]
+    value = unbold(value).strip().rstrip(".")
+    commas = [m.start() for m in re.finditer(",", mask_links(value))]
     bounds = zip([-1] + commas, commas + [len(value)])
     talks = []
     for part in (value[start + 1:end] for start, end in bounds):
-        speakers, video_ids = _parse_people(part)
+        speakers, video_ids = parse_people(part)
         if speakers:
             talks.append(_Upcoming(speakers, None, video_ids))
     return talks
@@ -736,8 +482,8 @@ def parse_talks_page(text: str, source: str = "talks page") -> list[AbstractReco
     the talks page."""
     reason = _not_talks_page_reason(text or "")
     if reason:
-        raise PageError(f"{_source_name(source)} is not the talks page: {reason}.")
-    lines = _strip_comments(text).splitlines()
+        raise PageError(f"{source_name(source)} is not the talks page: {reason}.")
+    lines = strip_comments(text).splitlines()
     starts = [i for i, line in enumerate(lines) if _is_talk_section(line)]
     records = []
     for start, end in zip(starts, starts[1:] + [len(lines)]):
@@ -747,8 +493,8 @@ def parse_talks_page(text: str, source: str = "talks page") -> list[AbstractReco
 
 
 def _parse_talk_section(heading: str, body: list[str]) -> AbstractRecord:
-    names, affiliation = _split_heading_speakers(heading)
-    speakers, _ = _parse_people(names)
+    names, affiliation = split_heading_speakers(heading)
+    speakers, _ = parse_people(names)
     fields = _Fields()
     code = video_id = None
     for raw in body:
@@ -777,7 +523,7 @@ def _parse_talk_section(heading: str, body: list[str]) -> AbstractRecord:
 
 def _video_field(value: str) -> tuple[Optional[str], Optional[str]]:
     """"[S0302](https://youtu.be/..)" -> ("S03E02", video id)."""
-    link = _LINK_RE.search(value)
+    link = LINK_RE.search(value)
     if link:
         return normalize_code(link[1]), video_id_from_url(link[2])
     return normalize_code(value), None
