@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .captions import MAX_CAPTION_BYTES
 from .redact import redact
-from .youtube import classify_ytdlp_message, watch_url
+from .youtube import YtdlpLog, classify_ytdlp_message, watch_url
 
 log = logging.getLogger("talks.transcripts")
 
@@ -93,30 +93,7 @@ def choose_track(info: dict) -> Optional[Track]:
     return None
 
 
-class _YtdlpMessages:
-    """yt-dlp's `logger`: keeps warnings and errors (refusals arrive as warnings)."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def debug(self, msg: str) -> None:
-        pass
-
-    def info(self, msg: str) -> None:
-        pass
-
-    def warning(self, msg: str) -> None:
-        self.messages.append(msg)
-
-    def error(self, msg: str) -> None:
-        self.messages.append(msg)
-
-    def take(self) -> list[str]:
-        taken, self.messages = self.messages, []
-        return taken
-
-
-def caption_params(messages: _YtdlpMessages) -> dict:
+def caption_params(messages: YtdlpLog) -> dict:
     return {
         "quiet": True,
         "no_warnings": False,
@@ -168,7 +145,7 @@ def _read_track(ydl, track: Track) -> bytes:
         response.close()
 
 
-def _fetch_one(ydl, messages: _YtdlpMessages, video_id: str) -> CaptionFetch:
+def _fetch_one(ydl, messages: YtdlpLog, video_id: str) -> CaptionFetch:
     from yt_dlp.networking.exceptions import HTTPError, RequestError
     from yt_dlp.utils import DownloadError, ExtractorError
 
@@ -217,7 +194,7 @@ def fetch_captions(
     rng: Optional[random.Random] = None,
 ) -> Iterator[CaptionFetch]:
     """One `CaptionFetch` per video, in order, pausing between videos; ends after a stop."""
-    messages = _YtdlpMessages()
+    messages = YtdlpLog()
     sleep = sleep or _pause
     rng = rng or random.Random()
     with (ydl_factory or _default_factory)(caption_params(messages)) as ydl:

@@ -15,7 +15,9 @@ Measures, and prints as a markdown table to paste into the README:
       /talks/talks.json?_search=jimenez, /talks/talks and /talks (the index, which
       counts every table on each request now that the file is not immutable)
   (t) transcripts (tests/bench_transcripts.py): 1,000,000 segments loaded
-      through save_transcript, then p95 of 200 search_recordings queries
+      through save_transcript, then p95 of 200 queries for each search the site
+      offers (/search, search_recordings, search_talks, table search on
+      transcript_segments and talks with Datasette's defaults)
   backfill: `talks backfill` of the corpus rebuilt as a git repository
       (tests/history_repo.py), fresh db, then again (nothing to replay)
 

@@ -174,6 +174,57 @@ async def home(db) -> dict:
 # ----------------------------------------------------------------------------- search
 
 
+TRANSCRIPT_HITS = 50  # transcript hits shown (after the talks): ranked over all matches, highlighted only these
+
+
+_LIVE = "rowid not in (select id from transcript_segments where removed_at is not null)"
+
+
+def _transcript_sql(match: str) -> str:
+    """Transcript hits, best first: rank every match, keep the top :limit, only then snippet them.
+
+    As the canned query search_recordings does: snippet() over every match of a common word
+    at a million segments costs seconds. A phrase said across two segments matches the
+    boundary text (this segment's last words, a newline, the next one's first words); such a
+    hit is counted once: not when the words are all in this segment's own text (a plain hit),
+    nor when the first matched word is the next segment's (its own hit). Boundary hits are
+    few, so they are highlighted as they are ranked. One word cannot span a boundary: that
+    branch runs for two words or more.
+    """
+    boundary = f"""
+          union all
+          select * from (
+            select rowid, rank, '… ' || replace(highlight(transcript_segments_fts, 1, char(2), char(3)),
+                                               char(10), ' ') || ' …' as snippet
+            from transcript_segments_fts
+            where transcript_segments_fts match '{{boundary_text}} : (' || :match || ') NOT {{text}} : (' || :match || ')'
+              and instr(highlight(transcript_segments_fts, 1, char(1), char(1)), char(1)) < instr(boundary_text, char(10))
+              and {_LIVE}
+            order by rank limit :limit)""" if match.count('"') > 2 else ""
+    # `rank + 0`: SQLite's sorter over (rowid, rank); FTS5's own ORDER BY rank also carries
+    # every match's positions and costs more for a common word.
+    return f"""
+        with plain as materialized (
+          select rowid, rank from transcript_segments_fts
+          where transcript_segments_fts match '{{text}} : (' || :match || ')' and {_LIVE}
+          order by rank + 0 limit :limit
+        ),
+        best(rowid, rank, snippet) as materialized (
+          select * from (
+            select rowid, (select rank from plain where plain.rowid = transcript_segments_fts.rowid) as rank,
+                   snippet(transcript_segments_fts, 0, char(2), char(3), '…', 20) as snippet
+            from transcript_segments_fts
+            where transcript_segments_fts match '{{text}} : (' || :match || ')' and rowid in (select rowid from plain)
+          ){boundary}
+          order by rank limit :limit
+        )
+        select s.video_id, s.start_seconds, best.snippet, t.id as talk_id, t.code, t.title, t.speakers
+        from best
+        join transcript_segments s on s.id = best.rowid
+        left join talks t on t.video_id = s.video_id and t.removed_at is null
+        order by best.rank, s.video_id, s.start_seconds"""
+
+
 async def search(db, q: str) -> dict:
     """Talks ranked by bm25 with snippets, speakers by name, and transcript hits by second."""
     match = fts_query(q)
@@ -201,15 +252,7 @@ async def search(db, q: str) -> dict:
                                           "and removed_at is null order by name limit 50", params)
     if await _exists(db, "transcript_segments_fts"):
         try:
-            out["transcripts"] = await _rows(db, """
-                select s.video_id, s.start_seconds,
-                       snippet(transcript_segments_fts, 0, char(2), char(3), '…', 20) as snippet,
-                       t.id as talk_id, t.code, t.title, t.speakers
-                from transcript_segments_fts
-                join transcript_segments s on s.rowid = transcript_segments_fts.rowid
-                left join talks t on t.video_id = s.video_id and t.removed_at is null
-                where transcript_segments_fts match :match and s.removed_at is null
-                order by transcript_segments_fts.rank limit 100""", {"match": match})
+            out["transcripts"] = await _rows(db, _transcript_sql(match), {"match": match, "limit": TRANSCRIPT_HITS})
         except sqlite3.OperationalError:
             out["transcripts"] = []
     return out

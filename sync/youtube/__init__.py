@@ -45,6 +45,7 @@ _HOMES = {
     "_replay": ("result_from_recorded",),
     "_results": ("PlaylistFetch", "Quota", "YouTubeResult", "watch_url"),
     "_ytdlp": (
+        "YtdlpLog",
         "classify_ytdlp_message",
         "default_ydl_factory",
         "fetch_youtube_ytdlp",
@@ -75,6 +76,7 @@ __all__ = [
     "PlaylistFetch",
     "Quota",
     "YouTubeResult",
+    "YtdlpLog",
     "api_error_reason",
     "best_thumbnail",
     "build_client",

@@ -42,11 +42,12 @@ def classify_ytdlp_message(message: str) -> Optional[str]:
     return None
 
 
-class _YtdlpLog:
+class YtdlpLog:
     """yt-dlp's `logger`: keeps warnings and errors so a run can read what went wrong.
 
     With ignore_no_formats_error, YouTube's refusal reason (bot wall, private,
-    unavailable) arrives as a warning, not as a DownloadError.
+    unavailable) arrives as a warning, not as a DownloadError. Playlists and videos
+    (here) and captions (sync/transcripts.py) read them with `take()`.
     """
 
     def __init__(self) -> None:
@@ -75,7 +76,7 @@ EXTRACT_TIMEOUTS = 4
 LISTING_TIMEOUTS = 20
 
 
-def _ytdlp_params(ytdlp_log: _YtdlpLog, *, listing: bool, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> dict:
+def _ytdlp_params(ytdlp_log: YtdlpLog, *, listing: bool, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> dict:
     params: dict = {
         "quiet": True,
         "no_warnings": False,
@@ -184,7 +185,7 @@ def _first_refusal(messages: list[str]) -> tuple[Optional[str], str]:
     return None, ""
 
 
-def _list_playlist_ytdlp(ydl, ytdlp_log: _YtdlpLog, playlist_id: str, result: YouTubeResult, timeout: float) -> list[dict]:
+def _list_playlist_ytdlp(ydl, ytdlp_log: YtdlpLog, playlist_id: str, result: YouTubeResult, timeout: float) -> list[dict]:
     """Flat entries of one playlist; records the playlist and its items in `result`."""
     result.requests += 1
     ytdlp_log.take()
@@ -212,7 +213,7 @@ def _list_playlist_ytdlp(ydl, ytdlp_log: _YtdlpLog, playlist_id: str, result: Yo
 
 
 def _extract_video_ytdlp(
-    ydl, ytdlp_log: _YtdlpLog, video_id: str, in_playlist: bool, result: YouTubeResult, timeout: float
+    ydl, ytdlp_log: YtdlpLog, video_id: str, in_playlist: bool, result: YouTubeResult, timeout: float
 ) -> Optional[VideoRecord]:
     """Full metadata of one video, a private/unavailable record, or None (warned)."""
     result.requests += 1
@@ -274,7 +275,7 @@ def fetch_youtube_ytdlp(
 def _fetch_ytdlp_into(
     result: YouTubeResult, playlist_ids, linked_video_ids, known_video_ids, recheck, factory, timeout, max_videos
 ) -> None:
-    ytdlp_log = _YtdlpLog()
+    ytdlp_log = YtdlpLog()
 
     in_playlist: set[str] = set()
     with factory(_ytdlp_params(ytdlp_log, listing=True, timeout=timeout)) as ydl:

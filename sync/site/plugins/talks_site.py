@@ -40,7 +40,7 @@ def register_output_renderer(datasette):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return hooks.refuse_writes
+    return lambda app: hooks.refuse_writes(hooks.quiet_large_tables(app))
 
 
 @hookimpl
