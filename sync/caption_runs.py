@@ -25,7 +25,7 @@ from .captions import MAX_CAPTION_BYTES, TranscriptSegment, parse_caption, segme
 from .errors import CaptionError, TalksError
 from .pipeline import sync_lock
 from .redact import redact
-from .save_transcripts import save_caption_state, save_transcript, stored_captions
+from .save_transcripts import TranscriptLoader, save_caption_state, save_transcript, stored_captions
 from .transcripts import CaptionFetch, fetch_captions, ytdlp_version
 
 log = logging.getLogger("talks.transcripts")
@@ -90,8 +90,9 @@ def _attempts(stored: Optional[dict], state: str) -> int:
 
 
 def _store(db, run: RunContext, report: CaptionsReport, video_id: str, segments: list[TranscriptSegment],
-           fields: dict) -> None:
-    if save_transcript(db, run, video_id, segments, fields):
+           fields: dict, loader: Optional[TranscriptLoader] = None) -> None:
+    saved = loader.save(video_id, segments, fields) if loader else save_transcript(db, run, video_id, segments, fields)
+    if saved:
         report.fetched += 1
     else:
         report.unchanged += 1
@@ -274,27 +275,28 @@ def run_import(
 
     def work(state: _Run) -> None:
         found = caption_files(Path(directory), state.report)
-        for n, (video_id, files) in enumerate(sorted(found.items()), 1):
-            progress(f"importing {n}/{len(found)}: {video_id}")
-            best = best_caption_file(video_id, files, state.report)
-            if best is None:
-                continue
-            lang, fmt, kind, segments = best
-            stored = stored_captions(state.db, video_id)
-            attempts = _attempts(stored, kind)
-            fields = {
-                "state": kind,
-                "language": lang[: -len("-orig")] if lang.endswith("-orig") else lang,
-                "track": lang,
-                "format": fmt,
-                "source": "import",
-                "fetched_at": iso(now),
-                "checked_at": iso(now),
-                "attempts": attempts,
-                "last_error": None,
-                "next_check_at": next_check(kind, attempts, now),
-            }
-            _store(state.db, state.run, state.report, video_id, segments, fields)
+        # Many videos: batched transactions, each indexed in one statement (TranscriptLoader).
+        with TranscriptLoader(state.db, state.run) as loader:
+            for n, (video_id, files) in enumerate(sorted(found.items()), 1):
+                progress(f"importing {n}/{len(found)}: {video_id}")
+                best = best_caption_file(video_id, files, state.report)
+                if best is None:
+                    continue
+                lang, fmt, kind, segments = best
+                attempts = _attempts(stored_captions(state.db, video_id), kind)
+                fields = {
+                    "state": kind,
+                    "language": lang[: -len("-orig")] if lang.endswith("-orig") else lang,
+                    "track": lang,
+                    "format": fmt,
+                    "source": "import",
+                    "fetched_at": iso(now),
+                    "checked_at": iso(now),
+                    "attempts": attempts,
+                    "last_error": None,
+                    "next_check_at": next_check(kind, attempts, now),
+                }
+                _store(state.db, state.run, state.report, video_id, segments, fields, loader)
 
     return _caption_run(db_path, now, work)
 

@@ -6,9 +6,13 @@ ones are inserted. The ledger gets one `changes` row per replacement
 (transcript_segments, video id, column `segments`, old count -> new count) plus
 the `captions` row's changed fields (content_hash among them), not one row per
 segment field: a transcript is thousands of rows that change as one.
+
+`TranscriptLoader` writes many videos in few transactions (imports, bulk loads) and
+keeps `transcript_segments_fts` holding exactly the live segments.
 """
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Optional, Sequence
 
 import sqlite_utils
@@ -22,15 +26,13 @@ BOUNDARY_WORDS = 5  # words taken from each side of a segment boundary: phrases 
 
 def boundary_texts(segments: Sequence[TranscriptSegment]) -> list[Optional[str]]:
     """Per segment: its last words, a newline, the next segment's first words (None for the last)."""
-    texts: list[Optional[str]] = []
-    for i, seg in enumerate(segments):
-        if i + 1 == len(segments):
-            texts.append(None)
-            continue
-        tail = seg.text.split()[-BOUNDARY_WORDS:]
-        head = segments[i + 1].text.split()[:BOUNDARY_WORDS]
-        texts.append(" ".join(tail) + "\n" + " ".join(head))
-    return texts
+    # Split off only the words taken (a bulk load splits millions of segments): the same
+    # words as split()[-n:] and split()[:n].
+    n = BOUNDARY_WORDS
+    tails = [" ".join(s.text.rsplit(None, n)[-n:]) for s in segments[:-1]]
+    heads = [" ".join(s.text.split(None, n)[:n]) for s in segments[1:]]
+    texts: list[Optional[str]] = [tail + "\n" + head for tail, head in zip(tails, heads)]
+    return texts + [None] if segments else texts
 
 
 def stored_captions(db: sqlite_utils.Database, video_id: str) -> Optional[dict]:
@@ -43,6 +45,98 @@ def save_caption_state(db: sqlite_utils.Database, run: RunContext, video_id: str
         return save_row(db, run, "captions", {"video_id": video_id, **fields})
 
 
+BATCH_SEGMENTS = 50_000  # a bulk load commits (and indexes) about this many segments at a time
+
+_FTS = "transcript_segments_fts"
+_INSERT = (
+    "INSERT INTO transcript_segments (video_id, start_seconds, end_seconds, text, url, seq,"
+    " boundary_text, first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class TranscriptLoader:
+    """Saves many videos' transcripts in few transactions, and keeps the full-text index.
+
+    transcript_segments_fts has no triggers (db/schema.py FTS_WITHOUT_TRIGGERS): a batch's
+    new segments are indexed in one INSERT ... SELECT when it commits, and a replaced
+    segment leaves the index as it gets removed_at, so the index holds exactly the live
+    segments. A batch commits every `batch_segments` segments and when the `with` block
+    ends; an exception rolls back the open batch only (each video stays all or nothing).
+    """
+
+    def __init__(self, db: sqlite_utils.Database, run: RunContext, batch_segments: int = BATCH_SEGMENTS):
+        self.db, self.run, self.batch_segments = db, run, batch_segments
+        self._tx: Optional[ExitStack] = None
+        self._floor = 0  # highest segment id before the open batch: newer ones are not indexed yet
+        self._pending = self._changed = 0
+
+    def __enter__(self) -> "TranscriptLoader":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        elif self._tx is not None:
+            tx, self._tx = self._tx, None
+            self.run.rows_changed -= self._changed  # rolled back: not changed after all
+            tx.__exit__(exc_type, exc, tb)
+
+    def save(self, video_id: str, segments: Sequence[TranscriptSegment], fields: dict) -> bool:
+        """Store a video's segments and its `captions` row; False when the content was unchanged."""
+        if self._tx is None:
+            self._tx = ExitStack()
+            self._tx.enter_context(self.db.atomic())
+            self._floor = self.db.execute("SELECT coalesce(max(id), 0) FROM transcript_segments").fetchone()[0]
+            self._pending = self._changed = 0
+        db, run = self.db, self.run
+        digest = content_hash(segments)
+        with db.atomic():  # a savepoint: one video is all or nothing
+            stored = stored_captions(db, video_id)
+            changed = not stored or stored.get("content_hash") != digest
+            if changed:
+                # The replaced segments leave the index (external content: 'delete' needs their
+                # indexed values); those inserted in this batch are not in it yet. `+id`: a
+                # rowid range through the removed_at index would read every older segment.
+                db.execute(
+                    f"INSERT INTO {_FTS} ({_FTS}, rowid, text, boundary_text) SELECT 'delete', id, text,"
+                    " boundary_text FROM transcript_segments WHERE video_id = ? AND removed_at IS NULL AND +id <= ?",
+                    [video_id, self._floor],
+                )
+                old = db.execute(
+                    "UPDATE transcript_segments SET removed_at = ? WHERE video_id = ? AND removed_at IS NULL",
+                    [run.now, video_id],
+                ).rowcount
+                rows = [
+                    (video_id, s.start_seconds, s.end_seconds, s.text, s.url, n, boundary, run.run_id, run.run_id)
+                    for n, (s, boundary) in enumerate(zip(segments, boundary_texts(segments)))
+                ]
+                # executemany, not insert_all: sqlite-utils' per-value work would cost more than SQLite's.
+                db.conn.executemany(_INSERT, rows)
+                record_change(db, run, "transcript_segments", video_id, "segments", old if stored else None, len(rows))
+                run.rows_changed += 1
+                self._changed += 1
+                self._pending += len(rows)
+            fields = {"video_id": video_id, "content_hash": digest, "segments": len(segments), **fields}
+            before = run.rows_changed
+            save_row(db, run, "captions", fields)
+            self._changed += run.rows_changed - before
+        if self._pending >= self.batch_segments:
+            self.commit()
+        return changed
+
+    def commit(self) -> None:
+        """Index the open batch's live segments in one statement, and commit it."""
+        if self._tx is None:
+            return
+        self.db.execute(
+            f"INSERT INTO {_FTS} (rowid, text, boundary_text) SELECT id, text, boundary_text"
+            " FROM transcript_segments WHERE id > ? AND removed_at IS NULL",
+            [self._floor],
+        )
+        tx, self._tx = self._tx, None
+        tx.close()
+
+
 def save_transcript(
     db: sqlite_utils.Database,
     run: RunContext,
@@ -50,31 +144,9 @@ def save_transcript(
     segments: Sequence[TranscriptSegment],
     fields: dict,
 ) -> bool:
-    """Store a video's segments and its `captions` row; False when the content was unchanged."""
-    digest = content_hash(segments)
-    with db.atomic():
-        stored = stored_captions(db, video_id)
-        changed = not stored or stored.get("content_hash") != digest
-        if changed:
-            old = db.execute(
-                "UPDATE transcript_segments SET removed_at = ? WHERE video_id = ? AND removed_at IS NULL",
-                [run.now, video_id],
-            ).rowcount
-            rows = [
-                (video_id, s.start_seconds, s.end_seconds, s.text, s.url, n, boundary, run.run_id, run.run_id)
-                for n, (s, boundary) in enumerate(zip(segments, boundary_texts(segments)))
-            ]
-            # executemany, not insert_all: a transcript is hundreds of rows, and sqlite-utils'
-            # per-value work would cost more than SQLite's own (full-text triggers included).
-            db.conn.executemany(
-                "INSERT INTO transcript_segments (video_id, start_seconds, end_seconds, text, url, seq,"
-                " boundary_text, first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            record_change(db, run, "transcript_segments", video_id, "segments", old if stored else None, len(rows))
-            run.rows_changed += 1
-        save_row(db, run, "captions", {"video_id": video_id, "content_hash": digest, "segments": len(segments), **fields})
-    return changed
+    """Store one video's segments and its `captions` row in one transaction; False when unchanged."""
+    with TranscriptLoader(db, run) as loader:
+        return loader.save(video_id, segments, fields)
 
 
-__all__ = ["BOUNDARY_WORDS", "boundary_texts", "save_caption_state", "save_transcript", "stored_captions"]
+__all__ = ["BATCH_SEGMENTS", "BOUNDARY_WORDS", "TranscriptLoader", "boundary_texts", "save_caption_state", "save_transcript", "stored_captions"]

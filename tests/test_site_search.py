@@ -45,6 +45,9 @@ def site(tmp_path_factory):
         rows.append(("zebraVideo1", 6000.0, 6005.0, " ".join([COMMON] * 8), "2026-01-01T00:00:00+00:00"))
         con.executemany("insert into transcript_segments (video_id, start_seconds, end_seconds, text, removed_at)"
                         " values (?, ?, ?, ?, ?)", rows)
+        # no triggers index transcript_segments: its writer indexes the live rows (sync/save_transcripts.py)
+        con.execute("insert into transcript_segments_fts (rowid, text, boundary_text) select id, text, boundary_text"
+                    " from transcript_segments where video_id = 'zebraVideo1' and removed_at is null")
     con.close()
     with serving(db_path, tmp / "datasette.log") as url:
         yield url
@@ -105,12 +108,12 @@ def get_json(base: str, path: str) -> dict:
 
 def test_table_search_on_the_segments_skips_the_count_and_the_facet_work(site):
     page = get_json(site, "/talks/transcript_segments.json?" + urlencode({"_search": COMMON}))
-    assert len(page["rows"]) == min(100, TRANSCRIPT_HITS + 22)  # a page of the rows that say it
+    assert len(page["rows"]) == min(100, TRANSCRIPT_HITS + 21)  # a page of the live rows that say it
     assert page["filtered_table_rows_count"] is None  # no count(*) over every match
     assert page["suggested_facets"] == [] and page["facet_results"] == {}
     asked = get_json(site, "/talks/transcript_segments.json?" + urlencode({"_search": COMMON, "_facet": "video_id"}))
     assert [(f["value"], f["count"]) for f in asked["facet_results"]["video_id"]["results"]] == [
-        ("zebraVideo1", TRANSCRIPT_HITS + 22)]  # asked for: still there (replaced rows included, as the table has them)
+        ("zebraVideo1", TRANSCRIPT_HITS + 21)]  # asked for: still there (replaced rows are not in the index)
     browse = get_json(site, "/talks/transcript_segments.json?video_id=Z_wULE3_exE")
     assert browse["filtered_table_rows_count"] == len(browse["rows"]) > 0  # no search: counted as before
 
