@@ -386,6 +386,10 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
             db.close()
 
 
+def _synced_before(db, run_id: int) -> bool:
+    return db.execute("SELECT 1 FROM sync_runs WHERE id < ? AND status = 'ok' LIMIT 1", [run_id]).fetchone() is not None
+
+
 def _run_counts(report: SyncReport) -> dict:
     return {
         "requests": report.requests,
@@ -431,8 +435,12 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
             report.videos_seen = save_youtube(db, run, result, options.allow_shrink)
             if source in ("api", "ytdlp"):  # YouTube described them now (a snapshot is a recording)
                 mark_checked(db, run, [*result.videos, *result.kept_unavailable])
-        progress("matching recordings")
-        rematch(db, run)
+        # The matcher reads talks, videos, playlist items and decisions only (not "today"):
+        # a run that changed none of them (every change is in the ledger, rows_changed)
+        # would reach the stored decisions again. Organizers' decisions rematch at once.
+        if run.rows_changed or not _synced_before(db, report.run_id):
+            progress("matching recordings")
+            rematch(db, run)
         hold_deadlines()  # committing now: past --deadline or not, this run succeeds
     log.debug("committed")  # the end of the data transaction (the SIGKILL test times it)
     report.rows_changed = run.rows_changed
