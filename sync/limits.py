@@ -157,5 +157,9 @@ def clean_text(value: object, limit: int) -> tuple[Optional[str], bool]:
     if not isinstance(value, str):
         return None, False
     truncated = len(value) > limit
-    text = _SURROGATES.sub("\ufffd", value[:limit]).replace("\x00", "")
+    text = value[:limit]
+    if not text.isascii():  # the common case needs neither pass
+        text = _SURROGATES.sub("\ufffd", text)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
     return text, truncated

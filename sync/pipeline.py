@@ -438,9 +438,11 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
         # The matcher reads talks, videos, playlist items and decisions only (not "today"):
         # a run that changed none of them (every change is in the ledger, rows_changed)
         # would reach the stored decisions again. Organizers' decisions rematch at once.
+        progress("matching recordings")
         if run.rows_changed or not _synced_before(db, report.run_id):
-            progress("matching recordings")
             rematch(db, run)
+        else:
+            log.debug("nothing the matcher reads changed: the stored matches stand")
         hold_deadlines()  # committing now: past --deadline or not, this run succeeds
     log.debug("committed")  # the end of the data transaction (the SIGKILL test times it)
     report.rows_changed = run.rows_changed

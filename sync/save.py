@@ -5,6 +5,7 @@ coded record takes over the row of its announcement instead of adding a second.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Iterable, Optional
 
@@ -259,18 +260,26 @@ def settle_videos(
     """
     kept = set(kept_unavailable)
     referenced = list(dict.fromkeys([*referenced, *kept]))
-    availability = dict(db.execute("SELECT video_id, availability FROM videos").fetchall())
-    rows = []
+    stored = {r[0]: r[1:] for r in db.execute("SELECT video_id, availability, removed_at FROM videos")}
+    rows, sighted = [], []
     for video_id in referenced:
         if video_id in described and video_id not in kept:
             continue  # saved (and so seen) by save_videos
-        if video_id not in availability:
+        if video_id not in stored:
             continue  # nothing known of it yet: no row to invent
+        availability, removed_at = stored[video_id]
         values = {"video_id": video_id}
-        if video_id in kept and availability[video_id] not in LISTED_BUT_HIDDEN:
+        if video_id in kept and availability not in LISTED_BUT_HIDDEN:
             values["availability"] = "not_found"
+        elif removed_at is None:
+            sighted.append((run.run_id, video_id))  # seen, nothing changed: bookkeeping only
+            continue
         rows.append(values)
-    save_rows(db, run, "videos", rows)
+    # What save_rows would do for these, without reading every stored video into Python.
+    db.conn.executemany("UPDATE videos SET last_seen_run = ? WHERE video_id = ?", sighted)
+    if rows:
+        save_rows(db, run, "videos", rows, "video_id IN (SELECT value FROM json_each(?))",
+                  [json.dumps([r["video_id"] for r in rows])])
     mark_removed(db, run, "videos", referenced)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 
 from sync.limits import MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_TITLE_CHARS, clean_text
 from sync.redact import redact
@@ -26,27 +27,38 @@ _VIDEO_TEXT = {
 }
 
 
-def _stored(value: object, limit: int, where: str, secrets: tuple[str, ...]):
+def _stored(value: object, limit: int, where, secrets: tuple[str, ...], keys: tuple[str, ...]):
+    """`where` is called only for the warning: building 30,000 labels cost more than cleaning."""
     if value is None:
         return None
     text, truncated = clean_text(value, limit)
     if truncated:
-        log.warning("%s was longer than %d characters: stored cut to that length", where, limit)
-    return None if text is None else redact(text, secrets)
+        log.warning("%s was longer than %d characters: stored cut to that length", where(), limit)
+    if text is None:
+        return None
+    # redact() only where it can change something (its pattern needs "key="): most fields cannot.
+    if "key=" in text or any(k in text for k in keys):
+        return redact(text, secrets)
+    return text
 
 
 def clean_result(result: YouTubeResult, secrets: tuple[str, ...] = ()) -> YouTubeResult:
     """`result` with every text field made storable (in place; also returned)."""
+    keys = tuple(k for k in (*secrets, os.environ.get("YOUTUBE_API_KEY")) if k)  # what redact() blanks
     for video_id, record in list(result.videos.items()):
         changes = {
-            column: _stored(getattr(record, column), limit, f"video {video_id}'s {column}", secrets)
+            column: _stored(getattr(record, column), limit,
+                            lambda c=column: f"video {video_id}'s {c}", secrets, keys)
             for column, limit in _VIDEO_TEXT.items()
         }
         result.videos[video_id] = dataclasses.replace(record, **changes)
     for playlist in result.playlists:
-        playlist.title = _stored(playlist.title, MAX_TITLE_CHARS, f"playlist {playlist.playlist_id}'s title", secrets)
-        playlist.etag = _stored(playlist.etag, MAX_FIELD_CHARS, f"playlist {playlist.playlist_id}'s etag", secrets)
+        playlist.title = _stored(playlist.title, MAX_TITLE_CHARS,
+                                 lambda: f"playlist {playlist.playlist_id}'s title", secrets, keys)
+        playlist.etag = _stored(playlist.etag, MAX_FIELD_CHARS,
+                                lambda: f"playlist {playlist.playlist_id}'s etag", secrets, keys)
     for item in result.items:
-        item.added_at = _stored(item.added_at, MAX_FIELD_CHARS, f"playlist item {item.video_id}'s date", secrets)
+        item.added_at = _stored(item.added_at, MAX_FIELD_CHARS,
+                                lambda: f"playlist item {item.video_id}'s date", secrets, keys)
     result.warnings = [redact(clean_text(w, MAX_FIELD_CHARS)[0] or "", secrets) for w in result.warnings]
     return result
