@@ -155,13 +155,15 @@ def save_rows(
     inserts: dict[tuple, dict] = {}
     updates: dict[tuple, dict] = {}
     ledger: list[tuple] = []
+    run_id = run.run_id
     for values in rows:
         key = tuple(values[c] for c in pk)
         existing = stored.get(key)
         if existing is None:
-            row = {**values, "first_seen_run": run.run_id, "last_seen_run": run.run_id}
-            key_text = row_key(table, row)
-            ledger += [_ledger_row(run, table, key_text, c, None, v)
+            row = {**values, "first_seen_run": run_id, "last_seen_run": run_id}
+            key_text = "/".join(map(str, key))  # row_key(table, row), without looking pk up again
+            # _ledger_row's tuples, inlined: this loop writes every field of every new row
+            ledger += [(run_id, table, key_text, c, None, v if v.__class__ is str else _as_text(v))
                        for c, v in values.items() if v is not None and c not in pk]
             run.rows_changed += 1
             inserts[key] = stored[key] = row
