@@ -214,15 +214,20 @@ def mark_removed(
     """Stamp `removed_at` on live rows matching `where` whose key is not in `seen_keys`."""
     seen = set(seen_keys)
     removed = []
-    # Read every candidate first: updating rows under a live cursor over the same table
-    # is undefined in SQLite (rows may be skipped or visited twice).
-    for row in list(db[table].rows_where(f"removed_at IS NULL AND ({where})", list(params))):
+    pk = _pk_columns(table)
+    # Read every candidate's key first (only the key: thousands of live videos are read
+    # on every sync): updating rows under a live cursor over the same table is undefined
+    # in SQLite (rows may be skipped or visited twice).
+    keys = db.execute(
+        f"SELECT {', '.join(f'[{c}]' for c in pk)} FROM [{table}] WHERE removed_at IS NULL AND ({where})",
+        list(params),
+    ).fetchall()
+    for key in keys:
+        row = dict(zip(pk, key))
         key_text = row_key(table, row)
         if key_text in seen:
             continue
-        pk = _pk_columns(table)
-        pk_value = tuple(row[c] for c in pk) if len(pk) > 1 else row[pk[0]]
-        db[table].update(pk_value, {"removed_at": run.now})
+        _update(db, table, row, {"removed_at": run.now})
         record_change(db, run, table, key_text, "removed_at", None, run.now)
         run.rows_changed += 1
         removed.append(key_text)

@@ -302,7 +302,9 @@ def save_videos(db, run: RunContext, videos: Iterable[VideoRecord]) -> int:
         if video.has_captions is not None:
             values["has_captions"] = int(video.has_captions)
         rows.append(values)
-    save_rows(db, run, "videos", rows)
+    # Read back only the stored rows of these videos (a 304 run describes a few of thousands).
+    save_rows(db, run, "videos", rows, "video_id IN (SELECT value FROM json_each(?))",
+              [json.dumps([r["video_id"] for r in rows])])
     return len(rows)
 
 
