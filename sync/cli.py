@@ -441,28 +441,26 @@ def _decide(db_path: str, code: str, video_id: str, action: str) -> None:
 DECISION_SETTINGS = {"ignore_unknown_options": True, "help_option_names": ["--help"]}
 
 
-@match.command("pin", context_settings=DECISION_SETTINGS)
-@db_option
-@click.argument("code")
-@click.argument("video_id")
-@fail_cleanly
-def match_pin(db_path, code, video_id):
-    """Make VIDEO_ID the recording of talk CODE (like S03E02 or s3e2) whatever the evidence.
+def _decision_command(action: str, help_text: str):
+    """`talks match pin|reject CODE VIDEO_ID`: the two differ only in the action stored."""
+
+    @match.command(action, context_settings=DECISION_SETTINGS, help=help_text)
+    @db_option
+    @click.argument("code")
+    @click.argument("video_id")
+    @fail_cleanly
+    def decide(db_path, code, video_id):
+        _decide(db_path, code, video_id, action)
+
+    return decide
+
+
+match_pin = _decision_command("pin", """Make VIDEO_ID the recording of talk CODE (like S03E02 or s3e2) whatever the evidence.
 
     A video no sync has seen yet can be pinned too (the output says so). An id that
     starts with "-" is read as the id ("--" before the arguments works too).
-    """
-    _decide(db_path, code, video_id, "pin")
-
-
-@match.command("reject", context_settings=DECISION_SETTINGS)
-@db_option
-@click.argument("code")
-@click.argument("video_id")
-@fail_cleanly
-def match_reject(db_path, code, video_id):
-    """Never match VIDEO_ID to talk CODE again."""
-    _decide(db_path, code, video_id, "reject")
+    """)
+match_reject = _decision_command("reject", "Never match VIDEO_ID to talk CODE again.")
 
 
 @cli.group()

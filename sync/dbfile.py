@@ -39,30 +39,29 @@ def _kind(message: str) -> str:
     return "other"
 
 
+# One sentence per kind of failure; {path} and {message} are filled in.
+_SENTENCES = {
+    "corrupt": "{path} is damaged or is not a SQLite database ({message}); restore it from a backup, "
+               "or move it aside and rebuild it with `talks sync` (its change history then starts anew)",
+    "full": "writing {path} failed: the disk is full ({message}); the unfinished transaction was "
+            "rolled back, so free some space and run the command again",
+    "io": "reading or writing {path} failed with a disk I/O error (a full disk, a file size limit "
+          "or a failing disk); the unfinished transaction was rolled back",
+    "readonly": "{path} cannot be written ({message}): the file, its folder or its -wal/-shm files "
+                "are read-only for this user",
+    "cannot create": "cannot create {path}: its folder does not exist or is not writable for this user",
+    "cantopen": "cannot open {path}: the file or its folder is not accessible for this user "
+                "(a reader needs the folder writable, or the -wal and -shm files present)",
+    "other": "the database {path} could not be used: {message}",
+}
+
+
 def _describe_sqlite(exc: sqlite3.Error, path: str) -> DatabaseFileError:
     message = " ".join(str(exc).split()) or type(exc).__name__
     kind = _kind(message)
-    if kind == "corrupt":
-        text = (f"{path} is damaged or is not a SQLite database ({message}); restore it from a backup, "
-                "or move it aside and rebuild it with `talks sync` (its change history then starts anew)")
-    elif kind == "full":
-        text = (f"writing {path} failed: the disk is full ({message}); the unfinished transaction was "
-                "rolled back, so free some space and run the command again")
-    elif kind == "io":
-        text = (f"reading or writing {path} failed with a disk I/O error (a full disk, a file size limit "
-                "or a failing disk); the unfinished transaction was rolled back")
-    elif kind == "readonly":
-        text = (f"{path} cannot be written ({message}): the file, its folder or its -wal/-shm files "
-                "are read-only for this user")
-    elif kind == "cantopen":
-        if not os.path.exists(path):
-            text = f"cannot create {path}: its folder does not exist or is not writable for this user"
-        else:
-            text = (f"cannot open {path}: the file or its folder is not accessible for this user "
-                    "(a reader needs the folder writable, or the -wal and -shm files present)")
-    else:
-        text = f"the database {path} could not be used: {message}"
-    return DatabaseFileError(text, path=path)
+    if kind == "cantopen" and not os.path.exists(path):
+        kind = "cannot create"
+    return DatabaseFileError(_SENTENCES[kind].format(path=path, message=message), path=path)
 
 
 def _about(filename: Optional[str], path: str) -> bool:
