@@ -12,7 +12,7 @@ from sync.records import Playlist, VideoRecord
 from ._batches import VIDEO_PARTS, VideoBatches
 from ._clean import clean_result
 from ._client import DEFAULT_TIMEOUT, Executor, _NotModified, build_client, call_api, execute_request
-from ._parse import _collect_page, video_record
+from ._parse import _collect_page, videos_answered
 from ._results import PlaylistFetch, Quota, YouTubeResult, unique
 
 PAGE_SIZE = 50  # the API's maximum for playlistItems.maxResults and for videos.list ids
@@ -109,15 +109,7 @@ def fetch_videos(
     videos = client.videos()  # once: building a resource costs milliseconds
     for batch in _batches(ids):
         request = videos.list(part=VIDEO_PARTS, id=",".join(batch), maxResults=PAGE_SIZE)
-        response = call_api(request, quota, execute=execute)
-        asked = set(batch)
-        try:
-            for resource in response["items"]:
-                record = video_record(resource)
-                if record.video_id in asked:  # an answer may not invent videos
-                    found[record.video_id] = record
-        except (AttributeError, KeyError, TypeError) as error:
-            raise ResponseError(f"YouTube API videos sent a video without an id ({error!r}).") from None
+        found.update(videos_answered(call_api(request, quota, execute=execute), batch))
     return [found.get(i) or known_unavailable.get(i) or VideoRecord(video_id=i, availability="not_found") for i in ids]
 
 

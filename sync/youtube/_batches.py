@@ -18,11 +18,10 @@ from typing import Callable, Iterable, Optional
 import tenacity
 from tenacity import stop_when_event_set
 
-from sync.errors import ResponseError
 from sync.records import VideoRecord
 
 from ._client import Executor, call_api
-from ._parse import video_record
+from ._parse import videos_answered
 from ._results import Quota
 
 PAGE_SIZE = 50  # the most ids one videos.list takes
@@ -111,15 +110,7 @@ class VideoBatches:
         return self._videos.list(part=VIDEO_PARTS, id=",".join(batch), maxResults=PAGE_SIZE)
 
     def _fetch(self, request, batch: list[str], quota: Quota, execute: Executor) -> None:
-        response = call_api(request, quota, execute=execute)
-        asked = set(batch)
-        try:
-            for resource in response["items"]:
-                record = video_record(resource)
-                if record.video_id in asked:  # an answer may not invent videos
-                    self.found[record.video_id] = record
-        except (AttributeError, KeyError, TypeError) as error:
-            raise ResponseError(f"YouTube API videos sent a video without an id ({error!r}).") from None
+        self.found.update(videos_answered(call_api(request, quota, execute=execute), batch))
 
     def _submit(self, batch: list[str]) -> None:
         if self._worker is None:

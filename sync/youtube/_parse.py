@@ -106,3 +106,17 @@ def video_record(resource: dict) -> VideoRecord:
         has_captions=None if caption is None else caption == "true",
     )
 
+
+def videos_answered(response: dict, batch: list[str]) -> dict[str, VideoRecord]:
+    """The records of a videos.list answer, by id: only ids the batch asked for (an answer
+    may not invent videos); a resource without an id makes the answer unusable."""
+    asked = set(batch)
+    found: dict[str, VideoRecord] = {}
+    try:
+        for resource in response["items"]:
+            record = video_record(resource)
+            if record.video_id in asked:
+                found[record.video_id] = record
+    except (AttributeError, KeyError, TypeError) as error:
+        raise ResponseError(f"YouTube API videos sent a video without an id ({error!r}).") from None
+    return found
