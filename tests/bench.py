@@ -47,9 +47,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Iterator, Optional
 
-from tests.bench_scale import scale_report
+from tests.bench_scale import fmt_s, playlist_entries, scale_report
 from tests.datasette_process import serving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,10 +152,6 @@ class Line:
     @property
     def verdict(self) -> str:
         return "" if self.ok is None else ("PASS" if self.ok else "FAIL")
-
-
-def fmt_s(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def median(values: list[float]) -> float:
@@ -309,23 +305,9 @@ def bench_backfill(work: Path) -> list[Line]:
 
 def api_playlist_entries() -> list[dict]:
     """The snapshot's real recordings (so talks get matched), synthetic talks, and some gone ones."""
-    from tests.apiserver import deleted_item, make_video, private_item, video_ids
-
     recorded = json.loads((SNAPSHOT / "snapshot.json").read_text())["youtube"]["videos"]
     real = [resource for response in recorded for resource in response["items"]]
-    gone = 20
-    synthetic = API_VIDEOS - len(real) - gone
-    entries = list(real)
-    for n, video_id in enumerate(video_ids(synthetic, prefix="b")):
-        entries.append(make_video(
-            video_id,
-            f"S{10 + n // 100:02d}E{n % 100 + 1:02d} - Speaker {n} - A synthetic talk about dataset number {n}",
-            description=f"Synthetic recording {n} of the benchmark playlist.",
-            published_at=f"20{27 + n // 365:02d}-01-01T17:00:00Z",
-            caption=n % 3 == 0,
-        ))
-    for n, video_id in enumerate(video_ids(gone, prefix="g")):
-        entries.append(private_item(video_id) if n % 2 else deleted_item(video_id))
+    entries = playlist_entries(API_VIDEOS, real)  # the scale bench's synthetic playlist, at this size
     assert len(entries) == API_VIDEOS
     return entries
 
@@ -369,20 +351,28 @@ def bench_api(work: Path) -> list[Line]:
 # ----------------------------------------------------------------------------- (f) Datasette
 
 
-def latencies(port: int, path: str, n: int) -> list[float]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)  # keep-alive, like a browser
-    out = []
+def timed_gets(port: int, paths: Iterable[str], timeout: float = 10) -> Iterator[tuple[float, bytes]]:
+    """GET each path on one keep-alive connection (like a browser): (seconds, body) each;
+    anything but 200 ends the bench."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        for _ in range(n):
+        for path in paths:
             start = time.perf_counter()
             conn.request("GET", path)
             response = conn.getresponse()
             body = response.read()
-            out.append(time.perf_counter() - start)
+            seconds = time.perf_counter() - start
             if response.status != 200:
-                raise SystemExit(f"{path}: HTTP {response.status}")
+                raise SystemExit(f"{path}: HTTP {response.status}: {body[:300]!r}")
+            yield seconds, body
     finally:
         conn.close()
+
+
+def latencies(port: int, path: str, n: int) -> list[float]:
+    out, body = [], b""
+    for seconds, body in timed_gets(port, [path] * n):
+        out.append(seconds)
     if "_search=jimenez" in path and b"S07E01" not in body:
         raise SystemExit(f"{path} did not find S07E01")
     return out

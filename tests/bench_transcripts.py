@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import json
 import os
 import random
@@ -170,21 +169,12 @@ SITE_SEARCHES = [
 
 
 def search_latencies(port: int, terms: list[str], search: Search = SITE_SEARCHES[1]) -> tuple[list[float], int]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    from tests.bench import timed_gets
+
     out, empty = [], 0
-    try:
-        for q in terms:
-            path = search.path(q)
-            start = time.perf_counter()
-            conn.request("GET", path)
-            response = conn.getresponse()
-            body = response.read()
-            out.append(time.perf_counter() - start)
-            if response.status != 200:
-                raise SystemExit(f"{path}: HTTP {response.status}: {body[:300]!r}")
-            empty += search.empty(body)
-    finally:
-        conn.close()
+    for seconds, body in timed_gets(port, [search.path(q) for q in terms], timeout=60):
+        out.append(seconds)
+        empty += search.empty(body)
     return out, empty
 
 
