@@ -6,6 +6,7 @@ left exactly as they were.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -22,16 +23,17 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def open_database(path: str) -> sqlite_utils.Database:
+def open_database(path: str, *, threads: bool = False) -> sqlite_utils.Database:
     """Open (creating if needed) a database file with the current schema.
 
     The file stays in WAL mode for good: a reader (Datasette) keeps reading the
     last committed state while a sync writes, sees the new state at its next
     query, and a writer killed at any moment (even mid-checkpoint) leaves a WAL
     that the next connection replays. synchronous=FULL syncs the WAL at every
-    commit, so a run recorded `ok` is on disk.
+    commit, so a run recorded `ok` is on disk. With `threads` the connection may be
+    handed to another thread (one user at a time: `sync.save_stream`).
     """
-    db = sqlite_utils.Database(path)
+    db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=not threads))
     db.execute("PRAGMA busy_timeout=5000")
     # Never write into a damaged file: a write there could spread the damage and
     # record a run as if all were well. (Linear in the file's size, and fast.)
@@ -45,6 +47,20 @@ def open_database(path: str) -> sqlite_utils.Database:
     with db.atomic():
         ensure_schema(db)
     return db
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database):
+    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on any error): the write lock from the start,
+    so a writer that committed meanwhile cannot fail this transaction's first write."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def open_readonly(path: str) -> sqlite3.Connection:

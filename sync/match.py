@@ -204,15 +204,34 @@ class _VideoText:
 
     @classmethod
     def of(cls, video: VideoRecord) -> "_VideoText":
-        title, description = video.title or "", video.description or ""
-        return cls(
-            title_words=_words(title),
-            description_words=_words(description),
-            title_codes=frozenset(episode_codes(title)),
-            description_codes=frozenset(episode_codes(description)),
-            truncated=bool(_ELLIPSIS.search(title)),
-            published=_iso_date(video.published_at),
-        )
+        key = (video.title or "", video.description or "", video.published_at)
+        text = _VIDEO_TEXTS.get(key)
+        if text is None:
+            title, description = key[0], key[1]
+            text = cls(
+                title_words=_words(title),
+                description_words=_words(description),
+                title_codes=frozenset(episode_codes(title)),
+                description_codes=frozenset(episode_codes(description)),
+                truncated=bool(_ELLIPSIS.search(title)),
+                published=_iso_date(video.published_at),
+            )
+            if len(_VIDEO_TEXTS) >= _VIDEO_TEXTS_MAX:
+                _VIDEO_TEXTS.clear()  # a bound, not an LRU: one process matches one archive
+            _VIDEO_TEXTS[key] = text
+        return text
+
+
+# What matching reads of a video depends on its title, description and date alone: kept
+# across calls, so `prepare_videos` can do that work while a sync still waits on YouTube.
+_VIDEO_TEXTS: dict[tuple, _VideoText] = {}
+_VIDEO_TEXTS_MAX = 50_000
+
+
+def prepare_videos(videos: Iterable[VideoRecord]) -> None:
+    """Do the per-video part of matching now (folding, codes), for a later `match_recordings`."""
+    for video in videos:
+        _VideoText.of(video)
 
 
 def _candidates(

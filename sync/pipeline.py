@@ -1,8 +1,10 @@
 """One sync: read the pages and YouTube, then save, match and record it in one transaction.
 
-The network is read first, outside the transaction; the database is written
-only when everything needed is in memory, so a failed fetch never leaves a
-half-written archive, and a failed write rolls back whole.
+A failed fetch never leaves a half-written archive, and a failed write rolls back
+whole. The pages are read first. The keyless path and the snapshot are read whole
+before the data transaction starts; the API path opens it before reading YouTube and
+saves each videos.list answer as it arrives (`save_stream`), so a large playlist's
+saving hides in the waits between its pages; a failure still rolls back all of it.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from typing import Callable, Optional
 
 import sqlite_utils
 
-from db.runs import close_interrupted_runs, checkpoint, finish_run, open_database, start_run, utc_now
+from db.runs import checkpoint, close_interrupted_runs, finish_run, open_database, start_run, utc_now, write_transaction
 from db.store import RunContext
 
 from . import youtube
@@ -39,6 +41,7 @@ from .identity import attach_abstracts
 from .pages import decode_page, parse_talks_page, parse_webinar_page
 from .records import AbstractRecord, Person, TalkRecord, VideoRecord, WebinarPage
 from .redact import redact
+from .save_stream import StreamedVideos
 from .save import (
     confirm_playlist_items,
     retire_playlists,
@@ -160,7 +163,7 @@ def linked_video_ids(db: sqlite_utils.Database, pages: PageInput) -> list[str]:
     return list(dict.fromkeys(i for i in ids if i))
 
 
-def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str):
+def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str, on_described=None):
     playlist_ids = list(options.playlists) or pages.page.playlist_ids
     linked = linked_video_ids(db, pages)
     if source == "snapshot":
@@ -184,6 +187,7 @@ def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str):
             known_items=known_items,
             refresh=api_refresh(db, linked),
             timeout=options.timeout,
+            on_described=on_described,
         )
     known = {r[0] for r in db.execute("SELECT video_id FROM videos WHERE title IS NOT NULL").fetchall()}
     return youtube.fetch_youtube_ytdlp(
@@ -245,17 +249,21 @@ def ytdlp_recheck(db, linked: list[str]) -> list[str]:
     return needed + turn
 
 
-def check_mass_disappearance(db, result, allow_shrink: bool) -> None:
-    """Refuse a run in which many watchable videos vanish at once (like the talks' shrink guard).
-
-    A broken answer that still parsed must not turn the archive's recordings into
-    not_found or deleted in one go; --allow-shrink accepts it when it is real.
-    """
-    watchable = {
+def watchable_video_ids(db) -> set[str]:
+    return {
         r[0] for r in db.execute(
             "SELECT video_id FROM videos WHERE removed_at IS NULL AND availability IN ('public', 'unlisted')"
         ).fetchall()
     }
+
+
+def check_mass_disappearance(watchable: set[str], result, allow_shrink: bool) -> None:
+    """Refuse a run in which many watchable videos vanish at once (like the talks' shrink guard).
+
+    A broken answer that still parsed must not turn the archive's recordings into
+    not_found or deleted in one go; --allow-shrink accepts it when it is real.
+    `watchable` is what the database held before this run wrote anything.
+    """
     gone = {i for i, v in result.videos.items() if i in watchable and v.availability in ("not_found", "deleted")}
     gone |= watchable & set(result.kept_unavailable)
     if allow_shrink or len(gone) < MASS_DISAPPEARANCE_MIN or len(gone) < len(watchable) * MASS_DISAPPEARANCE_RATIO:
@@ -318,7 +326,9 @@ def rematch(db, run: RunContext) -> int:
     return len(matches)
 
 
-def save_youtube(db, run: RunContext, result, allow_shrink: bool) -> int:
+def save_youtube(db, run: RunContext, result, allow_shrink: bool, saved: Optional[dict] = None) -> int:
+    """Save what `result` holds; `saved` maps the ids of videos saved while it was read
+    (`StreamedVideos`) to those records: only the others are saved now."""
     for playlist in result.playlists:
         save_playlist(db, run, playlist)
         if playlist.playlist_id in result.unchanged_playlists:
@@ -329,7 +339,11 @@ def save_youtube(db, run: RunContext, result, allow_shrink: bool) -> int:
         save_playlist_items(db, run, playlist.playlist_id, items, allow_shrink)
     for playlist_id in retire_playlists(db, run, [p.playlist_id for p in result.playlists], allow_shrink):
         log.warning("playlist %s is no longer read: its items are marked removed", playlist_id)
-    count = save_videos(db, run, result.videos.values())
+    saved = saved or {}
+    rest = [v for video_id, v in result.videos.items() if saved.get(video_id) is not v]
+    if rest:
+        save_videos(db, run, rest)
+    count = len(result.videos)
     # After this run's talks and items are saved (save_talks runs first), so the
     # references are this run's.
     settle_videos(db, run, set(result.videos), referenced_video_ids(db), result.kept_unavailable)
@@ -353,7 +367,7 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
         # A snapshot is the world as of its date: count "past" from there.
         options.today = dt.date.fromisoformat(load_snapshot().date) if options.snapshot else dt.date.today()
     with contextlib.nullcontext() if options.lock_held else sync_lock(options.db_path):
-        db = open_database(options.db_path)
+        db = open_database(options.db_path, threads=True)  # sync.save_stream
         try:
             interrupted = close_interrupted_runs(db)
             if interrupted:
@@ -408,41 +422,50 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
         "pages": pages.sources, "snapshot_date": pages.snapshot_date,
         "page_playlists": ",".join(pages.page.playlist_ids) or None,
     })
-    result = None
-    if source != "none":
-        progress(f"reading YouTube ({source})")
-        try:
-            result = fetch_youtube(db, options, pages, source)
-        except TalksError as exc:
-            # Requests that failed still cost quota: the ledger says so.
-            report.requests, report.quota_units = exc.requests, exc.units
-            raise
-        report.requests, report.quota_units = result.requests, result.units
-        check_mass_disappearance(db, result, options.allow_shrink)
-        report.warnings += list(result.warnings)
-        db["sync_runs"].update(
-            report.run_id, {"playlists": ",".join(p.playlist_id for p in result.playlists)}
-        )
-    progress("saving")
     run = RunContext(report.run_id, options.now or utc_now())
-    with db.atomic():
-        talk_ids = save_talks(
-            db, run, pages.page.listed, pages.page.upcoming, pages.unattached, options.allow_shrink,
-            warnings=report.warnings,
-        )
-        report.talks_seen = len(talk_ids)
-        if result is not None:
-            report.videos_seen = save_youtube(db, run, result, options.allow_shrink)
-            if source in ("api", "ytdlp"):  # YouTube described them now (a snapshot is a recording)
-                mark_checked(db, run, [*result.videos, *result.kept_unavailable])
-        # The matcher reads talks, videos, playlist items and decisions only (not "today"):
-        # a run that changed none of them (every change is in the ledger, rows_changed)
-        # would reach the stored decisions again. Organizers' decisions rematch at once.
-        progress("matching recordings")
-        if run.rows_changed or not _synced_before(db, report.run_id):
-            rematch(db, run)
-        else:
-            log.debug("nothing the matcher reads changed: the stored matches stand")
-        hold_deadlines()  # committing now: past --deadline or not, this run succeeds
+    # The API path saves each videos.list answer while the next playlist pages are on
+    # their way (sync.save_stream): its data transaction starts before the read, and
+    # holds the write lock from then on. The other paths read first, then write.
+    streaming = source == "api"
+    with write_transaction(db) if streaming else contextlib.nullcontext():
+        watchable = watchable_video_ids(db)  # before this run writes any
+        result, saved = None, {}
+        if source != "none":
+            progress(f"reading YouTube ({source})")
+            try:
+                if streaming:
+                    with StreamedVideos(db, run) as streamed:
+                        result = fetch_youtube(db, options, pages, source, on_described=streamed.add)
+                    saved = streamed.saved
+                else:
+                    result = fetch_youtube(db, options, pages, source)
+            except TalksError as exc:
+                # Requests that failed still cost quota: the ledger says so.
+                report.requests, report.quota_units = exc.requests, exc.units
+                raise
+            report.requests, report.quota_units = result.requests, result.units
+            check_mass_disappearance(watchable, result, options.allow_shrink)
+            report.warnings += list(result.warnings)
+            db["sync_runs"].update(report.run_id, {"playlists": ",".join(p.playlist_id for p in result.playlists)})
+        progress("saving")
+        with db.atomic():
+            talk_ids = save_talks(
+                db, run, pages.page.listed, pages.page.upcoming, pages.unattached, options.allow_shrink,
+                warnings=report.warnings,
+            )
+            report.talks_seen = len(talk_ids)
+            if result is not None:
+                report.videos_seen = save_youtube(db, run, result, options.allow_shrink, saved)
+                if source in ("api", "ytdlp"):  # YouTube described them now (a snapshot is a recording)
+                    mark_checked(db, run, [*result.videos, *result.kept_unavailable])
+            # The matcher reads talks, videos, playlist items and decisions only (not "today"):
+            # a run that changed none of them (every change is in the ledger, rows_changed)
+            # would reach the stored decisions again. Organizers' decisions rematch at once.
+            progress("matching recordings")
+            if run.rows_changed or not _synced_before(db, report.run_id):
+                rematch(db, run)
+            else:
+                log.debug("nothing the matcher reads changed: the stored matches stand")
+            hold_deadlines()  # committing now: past --deadline or not, this run succeeds
     log.debug("committed")  # the end of the data transaction (the SIGKILL test times it)
     report.rows_changed = run.rows_changed

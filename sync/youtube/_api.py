@@ -129,6 +129,7 @@ def fetch_youtube_api(
     sleep: Callable[[float], None] | None = None,
     client=None,
     overlap: bool = True,
+    on_described: Callable[[list[VideoRecord]], None] | None = None,
 ) -> YouTubeResult:
     """Read the playlists, then every video they hold or the pages link to.
 
@@ -142,6 +143,8 @@ def fetch_youtube_api(
     videos.list batches that fill up while playlist pages are still coming go out from
     a worker thread on a second connection (`_batches`); `overlap=False` sends every
     request from this thread, in a fixed order (the same requests either way).
+    `on_described(records)` gets each videos.list answer's records, cleaned, as it
+    arrives (from that worker too); the result still holds every record.
     """
     etags = etags or {}
     known_items = known_items or {}
@@ -158,7 +161,8 @@ def fetch_youtube_api(
         from ._http import BoundedHttp  # a second connection, for the videos.list worker
 
         worker_http = BoundedHttp(timeout)
-    batches = VideoBatches(client, quota, execute, worker_http=worker_http)
+    secrets = tuple(k for k in (api_key, os.environ.get("YOUTUBE_API_KEY")) if k)
+    batches = VideoBatches(client, quota, execute, worker_http=worker_http, secrets=secrets, on_described=on_described)
 
     try:
         try:
@@ -208,7 +212,8 @@ def fetch_youtube_api(
         result.requests, result.units = quota.requests, quota.units
         if own_client:
             client.close()  # the keep-alive sockets
-    return clean_result(result, tuple(k for k in (api_key, os.environ.get("YOUTUBE_API_KEY")) if k))
+    # the described records were cleaned as they came (`_batches`); stubs carry no text
+    return clean_result(result, secrets, videos=False)
 
 
 def quota_bound(playlist_sizes: Iterable[int], extra_linked_count: int) -> int:

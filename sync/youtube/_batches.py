@@ -20,6 +20,7 @@ from tenacity import stop_when_event_set
 
 from sync.records import VideoRecord
 
+from ._clean import clean_video, secret_keys
 from ._client import Executor, call_api
 from ._parse import videos_answered
 from ._results import Quota
@@ -40,9 +41,16 @@ class VideoBatches:
     and returns what YouTube said, by id; `close()` always (it stops the worker and adds
     its requests to `quota`). With `worker_http` None every batch goes out from the
     calling thread, in order (the serial run the fault tests count requests of).
+
+    Each answer's records are cleaned (`_clean`) as they arrive, and handed to
+    `on_described(records)` then, from whichever thread fetched them: a caller can
+    store them while the next pages are on their way.
     """
 
-    def __init__(self, client, quota: Quota, execute: Executor, *, worker_http=None):
+    def __init__(
+        self, client, quota: Quota, execute: Executor, *, worker_http=None,
+        secrets: tuple[str, ...] = (), on_described: Optional[Callable[[list[VideoRecord]], None]] = None,
+    ):
         self._videos = client.videos()  # once: building a resource costs milliseconds
         self._quota = quota
         self._execute = execute
@@ -57,6 +65,8 @@ class VideoBatches:
         self._worker_quota = Quota()
         self._worker_error: Optional[BaseException] = None
         self._closed = False
+        self._secrets, self._keys = secrets, secret_keys(secrets)
+        self._on_described = on_described
 
     # -- the caller's side
 
@@ -110,7 +120,11 @@ class VideoBatches:
         return self._videos.list(part=VIDEO_PARTS, id=",".join(batch), maxResults=PAGE_SIZE)
 
     def _fetch(self, request, batch: list[str], quota: Quota, execute: Executor) -> None:
-        self.found.update(videos_answered(call_api(request, quota, execute=execute), batch))
+        answered = videos_answered(call_api(request, quota, execute=execute), batch)
+        records = [clean_video(record, self._secrets, self._keys) for record in answered.values()]
+        self.found.update((record.video_id, record) for record in records)
+        if self._on_described is not None and records:
+            self._on_described(records)
 
     def _submit(self, batch: list[str]) -> None:
         if self._worker is None:

@@ -11,6 +11,7 @@ import logging
 import os
 
 from sync.limits import MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_TITLE_CHARS, clean_text
+from sync.records import VideoRecord
 from sync.redact import redact
 
 from ._results import YouTubeResult
@@ -42,16 +43,32 @@ def _stored(value: object, limit: int, where, secrets: tuple[str, ...], keys: tu
     return text
 
 
-def clean_result(result: YouTubeResult, secrets: tuple[str, ...] = ()) -> YouTubeResult:
-    """`result` with every text field made storable (in place; also returned)."""
-    keys = tuple(k for k in (*secrets, os.environ.get("YOUTUBE_API_KEY")) if k)  # what redact() blanks
-    for video_id, record in list(result.videos.items()):
-        changes = {
-            column: _stored(getattr(record, column), limit,
-                            lambda c=column: f"video {video_id}'s {c}", secrets, keys)
-            for column, limit in _VIDEO_TEXT.items()
-        }
-        result.videos[video_id] = dataclasses.replace(record, **changes)
+def secret_keys(secrets: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """What redact() blanks: the given secrets and the environment's API key."""
+    return tuple(k for k in (*secrets, os.environ.get("YOUTUBE_API_KEY")) if k)
+
+
+def clean_video(record: VideoRecord, secrets: tuple[str, ...] = (), keys: tuple[str, ...] | None = None) -> VideoRecord:
+    """`record` with every text field made storable (a new record)."""
+    keys = secret_keys(secrets) if keys is None else keys
+    video_id = record.video_id
+    changes = {
+        column: _stored(getattr(record, column), limit, lambda c=column: f"video {video_id}'s {c}", secrets, keys)
+        for column, limit in _VIDEO_TEXT.items()
+    }
+    return dataclasses.replace(record, **changes)
+
+
+def clean_result(result: YouTubeResult, secrets: tuple[str, ...] = (), *, videos: bool = True) -> YouTubeResult:
+    """`result` with every text field made storable (in place; also returned).
+
+    `videos=False` leaves the video records alone: the API path cleans each one as
+    its videos.list answer arrives (`_batches`), so it can be saved while pages come.
+    """
+    keys = secret_keys(secrets)
+    if videos:
+        for video_id, record in list(result.videos.items()):
+            result.videos[video_id] = clean_video(record, secrets, keys)
     for playlist in result.playlists:
         playlist.title = _stored(playlist.title, MAX_TITLE_CHARS,
                                  lambda: f"playlist {playlist.playlist_id}'s title", secrets, keys)

@@ -1,0 +1,73 @@
+"""Saving videos while YouTube is still being read.
+
+A full sync of a large playlist spends most of its time waiting for playlist pages,
+which come one after the other, each needing the previous one's token. Each
+videos.list answer that arrives meanwhile is saved at once by `StreamedVideos`, on a
+thread of its own, inside the sync's open transaction, and the matcher's per-video
+work is done then too (`sync.match.prepare_videos`). After the last page only what
+needs the whole playlist is left: its items, what vanished, the matching.
+
+The thread shares the sync's connection (`open_database(..., threads=True)`) and is
+its only user while it runs: the caller touches the database again only after the
+`with` block, which waits for the thread and raises its error, if it had one.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Iterable, Optional
+
+from db.store import RunContext
+
+from .match import prepare_videos
+from .records import VideoRecord
+from .save import save_videos
+
+log = logging.getLogger("talks.sync")
+
+
+class StreamedVideos:
+    """`add(records)` from any thread; every record added is saved once the block ends.
+
+    `saved[video_id]` is the record saved: the caller saves only the records that are
+    not these very objects (a video a later playlist page said is private, say).
+    """
+
+    def __init__(self, db, run: RunContext):
+        self._db, self._run = db, run
+        self.saved: dict[str, VideoRecord] = {}
+        self._queue: "queue.SimpleQueue[Optional[list[VideoRecord]]]" = queue.SimpleQueue()
+        self._error: Optional[BaseException] = None
+        self._cancelled = False  # the read failed: what is still queued is not saved
+        self._thread = threading.Thread(target=self._work, name="save videos", daemon=True)
+
+    def __enter__(self) -> "StreamedVideos":
+        self._thread.start()
+        return self
+
+    def add(self, records: Iterable[VideoRecord]) -> None:
+        self._queue.put(list(records))
+
+    def __exit__(self, kind, error, traceback) -> None:
+        self._cancelled = error is not None
+        self._queue.put(None)
+        self._thread.join()  # at most the batch in hand: milliseconds
+        if self._error is not None:
+            if error is None:
+                raise self._error
+            log.debug("saving streamed videos failed too: %r", self._error)
+
+    def _work(self) -> None:
+        while True:
+            records = self._queue.get()
+            if records is None:
+                return
+            if self._error is not None or self._cancelled:
+                continue  # drain: the transaction rolls back; the caller raises the first error
+            try:
+                save_videos(self._db, self._run, records)
+                self.saved.update((record.video_id, record) for record in records)
+                prepare_videos(records)
+            except BaseException as error:  # raised in the caller's thread, at the block's end
+                self._error = error
