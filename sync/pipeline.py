@@ -77,6 +77,7 @@ class SyncOptions:
     run_fields: dict = field(default_factory=dict)  # more sync_runs columns (commit_id, commit_date)
     now: Optional[str] = None  # the time stamped into removed_at; default the real now (backfill: the commit's)
     lock_held: bool = False  # the caller holds <db>.lock already (talks backfill, for its whole replay)
+    stream: bool = True  # API path: save videos while pages are read (sync.save_stream); False: after
 
 
 @dataclass
@@ -426,7 +427,7 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
     # The API path saves each videos.list answer while the next playlist pages are on
     # their way (sync.save_stream): its data transaction starts before the read, and
     # holds the write lock from then on. The other paths read first, then write.
-    streaming = source == "api"
+    streaming = source == "api" and options.stream
     with write_transaction(db) if streaming else contextlib.nullcontext():
         watchable = watchable_video_ids(db)  # before this run writes any
         result, saved = None, {}
