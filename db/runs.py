@@ -44,6 +44,9 @@ def open_database(path: str, *, threads: bool = False) -> sqlite_utils.Database:
     if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
+    # A first sync of a large playlist writes tens of MB in one transaction: with
+    # SQLite's default 2 MB page cache it spills and re-reads its own pages.
+    db.execute("PRAGMA cache_size=-65536")  # KiB: at most 64 MB, used only as needed
     with db.atomic():
         ensure_schema(db)
     return db

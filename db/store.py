@@ -150,49 +150,80 @@ def save_rows(
     outcome and the same ledger: the stored rows matching `where` are read in one
     query (`where` must hold every stored row whose key `rows` carry), and inserts,
     updates and ledger rows go out in batches (executemany), not row by row."""
-    pk = _pk_columns(table)
-    stored = {tuple(row[c] for c in pk): row for row in select_rows(db, table, where, params)}
-    inserts: dict[tuple, dict] = {}
-    updates: dict[tuple, dict] = {}
-    ledger: list[tuple] = []
-    run_id = run.run_id
-    for values in rows:
-        key = tuple(values[c] for c in pk)
-        existing = stored.get(key)
-        if existing is None:
-            row = {**values, "first_seen_run": run_id, "last_seen_run": run_id}
-            key_text = "/".join(map(str, key))  # row_key(table, row), without looking pk up again
-            # _ledger_row's tuples, inlined: this loop writes every field of every new row
-            ledger += [(run_id, table, key_text, c, None, v if v.__class__ is str else _as_text(v))
-                       for c, v in values.items() if v is not None and c not in pk]
-            run.rows_changed += 1
-            inserts[key] = stored[key] = row
-            continue
-        changed = {c: v for c, v in values.items() if c not in pk and _as_text(existing.get(c)) != _as_text(v)}
-        if seen and existing.get("removed_at") is not None:
-            changed["removed_at"] = None
-        key_text = row_key(table, existing)
-        ledger += [_ledger_row(run, table, key_text, c, existing.get(c), v) for c, v in changed.items()]
-        if changed:
-            run.rows_changed += 1
-        if seen:
-            changed["last_seen_run"] = run.run_id
-        if not changed:
-            continue
-        stored[key] = {**existing, **changed}
-        if key in inserts:
-            inserts[key].update(changed)  # the same key twice: one insert of the last state
-        else:
-            updates.setdefault(key, {}).update(changed)
-    for columns, group in _by_columns((row, ()) for row in inserts.values()):
-        db.conn.executemany(
-            f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) VALUES ({', '.join('?' for _ in columns)})",
-            group,
-        )
-    where_key = " AND ".join(f"[{c}] = ?" for c in pk)
-    for columns, group in _by_columns((changed, key) for key, changed in updates.items()):
-        db.conn.executemany(f"UPDATE [{table}] SET {', '.join(f'[{c}] = ?' for c in columns)} WHERE {where_key}", group)
-    db.conn.executemany(_LEDGER_INSERT, ledger)
+    plan = RowsPlan(db, run, table, where, params, seen)
+    plan.add(rows)
+    plan.apply()
+
+
+class RowsPlan:
+    """`save_rows` in two halves: `add(rows)` as they come, in any number of calls (the
+    outcome is that of one call with all of them), then `apply()` writes it all.
+
+    `add` only reads what the first query read, so it can run while the rows are still
+    arriving (a playlist's pages); `apply` writes what was added since the last
+    `apply`, so it may follow each `add` (a key added twice is then inserted, then
+    updated: the same table and ledger). Nothing else may write the rows `where`
+    selects meanwhile. Both run in the caller's transaction. `live_before` counts the
+    rows `where` selected without removed_at, as they were before any `apply`.
+    """
+
+    def __init__(
+        self, db: sqlite_utils.Database, run: RunContext, table: str,
+        where: str = "1", params: Iterable = (), seen: bool = True,
+    ):
+        self.db, self.run, self.table, self.seen = db, run, table, seen
+        self.pk = pk = _pk_columns(table)
+        self.stored = {tuple(row[c] for c in pk): row for row in select_rows(db, table, where, params)}
+        self.live_before = sum(1 for row in self.stored.values() if row.get("removed_at") is None)
+        self.inserts: dict[tuple, dict] = {}
+        self.updates: dict[tuple, dict] = {}
+        self.ledger: list[tuple] = []
+
+    def add(self, rows: Iterable[dict]) -> None:
+        pk, stored, inserts, updates, ledger = self.pk, self.stored, self.inserts, self.updates, self.ledger
+        run, table, seen = self.run, self.table, self.seen
+        run_id = run.run_id
+        for values in rows:
+            key = tuple(values[c] for c in pk)
+            existing = stored.get(key)
+            if existing is None:
+                row = {**values, "first_seen_run": run_id, "last_seen_run": run_id}
+                key_text = "/".join(map(str, key))  # row_key(table, row), without looking pk up again
+                # _ledger_row's tuples, inlined: this loop writes every field of every new row
+                ledger += [(run_id, table, key_text, c, None, v if v.__class__ is str else _as_text(v))
+                           for c, v in values.items() if v is not None and c not in pk]
+                run.rows_changed += 1
+                inserts[key] = stored[key] = row
+                continue
+            changed = {c: v for c, v in values.items() if c not in pk and _as_text(existing.get(c)) != _as_text(v)}
+            if seen and existing.get("removed_at") is not None:
+                changed["removed_at"] = None
+            key_text = row_key(table, existing)
+            ledger += [_ledger_row(run, table, key_text, c, existing.get(c), v) for c, v in changed.items()]
+            if changed:
+                run.rows_changed += 1
+            if seen:
+                changed["last_seen_run"] = run.run_id
+            if not changed:
+                continue
+            stored[key] = {**existing, **changed}
+            if key in inserts:
+                inserts[key].update(changed)  # the same key twice: one insert of the last state
+            else:
+                updates.setdefault(key, {}).update(changed)
+
+    def apply(self) -> None:
+        db, table, pk = self.db, self.table, self.pk
+        for columns, group in _by_columns((row, ()) for row in self.inserts.values()):
+            db.conn.executemany(
+                f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                group,
+            )
+        where_key = " AND ".join(f"[{c}] = ?" for c in pk)
+        for columns, group in _by_columns((changed, key) for key, changed in self.updates.items()):
+            db.conn.executemany(f"UPDATE [{table}] SET {', '.join(f'[{c}] = ?' for c in columns)} WHERE {where_key}", group)
+        db.conn.executemany(_LEDGER_INSERT, self.ledger)
+        self.inserts, self.updates, self.ledger = {}, {}, []
 
 
 def _by_columns(rows: Iterable[tuple[dict, tuple]]):

@@ -164,7 +164,7 @@ def linked_video_ids(db: sqlite_utils.Database, pages: PageInput) -> list[str]:
     return list(dict.fromkeys(i for i in ids if i))
 
 
-def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str, on_described=None):
+def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str, stream=None):
     playlist_ids = list(options.playlists) or pages.page.playlist_ids
     linked = linked_video_ids(db, pages)
     if source == "snapshot":
@@ -188,7 +188,8 @@ def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str, on_de
             known_items=known_items,
             refresh=api_refresh(db, linked),
             timeout=options.timeout,
-            on_described=on_described,
+            on_described=stream.add if stream is not None else None,
+            on_items=stream.add_items if stream is not None else None,
         )
     known = {r[0] for r in db.execute("SELECT video_id FROM videos WHERE title IS NOT NULL").fetchall()}
     return youtube.fetch_youtube_ytdlp(
@@ -327,9 +328,12 @@ def rematch(db, run: RunContext) -> int:
     return len(matches)
 
 
-def save_youtube(db, run: RunContext, result, allow_shrink: bool, saved: Optional[dict] = None) -> int:
-    """Save what `result` holds; `saved` maps the ids of videos saved while it was read
-    (`StreamedVideos`) to those records: only the others are saved now."""
+def save_youtube(
+    db, run: RunContext, result, allow_shrink: bool, saved: Optional[dict] = None, item_plans: Optional[dict] = None
+) -> int:
+    """Save what `result` holds. From a read that streamed (`StreamedVideos`): `saved`
+    maps the ids of videos saved meanwhile to those records (only the others are saved
+    now), and `item_plans` holds each changed playlist's items, worked out."""
     for playlist in result.playlists:
         save_playlist(db, run, playlist)
         if playlist.playlist_id in result.unchanged_playlists:
@@ -337,7 +341,8 @@ def save_youtube(db, run: RunContext, result, allow_shrink: bool, saved: Optiona
             confirm_playlist_items(db, run, playlist.playlist_id)
             continue
         items = [i for i in result.items if i.playlist_id == playlist.playlist_id]
-        save_playlist_items(db, run, playlist.playlist_id, items, allow_shrink)
+        plan = (item_plans or {}).get(playlist.playlist_id)
+        save_playlist_items(db, run, playlist.playlist_id, items, allow_shrink, plan)
     for playlist_id in retire_playlists(db, run, [p.playlist_id for p in result.playlists], allow_shrink):
         log.warning("playlist %s is no longer read: its items are marked removed", playlist_id)
     saved = saved or {}
@@ -430,14 +435,14 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
     streaming = source == "api" and options.stream
     with write_transaction(db) if streaming else contextlib.nullcontext():
         watchable = watchable_video_ids(db)  # before this run writes any
-        result, saved = None, {}
+        result, saved, item_plans = None, {}, {}
         if source != "none":
             progress(f"reading YouTube ({source})")
             try:
                 if streaming:
                     with StreamedVideos(db, run) as streamed:
-                        result = fetch_youtube(db, options, pages, source, on_described=streamed.add)
-                    saved = streamed.saved
+                        result = fetch_youtube(db, options, pages, source, stream=streamed)
+                    saved, item_plans = streamed.saved, streamed.item_plans
                 else:
                     result = fetch_youtube(db, options, pages, source)
             except TalksError as exc:
@@ -456,9 +461,9 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
             )
             report.talks_seen = len(talk_ids)
             if result is not None:
-                report.videos_seen = save_youtube(db, run, result, options.allow_shrink, saved)
+                report.videos_seen = save_youtube(db, run, result, options.allow_shrink, saved, item_plans)
                 if source in ("api", "ytdlp"):  # YouTube described them now (a snapshot is a recording)
-                    mark_checked(db, run, [*result.videos, *result.kept_unavailable])
+                    mark_checked(db, run, [i for i in [*result.videos, *result.kept_unavailable] if i not in saved])
             # The matcher reads talks, videos, playlist items and decisions only (not "today"):
             # a run that changed none of them (every change is in the ledger, rows_changed)
             # would reach the stored decisions again. Organizers' decisions rematch at once.

@@ -11,7 +11,7 @@ from typing import Iterable, Optional
 
 import sqlite_utils
 
-from db.store import RunContext, live_count, mark_removed, row_key, save_row, save_rows
+from db.store import RowsPlan, RunContext, live_count, mark_removed, row_key, save_row, save_rows
 
 from .errors import ShrinkRefused
 from .identity import find_talk, settle_duplicate_codes
@@ -201,18 +201,31 @@ def retire_playlists(db, run: RunContext, read_ids: Iterable[str], allow_shrink:
     return retired
 
 
-def save_playlist_items(
-    db, run: RunContext, playlist_id: str, items: list[PlaylistItem], allow_shrink: bool = False
-) -> None:
-    stored = live_count(db, "playlist_items", "playlist_id = ?", [playlist_id])
-    check_shrink(db, f"playlist {playlist_id}", stored, len(items), allow_shrink)
-    rows = [
+def playlist_item_rows(items: Iterable[PlaylistItem]) -> list[dict]:
+    return [
         {"playlist_id": item.playlist_id, "video_id": item.video_id, "position": item.position,
          "added_at": item.added_at}
         for item in items
     ]
-    save_rows(db, run, "playlist_items", rows, "playlist_id = ?", [playlist_id])
-    seen = [row_key("playlist_items", values) for values in rows]
+
+
+def playlist_items_plan(db, run: RunContext, playlist_id: str) -> RowsPlan:
+    """A `RowsPlan` of a playlist's items, to be fed page by page and handed to `save_playlist_items`."""
+    return RowsPlan(db, run, "playlist_items", "playlist_id = ?", [playlist_id])
+
+
+def save_playlist_items(
+    db, run: RunContext, playlist_id: str, items: list[PlaylistItem], allow_shrink: bool = False,
+    plan: Optional[RowsPlan] = None,
+) -> None:
+    """Save a playlist's items; `plan`, if given, holds them already (`playlist_items_plan`,
+    fed and maybe applied page by page: the shrink guard counts what it read first)."""
+    if plan is None:
+        plan = playlist_items_plan(db, run, playlist_id)
+        plan.add(playlist_item_rows(items))
+    check_shrink(db, f"playlist {playlist_id}", plan.live_before, len(items), allow_shrink)
+    plan.apply()
+    seen = [f"{item.playlist_id}/{item.video_id}" for item in items]  # row_key of playlist_items
     mark_removed(db, run, "playlist_items", seen, "playlist_id = ?", [playlist_id])
 
 

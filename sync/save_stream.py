@@ -4,8 +4,9 @@ A full sync of a large playlist spends most of its time waiting for playlist pag
 which come one after the other, each needing the previous one's token. Each
 videos.list answer that arrives meanwhile is saved at once by `StreamedVideos`, on a
 thread of its own, inside the sync's open transaction, and the matcher's per-video
-work is done then too (`sync.match.prepare_videos`). After the last page only what
-needs the whole playlist is left: its items, what vanished, the matching.
+work is done then too (`sync.match.prepare_videos`), and so are each page's items
+(`save.playlist_items_plan`). After the last page only what needs the whole playlist
+is left: the shrink guard, what vanished, the matching.
 
 The thread shares the sync's connection (`open_database(..., threads=True)`) and is
 its only user while it runs: the caller touches the database again only after the
@@ -18,11 +19,11 @@ import queue
 import threading
 from typing import Iterable, Optional
 
-from db.store import RunContext
+from db.store import RowsPlan, RunContext
 
 from .match import prepare_videos
-from .records import VideoRecord
-from .save import save_videos
+from .records import PlaylistItem, VideoRecord
+from .save import mark_checked, playlist_item_rows, playlist_items_plan, save_videos
 
 log = logging.getLogger("talks.sync")
 
@@ -32,12 +33,15 @@ class StreamedVideos:
 
     `saved[video_id]` is the record saved: the caller saves only the records that are
     not these very objects (a video a later playlist page said is private, say).
+    `add_items(playlist_id, items)` saves through `item_plans[playlist_id]`, which
+    `save.save_playlist_items` finishes. Described videos get `checked_run` here.
     """
 
     def __init__(self, db, run: RunContext):
         self._db, self._run = db, run
         self.saved: dict[str, VideoRecord] = {}
-        self._queue: "queue.SimpleQueue[Optional[list[VideoRecord]]]" = queue.SimpleQueue()
+        self.item_plans: dict[str, RowsPlan] = {}
+        self._queue: "queue.SimpleQueue[Optional[tuple]]" = queue.SimpleQueue()
         self._error: Optional[BaseException] = None
         self._cancelled = False  # the read failed: what is still queued is not saved
         self._thread = threading.Thread(target=self._work, name="save videos", daemon=True)
@@ -47,7 +51,10 @@ class StreamedVideos:
         return self
 
     def add(self, records: Iterable[VideoRecord]) -> None:
-        self._queue.put(list(records))
+        self._queue.put((None, list(records)))
+
+    def add_items(self, playlist_id: str, items: Iterable[PlaylistItem]) -> None:
+        self._queue.put((playlist_id, list(items)))
 
     def __exit__(self, kind, error, traceback) -> None:
         self._cancelled = error is not None
@@ -60,14 +67,23 @@ class StreamedVideos:
 
     def _work(self) -> None:
         while True:
-            records = self._queue.get()
-            if records is None:
+            work = self._queue.get()
+            if work is None:
                 return
             if self._error is not None or self._cancelled:
                 continue  # drain: the transaction rolls back; the caller raises the first error
+            playlist_id, records = work
             try:
-                save_videos(self._db, self._run, records)
-                self.saved.update((record.video_id, record) for record in records)
-                prepare_videos(records)
+                if playlist_id is None:
+                    save_videos(self._db, self._run, records)
+                    mark_checked(self._db, self._run, [record.video_id for record in records])
+                    self.saved.update((record.video_id, record) for record in records)
+                    prepare_videos(records)
+                else:
+                    plan = self.item_plans.get(playlist_id)
+                    if plan is None:
+                        plan = self.item_plans[playlist_id] = playlist_items_plan(self._db, self._run, playlist_id)
+                    plan.add(playlist_item_rows(records))
+                    plan.apply()
             except BaseException as error:  # raised in the caller's thread, at the block's end
                 self._error = error

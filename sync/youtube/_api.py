@@ -7,10 +7,10 @@ from typing import Callable, Iterable, Iterator
 
 from sync.errors import ResponseError, TalksError
 from sync.limits import MAX_PLAYLIST_PAGES, DeadlineReached
-from sync.records import Playlist, VideoRecord
+from sync.records import Playlist, PlaylistItem, VideoRecord
 
 from ._batches import VIDEO_PARTS, VideoBatches
-from ._clean import clean_result
+from ._clean import clean_item, clean_result, secret_keys
 from ._client import DEFAULT_TIMEOUT, Executor, _NotModified, build_client, call_api, execute_request
 from ._parse import _collect_page, videos_answered
 from ._results import PlaylistFetch, Quota, YouTubeResult, unique
@@ -130,6 +130,7 @@ def fetch_youtube_api(
     client=None,
     overlap: bool = True,
     on_described: Callable[[list[VideoRecord]], None] | None = None,
+    on_items: Callable[[str, list[PlaylistItem]], None] | None = None,
 ) -> YouTubeResult:
     """Read the playlists, then every video they hold or the pages link to.
 
@@ -144,7 +145,8 @@ def fetch_youtube_api(
     a worker thread on a second connection (`_batches`); `overlap=False` sends every
     request from this thread, in a fixed order (the same requests either way).
     `on_described(records)` gets each videos.list answer's records, cleaned, as it
-    arrives (from that worker too); the result still holds every record.
+    arrives (from that worker too), and `on_items(playlist_id, items)` each page's
+    items, cleaned; the result still holds every record and item.
     """
     etags = etags or {}
     known_items = known_items or {}
@@ -162,6 +164,7 @@ def fetch_youtube_api(
 
         worker_http = BoundedHttp(timeout)
     secrets = tuple(k for k in (api_key, os.environ.get("YOUTUBE_API_KEY")) if k)
+    keys = secret_keys(secrets)
     batches = VideoBatches(client, quota, execute, worker_http=worker_http, secrets=secrets, on_described=on_described)
 
     try:
@@ -171,12 +174,14 @@ def fetch_youtube_api(
                 later = number + 1 < len(playlists)  # another playlist's pages are to come
 
                 def on_page(fetched: PlaylistFetch, start: int, more_pages: bool) -> None:
+                    items = [clean_item(item, secrets, keys) for item in fetched.items[start:]]
                     # private/deleted entries are absent from videos.list anyway: don't pay for them
-                    new = [i.video_id for i in fetched.items[start:]]
                     batches.add(
-                        [i for i in new if i not in fetched.unavailable and i not in unavailable],
+                        [i.video_id for i in items if i.video_id not in fetched.unavailable and i.video_id not in unavailable],
                         more_pages=more_pages or later,
                     )
+                    if on_items is not None and items:
+                        on_items(fetched.playlist.playlist_id, items)
 
                 etag = etags.get(playlist_id) if playlist_id in known_items else None
                 fetched = fetch_playlist_items(client, playlist_id, quota, etag, execute=execute, on_page=on_page)
@@ -212,8 +217,8 @@ def fetch_youtube_api(
         result.requests, result.units = quota.requests, quota.units
         if own_client:
             client.close()  # the keep-alive sockets
-    # the described records were cleaned as they came (`_batches`); stubs carry no text
-    return clean_result(result, secrets, videos=False)
+    # videos and items were cleaned as they came (`_batches`, on_page); stubs carry no text
+    return clean_result(result, secrets, videos=False, items=False)
 
 
 def quota_bound(playlist_sizes: Iterable[int], extra_linked_count: int) -> int:

@@ -136,9 +136,7 @@ class VideoBatches:
             )
             self._worker = threading.Thread(target=self._work, args=(execute,), name="videos.list", daemon=True)
             self._worker.start()
-        request = self._request(batch)  # built here, sent there on the worker's own connection
-        request.http = self._http
-        self._queue.put((request, batch))
+        self._queue.put(batch)  # the worker builds the request: the page chain's thread stays free
 
     def _sleep_unless_stopped(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
         """The retry wait: cut short when the caller fails, and then no further attempt."""
@@ -161,7 +159,9 @@ class VideoBatches:
                     return
                 # after a failure the rest of the queue is only drained, never sent
                 if self._worker_error is None and not self._stopping.is_set():
-                    self._fetch(*item, self._worker_quota, execute)
+                    request = self._request(item)
+                    request.http = self._http  # the worker's own connection
+                    self._fetch(request, item, self._worker_quota, execute)
             except BaseException as error:  # handed to the caller's thread, raised there
                 self._worker_error = error
             finally:

@@ -11,7 +11,7 @@ import logging
 import os
 
 from sync.limits import MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_TITLE_CHARS, clean_text
-from sync.records import VideoRecord
+from sync.records import PlaylistItem, VideoRecord
 from sync.redact import redact
 
 from ._results import YouTubeResult
@@ -59,11 +59,21 @@ def clean_video(record: VideoRecord, secrets: tuple[str, ...] = (), keys: tuple[
     return dataclasses.replace(record, **changes)
 
 
-def clean_result(result: YouTubeResult, secrets: tuple[str, ...] = (), *, videos: bool = True) -> YouTubeResult:
+def clean_item(item: PlaylistItem, secrets: tuple[str, ...] = (), keys: tuple[str, ...] | None = None) -> PlaylistItem:
+    """`item` with its text made storable (in place; also returned)."""
+    keys = secret_keys(secrets) if keys is None else keys
+    item.added_at = _stored(item.added_at, MAX_FIELD_CHARS, lambda: f"playlist item {item.video_id}'s date", secrets, keys)
+    return item
+
+
+def clean_result(
+    result: YouTubeResult, secrets: tuple[str, ...] = (), *, videos: bool = True, items: bool = True
+) -> YouTubeResult:
     """`result` with every text field made storable (in place; also returned).
 
-    `videos=False` leaves the video records alone: the API path cleans each one as
-    its videos.list answer arrives (`_batches`), so it can be saved while pages come.
+    `videos=False` and `items=False` leave those alone: the API path cleans each
+    record as its answer arrives (`_batches`, `_api`), so it can be saved while
+    pages still come.
     """
     keys = secret_keys(secrets)
     if videos:
@@ -74,8 +84,8 @@ def clean_result(result: YouTubeResult, secrets: tuple[str, ...] = (), *, videos
                                  lambda: f"playlist {playlist.playlist_id}'s title", secrets, keys)
         playlist.etag = _stored(playlist.etag, MAX_FIELD_CHARS,
                                 lambda: f"playlist {playlist.playlist_id}'s etag", secrets, keys)
-    for item in result.items:
-        item.added_at = _stored(item.added_at, MAX_FIELD_CHARS,
-                                lambda: f"playlist item {item.video_id}'s date", secrets, keys)
+    if items:
+        for item in result.items:
+            clean_item(item, secrets, keys)
     result.warnings = [redact(clean_text(w, MAX_FIELD_CHARS)[0] or "", secrets) for w in result.warnings]
     return result
