@@ -1,5 +1,5 @@
 """`python -m sync ...` runs the `talks` command line (for when the script is not on PATH)."""
-from .cli import cli
+from .cli import main
 
 if __name__ == "__main__":
-    cli(prog_name="talks")
+    main()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import gc
 import logging
 import os
 import sqlite3
@@ -383,7 +384,7 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
             secrets = (options.api_key,) if options.api_key else ()
             deadline = Deadline(options.deadline, "the sync", " (--deadline); nothing was changed")
             try:
-                with time_limit(deadline):
+                with time_limit(deadline), _collector_paused():
                     _run(db, options, source, report, progress)
             except TalksError as exc:
                 if exc.requests:
@@ -404,6 +405,21 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
         finally:
             checkpoint(db)
             db.close()
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """No cycle collection during a run. A sync builds hundreds of thousands of objects
+    that live until it ends (records, rows, parsed pages) and makes next to no cycles:
+    at 5,000 videos the collector walked them all twice, ~0.1 s for no garbage, on
+    whichever thread, the page chain's included. What a run leaves is collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _synced_before(db, run_id: int) -> bool:

@@ -105,7 +105,7 @@ def talks_command() -> list[str]:
     script = Path(sys.executable).parent / "talks"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from sync.cli import cli; sys.exit(cli())"]
+    return [sys.executable, "-m", "sync"]
 
 
 def talks_sync(db: Path, *args: str, env: Optional[dict] = None) -> Child:

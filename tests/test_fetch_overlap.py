@@ -84,8 +84,9 @@ def test_a_batch_goes_out_while_the_next_page_is_still_awaited(api):
     worker = threading.Thread(target=lambda: done.setdefault("result", fetch(api)))
     worker.start()
     try:
-        assert wait_until(lambda: any(s.status == 200 for s in api.seen("videos")))
-        assert [s.status for s in api.seen("playlistItems")] == [200, None]  # page 2 still unanswered
+        # page 2 is held until released: once asked for, it stays unanswered until then
+        assert wait_until(lambda: any(s.status == 200 for s in api.seen("videos"))
+                          and [s.status for s in api.seen("playlistItems")] == [200, None])
     finally:
         api.release()
         worker.join(30)
