@@ -219,7 +219,7 @@ def talks_sync(db_path, *extra):
 # ------------------------------------------------------------------ 1. the same archive either way
 
 
-@pytest.mark.parametrize("flip", [False], ids=["playlist"])
+@pytest.mark.parametrize("flip", [False, True], ids=["playlist", "public-then-listed-private"])
 def test_a_streamed_sync_stores_what_a_read_first_sync_stores(tmp_path, flip):
     """Two syncs (first, then after a retitle, a removal and an addition) give the same tables and ledger streamed or not."""
     streamed, read_first = tmp_path / "streamed.db", tmp_path / "read_first.db"
