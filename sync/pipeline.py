@@ -458,6 +458,8 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
                 if streaming:
                     with StreamedVideos(db, run) as streamed:
                         result = fetch_youtube(db, options, pages, source, stream=streamed)
+                    # described, then listed private or deleted by a later page: saved below as the stub
+                    streamed.take_back([i for i, record in streamed.saved.items() if result.videos.get(i) is not record])
                     saved, item_plans = streamed.saved, streamed.item_plans
                 else:
                     result = fetch_youtube(db, options, pages, source)

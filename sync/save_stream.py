@@ -14,12 +14,13 @@ its only user while it runs: the caller touches the database again only after th
 """
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
 from typing import Iterable, Optional
 
-from db.store import RowsPlan, RunContext
+from db.store import RowsPlan, RunContext, select_rows
 
 from .match import prepare_videos
 from .records import PlaylistItem, VideoRecord
@@ -31,8 +32,9 @@ log = logging.getLogger("talks.sync")
 class StreamedVideos:
     """`add(records)` from any thread; every record added is saved once the block ends.
 
-    `saved[video_id]` is the record saved: the caller saves only the records that are
-    not these very objects (a video a later playlist page said is private, say).
+    `saved[video_id]` is the record saved. A record the read's result then replaced (a
+    video a later playlist page lists as private, say) is undone with `take_back`; the
+    caller saves the result's records that are not these very objects.
     `add_items(playlist_id, items)` saves through `item_plans[playlist_id]`, which
     `save.save_playlist_items` finishes. Described videos get `checked_run` here.
     """
@@ -41,6 +43,7 @@ class StreamedVideos:
         self._db, self._run = db, run
         self.saved: dict[str, VideoRecord] = {}
         self.item_plans: dict[str, RowsPlan] = {}
+        self._before: dict[str, Optional[dict]] = {}  # each saved video's row before this run
         self._queue: "queue.SimpleQueue[Optional[tuple]]" = queue.SimpleQueue()
         self._error: Optional[BaseException] = None
         self._cancelled = False  # the read failed: what is still queued is not saved
@@ -65,6 +68,29 @@ class StreamedVideos:
                 raise self._error
             log.debug("saving streamed videos failed too: %r", self._error)
 
+    def take_back(self, video_ids: Iterable[str]) -> None:
+        """Undo the saves of these videos (after the block): their rows, their ledger
+        entries and `rows_changed` go back to what they were before this run.
+
+        For a video videos.list described but a later playlist page lists as private
+        or deleted: the read's result holds the page's stub, saved afterwards as a
+        sync that reads first saves it, not as an update of a state no run kept.
+        """
+        db, run = self._db, self._run
+        for video_id in video_ids:
+            before = self._before.pop(video_id)
+            self.saved.pop(video_id)
+            ledger = db.execute(
+                "DELETE FROM changes WHERE run_id = ? AND table_name = 'videos' AND row_key = ?", [run.run_id, video_id]
+            ).rowcount
+            run.rows_changed -= 1 if ledger else 0  # save_rows counts a row once, when it logs a change
+            if before is None:
+                db.execute("DELETE FROM videos WHERE video_id = ?", [video_id])
+            else:
+                columns = [c for c in before if c != "video_id"]
+                db.execute(f"UPDATE videos SET {', '.join(f'[{c}] = ?' for c in columns)} WHERE video_id = ?",
+                           [*(before[c] for c in columns), video_id])
+
     def _work(self) -> None:
         while True:
             work = self._queue.get()
@@ -75,8 +101,12 @@ class StreamedVideos:
             playlist_id, records = work
             try:
                 if playlist_id is None:
+                    ids = [record.video_id for record in records]
+                    stored = {row["video_id"]: row for row in select_rows(
+                        self._db, "videos", "video_id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
+                    self._before.update((video_id, stored.get(video_id)) for video_id in ids)
                     save_videos(self._db, self._run, records)
-                    mark_checked(self._db, self._run, [record.video_id for record in records])
+                    mark_checked(self._db, self._run, ids)
                     self.saved.update((record.video_id, record) for record in records)
                     prepare_videos(records)
                 else:
