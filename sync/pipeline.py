@@ -301,15 +301,15 @@ def stored_talks_for_matching(db) -> dict[int, TalkRecord]:
     return talks
 
 
+_MATCHED_VIDEO_COLUMNS = (
+    "video_id", "availability", "title", "description", "published_at",
+    "duration_seconds", "channel", "channel_id", "thumbnail_url", "view_count",
+)
+
+
 def stored_videos_for_matching(db) -> dict[str, VideoRecord]:
-    columns = [
-        "video_id", "availability", "title", "description", "published_at",
-        "duration_seconds", "channel", "channel_id", "thumbnail_url", "view_count",
-    ]
-    return {
-        row["video_id"]: VideoRecord(**{c: row[c] for c in columns})
-        for row in db["videos"].rows_where()
-    }
+    cursor = db.execute(f"SELECT {', '.join(_MATCHED_VIDEO_COLUMNS)} FROM videos")
+    return {row[0]: VideoRecord(**dict(zip(_MATCHED_VIDEO_COLUMNS, row))) for row in cursor}
 
 
 def rematch(db, run: RunContext) -> int:
@@ -370,6 +370,8 @@ def referenced_video_ids(db) -> list[str]:
 def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -> SyncReport:
     """Run one whole sync under the database's lock; raise TalksError on failure."""
     source = effective_source(options)
+    if source == "api":  # while the database opens and the pages are read
+        youtube.load_api_client_in_background()
     if options.today is None:
         # A snapshot is the world as of its date: count "past" from there.
         options.today = dt.date.fromisoformat(load_snapshot().date) if options.snapshot else dt.date.today()

@@ -142,10 +142,11 @@ class SyncRow(dict):
     """One line of the scale table (a dict: N, run, requests, units, minimum, ...)."""
 
 
-def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps_below: int = 1_000) -> tuple[list[SyncRow], float]:
+def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps_below: int = 10_000) -> tuple[list[SyncRow], float]:
     """Full and unchanged re-sync per size. `sync(db, *args, env=...)` runs `talks sync` in
     a child (tests/bench.py's talks_sync) and returns its wall and peak RSS. Sizes below
-    `reps_below` are cheap: the median of 3 is taken there."""
+    `reps_below` take the median of 3 runs (wall times on this VM vary by ~10% from run
+    to run); 10,000 is run once."""
     from tests.apiserver import TEST_KEY, running_api_server
     from tests.bench import SNAPSHOT, SNAPSHOT_TODAY, last_run, query
 

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
@@ -130,6 +131,18 @@ def _deferred_imports():
         sys.meta_path.remove(finder)
 
 
+def load_client_modules() -> None:
+    """Import google-api-python-client and httplib2 (late: a run without the API never
+    pays for them), leaving out what a key-only client never runs (_DEFERRED_MODULES)."""
+    with _IMPORT_LOCK, _deferred_imports():
+        import googleapiclient.discovery  # noqa: F401
+
+        from . import _http  # noqa: F401  (httplib2)
+
+
+_IMPORT_LOCK = threading.Lock()  # one _DeferredFinder at a time (a background load may run)
+
+
 class _RequestTooSlow(TimeoutError):
     """One request had no complete answer within its total deadline (retried like a timeout)."""
 
@@ -149,10 +162,10 @@ def build_client(
     endpoint = endpoint or os.environ.get("YOUTUBE_API_ENDPOINT") or None
     if not api_key:
         raise BadApiKey("No YouTube API key given: set YOUTUBE_API_KEY (or sync without the API).")
-    with _deferred_imports():  # late: a run without the API never pays for these
-        from googleapiclient.discovery import build
+    load_client_modules()
+    from googleapiclient.discovery import build
 
-        from ._http import BoundedHttp  # (httplib2)
+    from ._http import BoundedHttp
 
     _redact_client_logs()
     return build(
