@@ -14,11 +14,12 @@ its only user while it runs: the caller touches the database again only after th
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import queue
 import threading
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from db.store import RowsPlan, RunContext, select_rows
 
@@ -44,7 +45,7 @@ class StreamedVideos:
         self.saved: dict[str, VideoRecord] = {}
         self.item_plans: dict[str, RowsPlan] = {}
         self._before: dict[str, Optional[dict]] = {}  # each saved video's row before this run
-        self._queue: "queue.SimpleQueue[Optional[tuple]]" = queue.SimpleQueue()
+        self._queue: "queue.SimpleQueue[Optional[Callable[[], None]]]" = queue.SimpleQueue()
         self._error: Optional[BaseException] = None
         self._cancelled = False  # the read failed: what is still queued is not saved
         self._thread = threading.Thread(target=self._work, name="save videos", daemon=True)
@@ -54,15 +55,15 @@ class StreamedVideos:
         return self
 
     def add(self, records: Iterable[VideoRecord]) -> None:
-        self._queue.put((None, list(records)))
+        self._queue.put(functools.partial(self._save_videos, list(records)))
 
     def add_items(self, playlist_id: str, items: Iterable[PlaylistItem]) -> None:
-        self._queue.put((playlist_id, list(items)))
+        self._queue.put(functools.partial(self._save_items, playlist_id, list(items)))
 
     def __exit__(self, kind, error, traceback) -> None:
         self._cancelled = error is not None
         self._queue.put(None)
-        self._thread.join()  # at most the batch in hand: milliseconds
+        self._thread.join()  # at most the job in hand: milliseconds
         if self._error is not None:
             if error is None:
                 raise self._error
@@ -91,29 +92,33 @@ class StreamedVideos:
                 db.execute(f"UPDATE videos SET {', '.join(f'[{c}] = ?' for c in columns)} WHERE video_id = ?",
                            [*(before[c] for c in columns), video_id])
 
+    # -- the writer thread
+
     def _work(self) -> None:
         while True:
-            work = self._queue.get()
-            if work is None:
+            job = self._queue.get()
+            if job is None:
                 return
             if self._error is not None or self._cancelled:
                 continue  # drain: the transaction rolls back; the caller raises the first error
-            playlist_id, records = work
             try:
-                if playlist_id is None:
-                    ids = [record.video_id for record in records]
-                    stored = {row["video_id"]: row for row in select_rows(
-                        self._db, "videos", "video_id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
-                    self._before.update((video_id, stored.get(video_id)) for video_id in ids)
-                    save_videos(self._db, self._run, records)
-                    mark_checked(self._db, self._run, ids)
-                    self.saved.update((record.video_id, record) for record in records)
-                    prepare_videos(records)
-                else:
-                    plan = self.item_plans.get(playlist_id)
-                    if plan is None:
-                        plan = self.item_plans[playlist_id] = playlist_items_plan(self._db, self._run, playlist_id)
-                    plan.add(playlist_item_rows(records))
-                    plan.apply()
+                job()
             except BaseException as error:  # raised in the caller's thread, at the block's end
                 self._error = error
+
+    def _save_videos(self, records: list[VideoRecord]) -> None:
+        ids = [record.video_id for record in records]
+        stored = {row["video_id"]: row for row in select_rows(
+            self._db, "videos", "video_id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
+        self._before.update((video_id, stored.get(video_id)) for video_id in ids)
+        save_videos(self._db, self._run, records)
+        mark_checked(self._db, self._run, ids)
+        self.saved.update((record.video_id, record) for record in records)
+        prepare_videos(records)
+
+    def _save_items(self, playlist_id: str, items: list[PlaylistItem]) -> None:
+        plan = self.item_plans.get(playlist_id)
+        if plan is None:
+            plan = self.item_plans[playlist_id] = playlist_items_plan(self._db, self._run, playlist_id)
+        plan.add(playlist_item_rows(items))
+        plan.apply()
