@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlite_utils
 
 import sync.pipeline as pipeline
@@ -56,3 +57,28 @@ def test_bookkeeping_updates_leave_the_full_text_index_alone(tmp_path):
     db.execute("UPDATE videos SET title = 'Retina imaging' WHERE video_id = 'a'")
     assert db.execute("SELECT count(*) FROM videos_fts WHERE videos_fts MATCH 'retina'").fetchone()[0] == 1
     assert db.execute("SELECT count(*) FROM videos_fts WHERE videos_fts MATCH 'lesion'").fetchone()[0] == 0
+
+
+def test_no_cycle_collection_during_a_run_and_the_collector_restored_after(tmp_path, monkeypatch):
+    """A run builds many long-lived objects and few cycles: the collector is paused for
+    it (two full passes at 5,000 videos), and left as it was found, after a failure too."""
+    import gc
+
+    seen = []
+    real = pipeline.rematch
+    monkeypatch.setattr(pipeline, "rematch", lambda db, run: seen.append(gc.isenabled()) or real(db, run))
+    assert gc.isenabled()
+    run_sync(_options(tmp_path / "talks.db", SNAPSHOT / "webinar.md"))
+    assert seen == [False] and gc.isenabled()
+
+    gc.disable()  # a caller that paused it itself finds it paused still
+    try:
+        run_sync(_options(tmp_path / "other.db", SNAPSHOT / "webinar.md"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    monkeypatch.setattr(pipeline, "rematch", lambda db, run: (_ for _ in ()).throw(RuntimeError("boom")))
+    with pytest.raises(RuntimeError):
+        run_sync(_options(tmp_path / "third.db", SNAPSHOT / "webinar.md"))
+    assert gc.isenabled()

@@ -38,3 +38,26 @@ def test_the_api_path_still_loads_its_client():
                            " print('googleapiclient.discovery' in sys.modules)"],
                           capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "True", done.stderr
+
+
+def test_the_api_client_loaded_in_the_background_leaves_out_what_a_key_never_runs():
+    """An API sync starts importing the client on a thread while the pages are read; that
+    import, like build_client's, defers service-account crypto and auth-challenge parsing."""
+    probe = ("import sys, threading, sync.youtube as y\n"
+             "y.load_api_client_in_background()\n"
+             "[t.join() for t in threading.enumerate() if t.name == 'import API client']\n"
+             "loaded = 'googleapiclient.discovery' in sys.modules and 'sync.youtube._api' in sys.modules\n"
+             "y.build_client('k.ey')\n"
+             "finders = [type(f).__name__ for f in sys.meta_path]\n"
+             "print(loaded, [m for m in ('cryptography', 'pyparsing', 'asyncio') if m in sys.modules], '_DeferredFinder' in finders)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "True [] False", done.stderr
+
+
+def test_the_talks_command_keeps_click_exit_codes():
+    """`python -m sync` (and the console script) run sync.cli:main, which freezes what is
+    alive before the process exits: exit codes and output are click's."""
+    ok = subprocess.run([sys.executable, "-m", "sync", "--version"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "talks, version" in ok.stdout
+    usage = subprocess.run([sys.executable, "-m", "sync", "no-such-command"], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "No such command" in usage.stderr

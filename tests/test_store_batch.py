@@ -3,7 +3,7 @@ field by field), in a number of SQL statements that does not grow with the rows.
 import sqlite_utils
 
 from db.schema import ensure_schema
-from db.store import RunContext, save_row, save_rows
+from db.store import RowsPlan, RunContext, save_row, save_rows
 
 
 def fresh():
@@ -91,3 +91,20 @@ def test_sql_calls_do_not_grow_with_rows():
         return counting.calls
 
     assert calls(1000) == calls(10) <= 5
+
+
+def test_a_rows_plan_applied_piece_by_piece_stores_and_records_what_one_save_rows_does():
+    """The streamed sync feeds a playlist's items page by page (RowsPlan.add, then apply
+    each time): a key met twice, in different pieces, still ends as one save_rows ends."""
+    whole, pieces = fresh(), fresh()
+    for run_id, batch in enumerate(BATCHES, start=1):
+        run_a, run_b = RunContext(run_id, "now"), RunContext(run_id, "now")
+        save_rows(whole, run_a, "videos", batch)
+        plan = RowsPlan(pieces, run_b, "videos")
+        live_before = pieces.execute("SELECT count(*) FROM videos WHERE removed_at IS NULL").fetchone()[0]
+        assert plan.live_before == live_before
+        for row in batch:  # one row per piece: the duplicate key lands in a later piece
+            plan.add([row])
+            plan.apply()
+        assert run_a.rows_changed == run_b.rows_changed
+    assert dump(pieces) == dump(whole)
