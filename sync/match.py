@@ -234,6 +234,11 @@ def prepare_videos(videos: Iterable[VideoRecord]) -> None:
         _VideoText.of(video)
 
 
+def forget_prepared_videos() -> None:
+    """Drop what `prepare_videos` (and earlier matching) kept: the scale bench times matching cold."""
+    _VIDEO_TEXTS.clear()
+
+
 def _candidates(
     talks: Mapping, texts: Mapping[str, "_VideoText"], playlist: set[str], title_evidence: bool = True
 ) -> list[Match]:
