@@ -143,11 +143,11 @@ class SyncRow(dict):
     """One line of the scale table (a dict: N, run, requests, units, minimum, ...)."""
 
 
-def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps_below: int = 10_000) -> tuple[list[SyncRow], float]:
+def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps: int = 3) -> tuple[list[SyncRow], float]:
     """Full and unchanged re-sync per size. `sync(db, *args, env=...)` runs `talks sync` in
-    a child (tests/bench.py's talks_sync) and returns its wall and peak RSS. Sizes below
-    `reps_below` take the median of 3 runs (wall times on this VM vary by ~10% from run
-    to run); 10,000 is run once."""
+    a child (tests/bench.py's talks_sync) and returns its wall and peak RSS. Each is the
+    median of `reps` runs: wall times on this VM vary by ~10% from run to run, as much as
+    the targets' margins."""
     from tests.apiserver import TEST_KEY, running_api_server
     from tests.bench import SNAPSHOT, SNAPSHOT_TODAY, last_run, query
 
@@ -174,7 +174,6 @@ def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps_below: i
                 server.add_playlist(playlist, entries[start:start + PLAYLIST_MAX])
                 args += ["--playlist", playlist]
             args += pages_args
-            reps = 3 if n < reps_below else 1
             for label in ("full", "unchanged"):
                 measured = []
                 for rep in range(reps):
@@ -211,7 +210,7 @@ def sync_table(rows: list[SyncRow], pages_only: float) -> str:
            "| N videos | sync | requests | quota units (minimum) | wall | API part / bound | rows changed | peak RSS |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        median = " (median of 3)" if r["reps"] > 1 else ""
+        median = f" (median of {r['reps']})" if r["reps"] > 1 else ""
         out.append(f"| {r['n']:,} | {r['run']} | {r['requests']} | {r['units']} ({r['minimum']}) | "
                    f"{r['wall']:.2f} s{median} | {r['api']:.2f} s / {r['bound']:.2f} s = {r['ratio']:.1f}x | "
                    f"{r['changed']} | {r['rss']:.0f} MB |")
