@@ -33,6 +33,7 @@ def _kind(message: str) -> str:
         ("readonly", "readonly"),
         ("read-only", "readonly"),
         ("unable to open", "cantopen"),
+        ("database is locked", "locked"),
     ):
         if needle in text:
             return kind
@@ -52,6 +53,8 @@ _SENTENCES = {
     "cannot create": "cannot create {path}: its folder does not exist or is not writable for this user",
     "cantopen": "cannot open {path}: the file or its folder is not accessible for this user "
                 "(a reader needs the folder writable, or the -wal and -shm files present)",
+    "locked": "{path} is locked by another program writing to it ({message}); nothing was changed: "
+              "run the command again once it is done",
     "other": "the database {path} could not be used: {message}",
 }
 

@@ -321,3 +321,21 @@ def test_readers_still_read_a_read_only_database_file(good_db, tmp_path):
     assert state.returncode == 0, state.stderr
     assert json.loads(state.stdout)["counts"]["talks"] == 30
     assert missing.returncode == 0 and isinstance(json.loads(missing.stdout), list), missing.stderr
+
+
+def test_a_write_lock_held_by_another_program_is_one_sentence(good_db, tmp_path):
+    """Our writers take the sync lock file first; a program that does not (sqlite3 on the
+    file) and holds SQLite's write lock gets a command one sentence, and nothing changes."""
+    db = tmp_path / "talks.db"
+    shutil.copy(good_db, db)
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        done = talks(*COMMANDS["match pin"](str(db)))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert_one_sentence(done, str(db), "locked by another program", "run the command again")
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM match_decisions").fetchone() == (0,)
+    con.close()
