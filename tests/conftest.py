@@ -22,6 +22,15 @@ def runner():
 
 
 @pytest.fixture
+def no_retry_waits(monkeypatch):
+    """Retries sleep through tenacity's `execute_request.retry.sleep`: make it wait 0 s
+    (a module uses it with `pytestmark = pytest.mark.usefixtures("no_retry_waits")`)."""
+    from sync import youtube
+
+    monkeypatch.setattr(youtube.execute_request.retry, "sleep", lambda seconds: None)
+
+
+@pytest.fixture
 def db_path(tmp_path):
     return str(tmp_path / "talks.db")
 

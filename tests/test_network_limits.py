@@ -46,9 +46,7 @@ DATA_TABLES = ["talks", "speakers", "talk_speakers", "videos", "playlists", "pla
 # ------------------------------------------------------------------ helpers
 
 
-@pytest.fixture(autouse=True)
-def no_retry_waits(monkeypatch):
-    monkeypatch.setattr(youtube.execute_request.retry, "sleep", lambda seconds: None)
+pytestmark = pytest.mark.usefixtures("no_retry_waits")  # tests/conftest.py
 
 
 @pytest.fixture

@@ -298,9 +298,7 @@ def server(monkeypatch):
         yield api
 
 
-@pytest.fixture(autouse=True)
-def no_retry_waits(monkeypatch):
-    monkeypatch.setattr(youtube.execute_request.retry, "sleep", lambda seconds: None)
+pytestmark = pytest.mark.usefixtures("no_retry_waits")  # tests/conftest.py
 
 
 @pytest.fixture

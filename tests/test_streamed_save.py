@@ -28,7 +28,6 @@ import sync.match as match
 import sync.save_stream as save_stream
 import sync.youtube._api as youtube_api
 from db.runs import open_database
-from sync import youtube
 from sync.match import match_recordings, prepare_videos
 from sync.pipeline import SyncOptions, run_sync
 
@@ -92,9 +91,7 @@ def serve(api, world: list[dict]) -> None:
     api.add_videos(outside_video())  # the page links it; the playlist does not hold it
 
 
-@pytest.fixture(autouse=True)
-def no_retry_waits(monkeypatch):
-    monkeypatch.setattr(youtube.execute_request.retry, "sleep", lambda seconds: None)
+pytestmark = pytest.mark.usefixtures("no_retry_waits")  # tests/conftest.py
 
 
 @pytest.fixture

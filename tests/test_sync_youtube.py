@@ -110,10 +110,7 @@ def no_key(monkeypatch):
     monkeypatch.delenv("YOUTUBE_API_ENDPOINT", raising=False)
 
 
-@pytest.fixture(autouse=True)
-def no_retry_waits(monkeypatch):
-    """Retries in the CLI path sleep through tenacity's `execute_request.retry.sleep`: make it wait 0 s."""
-    monkeypatch.setattr(youtube.execute_request.retry, "sleep", lambda seconds: None)
+pytestmark = pytest.mark.usefixtures("no_retry_waits")  # tests/conftest.py
 
 
 # ------------------------------------------------------------------ helpers
