@@ -31,7 +31,7 @@ def open_database(path: str, *, threads: bool = False) -> sqlite_utils.Database:
     query, and a writer killed at any moment (even mid-checkpoint) leaves a WAL
     that the next connection replays. synchronous=FULL syncs the WAL at every
     commit, so a run recorded `ok` is on disk. With `threads` the connection may be
-    handed to another thread (one user at a time: `sync.save_stream`).
+    handed to another thread (one user at a time: `sync.save.stream`).
     """
     db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=not threads))
     db.execute("PRAGMA busy_timeout=5000")

@@ -215,7 +215,7 @@ FTS_CONFIG: dict[str, list[str]] = {
     "transcript_segments": ["text", "boundary_text"],
 }
 # Full-text indexes kept by their one writer instead of sqlite-utils' per-row triggers, with
-# the rows they index: sync/save_transcripts.py indexes each batch of new segments in one
+# the rows they index: sync/transcripts/save.py indexes each batch of new segments in one
 # INSERT ... SELECT and takes replaced ones (removed_at) out. Triggers cost more than twice
 # the CPU (200,000 segments: 11.1 s against 4.9 s) and put every row an UPDATE touched back.
 FTS_WITHOUT_TRIGGERS: dict[str, str] = {"transcript_segments": "removed_at IS NULL"}

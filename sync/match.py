@@ -44,8 +44,8 @@ from typing import Optional, TypeVar
 
 from rapidfuzz import fuzz
 
-from .records import Match, Person, TalkRecord, VideoRecord
-from .text import words as _words  # local names `words` hold folded text
+from sync.core.records import Match, Person, TalkRecord, VideoRecord
+from sync.core.text import words as _words  # local names `words` hold folded text
 
 K = TypeVar("K", bound=Hashable)
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from sync.match import forget_prepared_videos, match_recordings
-from sync.records import Person, TalkRecord, VideoRecord
+from sync.core.records import Person, TalkRecord, VideoRecord
 
 MATCH_SIZES = (1_000, 5_000, 10_000)
 TARGET_MATCH_10K_S = 5.0
@@ -166,7 +166,7 @@ def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps: int = 3
         server.latency = LATENCY_S
         env = {**os.environ, "YOUTUBE_API_KEY": TEST_KEY, "YOUTUBE_API_ENDPOINT": server.endpoint}
         for n in sizes:
-            # a playlist holds at most 5,000 videos (sync.limits): larger N is several playlists
+            # a playlist holds at most 5,000 videos (sync.core.limits): larger N is several playlists
             entries = playlist_entries(n, real)
             args = ["--source", "api"]
             for start in range(0, n, PLAYLIST_MAX):

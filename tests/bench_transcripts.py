@@ -99,8 +99,8 @@ def load(db_path: str, segments: int) -> dict:
     """In the child: write `segments` segments through save_transcript; returns timings."""
     from db.runs import checkpoint, open_database, start_run
     from db.store import RunContext
-    from sync.captions import TranscriptSegment, watch_url_at
-    from sync.save_transcripts import TranscriptLoader
+    from sync.transcripts.captions import TranscriptSegment, watch_url_at
+    from sync.transcripts.save import TranscriptLoader
 
     rng = random.Random(20261127)
     pool = text_pool(rng)

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from sync.backfill import BackfillOptions, backfill
+from sync.pipeline.backfill import BackfillOptions, backfill
 from sync.cli import cli
 
 from .conftest import rows
@@ -527,7 +527,7 @@ def test_first_parent_history_of_a_mirror_clone(tmp_path):
 
 
 def test_a_page_larger_than_any_page_fails_its_commit(tmp_path):
-    from sync.sources import MAX_PAGE_BYTES
+    from sync.pages.sources import MAX_PAGE_BYTES
 
     entries = [e for e in series_versions() if e["commit"].startswith(("2d5b8dba", "7d6ef43c"))]
     huge = {"commit": "huge", "committed": "2023-09-06T12:07:00+02:00", "path": "_pages/webinar.md",
@@ -552,7 +552,7 @@ def test_a_backfill_while_a_sync_holds_the_lock_does_nothing(runner, history_rep
 
 def test_a_sync_during_a_backfill_is_refused(history_repo, tmp_path):
     """The lock is held across commits: a sync between two replayed commits fails at once."""
-    from sync.errors import LockHeld
+    from sync.core.errors import LockHeld
     from sync.pipeline import SyncOptions, run_sync
 
     db = str(tmp_path / "talks.db")

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from sync import youtube
 from sync.cli import cli
-from sync.errors import FetchError, QuotaExceeded
+from sync.core.errors import FetchError, QuotaExceeded
 
 from .apiserver import TEST_KEY, Fault, deleted_item, make_video, private_item, running_api_server, video_ids
 from .conftest import FIXTURES, rows

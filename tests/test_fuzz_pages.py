@@ -24,8 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.errors import PageError
-from sync.identity import attach_abstracts
+from sync.core.errors import PageError
+from sync.pages.identity import attach_abstracts
 from sync.pages import (
     decode_page,
     parse_talks_page,

@@ -16,8 +16,8 @@ from sync.match import (
     is_watchable,
     match_recordings,
 )
-from sync.records import Person, TalkRecord, VideoRecord
-from sync.text import words
+from sync.core.records import Person, TalkRecord, VideoRecord
+from sync.core.text import words
 
 
 def talk(code, speakers, date, title, page=None, talks_page=None, status="listed"):

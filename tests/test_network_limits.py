@@ -18,10 +18,11 @@ import sqlite_utils
 import tenacity
 from click.testing import CliRunner
 
-from sync import sources, youtube
+from sync import youtube
+from sync.pages import sources
 from sync.cli import cli
-from sync.errors import DeadlineExceeded
-from sync.limits import (
+from sync.core.errors import DeadlineExceeded
+from sync.core.limits import (
     MAX_DESCRIPTION_CHARS,
     MAX_PLAYLIST_PAGES,
     MAX_RESPONSE_BYTES,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.errors import PageError
+from sync.core.errors import PageError
 from sync.pages import (
     MAX_PAGE_BYTES,
     decode_page,
@@ -20,8 +20,8 @@ from sync.pages import (
     parse_webinar_page,
     video_id_from_url,
 )
-from sync.identity import attach_abstracts, same_talk
-from sync.records import AbstractRecord, Person, TalkRecord
+from sync.pages.identity import attach_abstracts, same_talk
+from sync.core.records import AbstractRecord, Person, TalkRecord
 
 from .conftest import CORPUS
 

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.errors import PageError
+from sync.core.errors import PageError
 from sync.pages import parse_talks_page, parse_webinar_page, video_id_from_url
 
 GROWTH_LIMIT = 9.0

@@ -18,7 +18,7 @@ import sqlite_utils
 from db.runs import utc_now
 
 from sync import pipeline, youtube
-from sync.limits import REFRESH_CAP, REFRESH_DAYS
+from sync.core.limits import REFRESH_CAP, REFRESH_DAYS
 
 from .apiserver import make_video, private_item, running_api_server, video_ids
 from .conftest import rows

@@ -36,7 +36,7 @@ import pytest
 from db.runs import INTERRUPTED
 from sync import youtube
 from sync.cli import cli
-from sync.errors import BadApiKey, FetchError, PageError, QuotaExceeded, ResponseError, TalksError
+from sync.core.errors import BadApiKey, FetchError, PageError, QuotaExceeded, ResponseError, TalksError
 from sync.pages import parse_talks_page, parse_webinar_page
 from sync.pipeline import SyncOptions, run_sync
 from tests.datasette_process import serving

@@ -59,7 +59,7 @@ def _stage_site_rows(path: Path) -> dict:
                 [(JIMENEZ_VIDEO, s, e, t, f"https://www.youtube.com/watch?v={JIMENEZ_VIDEO}&t={int(s)}s")
                  for s, e, t in SEGMENTS],
             )
-            # no triggers index transcript_segments: its writer does (sync/save_transcripts.py)
+            # no triggers index transcript_segments: its writer does (sync/transcripts/save.py)
             con.execute("insert into transcript_segments_fts (rowid, text, boundary_text)"
                         " select id, text, boundary_text from transcript_segments where removed_at is null")
             recording = con.execute("select video_id from talks where code = ?", [REPLACED_CODE]).fetchone()[0]

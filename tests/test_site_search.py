@@ -45,7 +45,7 @@ def site(tmp_path_factory):
         rows.append(("zebraVideo1", 6000.0, 6005.0, " ".join([COMMON] * 8), "2026-01-01T00:00:00+00:00"))
         con.executemany("insert into transcript_segments (video_id, start_seconds, end_seconds, text, removed_at)"
                         " values (?, ?, ?, ?, ?)", rows)
-        # no triggers index transcript_segments: its writer indexes the live rows (sync/save_transcripts.py)
+        # no triggers index transcript_segments: its writer indexes the live rows (sync/transcripts/save.py)
         con.execute("insert into transcript_segments_fts (rowid, text, boundary_text) select id, text, boundary_text"
                     " from transcript_segments where video_id = 'zebraVideo1' and removed_at is null")
     con.close()

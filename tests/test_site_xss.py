@@ -98,7 +98,7 @@ def _store_hostile_api_rows(db_path: Path) -> int:
                 "insert into transcript_segments (video_id, start_seconds, end_seconds, text, url) values (?, 1, 2, ?, ?)",
                 [ODD_ID, "hostile <img src=x onerror=window.__xss=12> words", ODD_URL],
             )
-            # no triggers index transcript_segments: its writer does (sync/save_transcripts.py)
+            # no triggers index transcript_segments: its writer does (sync/transcripts/save.py)
             con.execute("insert into transcript_segments_fts (rowid, text, boundary_text)"
                         " select id, text, boundary_text from transcript_segments where removed_at is null")
         con.execute("PRAGMA journal_mode=DELETE")

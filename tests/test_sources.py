@@ -5,7 +5,7 @@ import threading
 import pytest
 import tenacity
 
-from sync import sources
+from sync.pages import sources
 from sync.cli import cli
 
 from .conftest import FIXTURES, rows

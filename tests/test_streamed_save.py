@@ -1,4 +1,4 @@
-"""The API sync saves each videos.list answer while the playlist pages still come (sync.save_stream).
+"""The API sync saves each videos.list answer while the playlist pages still come (sync.save.stream).
 
 What must hold whatever the order of writes: a streamed sync stores exactly what a sync
 that reads everything first stores (`SyncOptions.stream=False`), ledger included; a
@@ -25,7 +25,7 @@ import sqlite_utils
 from click.testing import CliRunner
 
 import sync.match as match
-import sync.save_stream as save_stream
+import sync.save.stream as save_stream
 import sync.youtube._api as youtube_api
 from db.runs import open_database
 from sync.match import match_recordings, prepare_videos
@@ -153,7 +153,7 @@ def assert_same_archive(streamed, read_first) -> None:
 
 @dataclass
 class SavesSeen:
-    """`sync.save_stream.save_videos` wrapped: each call's thread, ids, and the rows the run had then."""
+    """`sync.save.stream.save_videos` wrapped: each call's thread, ids, and the rows the run had then."""
 
     calls: list[tuple[str, list[str], int]] = field(default_factory=list)
     first: threading.Event = field(default_factory=threading.Event)

@@ -20,11 +20,11 @@ import pytest
 import yt_dlp
 from yt_dlp.extractor.common import InfoExtractor
 
-from sync import transcripts
-from sync.caption_runs import run_fetch
-from sync.captions import TranscriptSegment, watch_url_at
+from sync.transcripts import fetch as transcripts
+from sync.transcripts.runs import run_fetch
+from sync.transcripts.captions import TranscriptSegment, watch_url_at
 from sync.cli import cli
-from sync.transcripts import PAUSE_SECONDS, choose_track
+from sync.transcripts.fetch import PAUSE_SECONDS, choose_track
 
 from .conftest import FIXTURES, rows
 from .recorded_ytdlp import REFUSALS, load, stand_in_info

@@ -14,9 +14,9 @@ import sqlite_utils
 
 from db.schema import FTS_TOKENIZE, ensure_schema
 from db.store import RunContext
-from sync.captions import TranscriptSegment, watch_url_at
+from sync.transcripts.captions import TranscriptSegment, watch_url_at
 from sync.cli import cli
-from sync.save_transcripts import TranscriptLoader, boundary_texts, save_transcript
+from sync.transcripts.save import TranscriptLoader, boundary_texts, save_transcript
 
 from .conftest import FIXTURES, rows
 

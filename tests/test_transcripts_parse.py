@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from sync.captions import (
+from sync.transcripts.captions import (
     MAX_CAPTION_BYTES,
     TranscriptSegment,
     content_hash,
@@ -21,7 +21,7 @@ from sync.captions import (
     segment,
     watch_url_at,
 )
-from sync.errors import CaptionError
+from sync.core.errors import CaptionError
 from tests.conftest import FIXTURES
 
 CAPTIONS = FIXTURES / "captions"

@@ -14,7 +14,7 @@ import math
 
 import pytest
 
-from sync.errors import (
+from sync.core.errors import (
     BadApiKey,
     BotWall,
     FetchError,

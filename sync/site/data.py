@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from sync.text import fold
+from sync.core.text import fold
 
 __all__ = [
     "desk",

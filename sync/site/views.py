@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from datasette.utils.asgi import NotFound, Response
 
-from sync.text import fold
+from sync.core.text import fold
 
 from . import data
 from .render import canonical_video_id, excerpt, highlight, markdown, path_part, safe_url, thumbnail_url, \

@@ -5,9 +5,9 @@ import math
 import os
 from typing import Callable, Iterable, Iterator
 
-from sync.errors import ResponseError, TalksError
-from sync.limits import MAX_PLAYLIST_PAGES, DeadlineReached
-from sync.records import Playlist, PlaylistItem, VideoRecord
+from sync.core.errors import ResponseError, TalksError
+from sync.core.limits import MAX_PLAYLIST_PAGES, DeadlineReached
+from sync.core.records import Playlist, PlaylistItem, VideoRecord
 
 from ._batches import VIDEO_PARTS, VideoBatches
 from ._clean import clean_item, clean_result, secret_keys

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Optional
 import tenacity
 from tenacity import stop_when_event_set
 
-from sync.records import VideoRecord
+from sync.core.records import VideoRecord
 
 from ._clean import clean_video, secret_keys
 from ._client import Executor, call_api

@@ -10,9 +10,9 @@ import dataclasses
 import logging
 import os
 
-from sync.limits import MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_TITLE_CHARS, clean_text
-from sync.records import PlaylistItem, VideoRecord
-from sync.redact import redact
+from sync.core.limits import MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_TITLE_CHARS, clean_text
+from sync.core.records import PlaylistItem, VideoRecord
+from sync.core.redact import redact
 
 from ._results import YouTubeResult
 

@@ -29,9 +29,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from sync.errors import BadApiKey, FetchError, PlaylistNotFound, QuotaExceeded, ResponseError
-from sync.limits import DEFAULT_REQUEST_TIMEOUT, MAX_RESPONSE_BYTES
-from sync.redact import redact
+from sync.core.errors import BadApiKey, FetchError, PlaylistNotFound, QuotaExceeded, ResponseError
+from sync.core.limits import DEFAULT_REQUEST_TIMEOUT, MAX_RESPONSE_BYTES
+from sync.core.redact import redact
 
 from ._results import Quota
 

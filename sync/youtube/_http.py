@@ -10,8 +10,8 @@ from typing import Optional
 
 import httplib2
 
-from sync.errors import DeadlineExceeded
-from sync.limits import MAX_RESPONSE_BYTES, Deadline, time_limit
+from sync.core.errors import DeadlineExceeded
+from sync.core.limits import MAX_RESPONSE_BYTES, Deadline, time_limit
 
 from ._client import _CappedResponse, _RequestTooSlow
 

@@ -8,9 +8,9 @@ from typing import Optional
 
 import isodate
 
-from sync.errors import ResponseError
-from sync.records import PlaylistItem, VideoRecord
-from sync.redact import redact
+from sync.core.errors import ResponseError
+from sync.core.records import PlaylistItem, VideoRecord
+from sync.core.redact import redact
 
 from ._results import PlaylistFetch, int_or_none
 

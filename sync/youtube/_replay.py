@@ -1,7 +1,7 @@
 """Replay of recorded Data API answers (the offline snapshot) through the API path's parsers."""
 from __future__ import annotations
 
-from sync.records import Playlist, VideoRecord
+from sync.core.records import Playlist, VideoRecord
 
 from ._parse import _collect_page, video_record
 from ._clean import clean_result

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from sync.records import Playlist, PlaylistItem, VideoRecord
+from sync.core.records import Playlist, PlaylistItem, VideoRecord
 
 
 @dataclass

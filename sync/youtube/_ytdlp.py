@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Optional
 
-from sync.errors import BotWall, DeadlineExceeded, FetchError, PlaylistNotFound, ResponseError, TalksError
-from sync.limits import (
+from sync.core.errors import BotWall, DeadlineExceeded, FetchError, PlaylistNotFound, ResponseError, TalksError
+from sync.core.limits import (
     DEFAULT_REQUEST_TIMEOUT,
     MAX_YTDLP_VIDEOS,
     YTDLP_PACE_SECONDS,
@@ -13,8 +13,8 @@ from sync.limits import (
     DeadlineReached,
     time_limit,
 )
-from sync.records import Playlist, PlaylistItem, VideoRecord
-from sync.redact import redact
+from sync.core.records import Playlist, PlaylistItem, VideoRecord
+from sync.core.redact import redact
 
 from ._clean import clean_result
 from ._results import YouTubeResult, int_or_none, unique, watch_url
@@ -47,7 +47,7 @@ class YtdlpLog:
 
     With ignore_no_formats_error, YouTube's refusal reason (bot wall, private,
     unavailable) arrives as a warning, not as a DownloadError. Playlists and videos
-    (here) and captions (sync/transcripts.py) read them with `take()`.
+    (here) and captions (sync/transcripts/fetch.py) read them with `take()`.
     """
 
     def __init__(self) -> None:

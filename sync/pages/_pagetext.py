@@ -10,9 +10,9 @@ from datetime import date
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-from .records import Person
-from .redact import redact
-from .text import ZERO_WIDTH, fold
+from sync.core.records import Person
+from sync.core.redact import redact
+from sync.core.text import ZERO_WIDTH, fold
 
 
 # ---------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import click
 
-from .dbfile import database_error
-from .errors import LockHeld, TalksError
+from sync.core.dbfile import database_error
+from sync.core.errors import LockHeld, TalksError
 from .logs import configure_logging
-from .redact import redact
+from sync.core.redact import redact
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_LOCKED, EXIT_MISSING, EXIT_UNHEALTHY = 1, 2, 3, 4, 5
 DEFAULT_DB = "db/talks.db"
@@ -153,8 +153,8 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
       talks sync --source none --page webinar.md --talks-page webinar_talks.md --today 2026-08-11
       YOUTUBE_API_KEY=... talks sync --playlist PLWCikipQZ8HILJaadZnNVyC9cLpg7A2dy
     """
-    from .pipeline import SyncOptions, run_sync
-    from .sources import DEFAULT_TALKS_PAGE, DEFAULT_WEBINAR_PAGE
+    from sync.pipeline import SyncOptions, run_sync
+    from sync.pages.sources import DEFAULT_TALKS_PAGE, DEFAULT_WEBINAR_PAGE
 
     configure_logging(verbose, quiet, log_format)
     if snapshot and (webinar_page or talks_page):
@@ -266,7 +266,7 @@ def backfill(db_path, repo, since, webinar_path, talks_path, quiet):
       talks backfill --repo site --since 2025-01-01
       sqlite3 db/talks.db "select * from talk_history where code = 'S02E03'"
     """
-    from .backfill import BackfillOptions, backfill as run_backfill
+    from sync.pipeline.backfill import BackfillOptions, backfill as run_backfill
 
     configure_logging(False, quiet)
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
@@ -314,7 +314,7 @@ def serve(db_path, port, host):
       talks serve                          db/talks.db at http://127.0.0.1:8001/talks
       talks serve --db archive.db --port 8080
     """
-    from .serve import serve as run_server
+    from sync.site.serve import serve as run_server
 
     try:
         run_server(db_path, host, port, announce=lambda line: click.echo(line, err=True))
@@ -323,7 +323,7 @@ def serve(db_path, port, host):
 
 
 def _age(ctx, param, value):
-    from .status import parse_age
+    from sync.ops.status import parse_age
 
     try:
         return parse_age(value)
@@ -354,7 +354,7 @@ def status(db_path, max_age, fmt, now):
     """
     import datetime as dt
 
-    from .status import format_status, read_status
+    from sync.ops.status import format_status, read_status
 
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=dt.timezone.utc)
@@ -385,7 +385,7 @@ def missing(db_path, today, fmt, fail_if_any):
       talks missing --fail-if-any            exit 4 when anything is missing (cron, CI)
       talks missing --format csv --today 2026-08-11
     """
-    from .reports import missing_report
+    from sync.reports import missing_report
 
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path} does not exist; run `talks sync` first")
@@ -427,7 +427,7 @@ def match():
 
 
 def _decide(db_path: str, code: str, video_id: str, action: str) -> None:
-    from .reports import record_decision
+    from sync.reports import record_decision
 
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path} does not exist; run `talks sync` first")
@@ -503,7 +503,7 @@ def _report_captions(report, quiet: bool) -> None:
 
 
 def _fetch_transcripts(db_path: str, max_videos, quiet: bool):
-    from .caption_runs import DEFAULT_MAX_VIDEOS, run_fetch
+    from sync.transcripts.runs import DEFAULT_MAX_VIDEOS, run_fetch
 
     report = run_fetch(db_path, max_videos or DEFAULT_MAX_VIDEOS, progress=_progress_printer(quiet, sys.stderr.isatty() and not quiet))
     _report_captions(report, quiet)
@@ -542,7 +542,7 @@ def transcripts_import(db_path, directory, quiet):
     track; json3 before vtt). A file that is not a caption file gets one error
     line and nothing is stored from it; the rest are loaded, and the exit code is 1.
     """
-    from .caption_runs import run_import
+    from sync.transcripts.runs import run_import
 
     configure_logging(False, quiet)
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)

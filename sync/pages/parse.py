@@ -1,7 +1,7 @@
 """Parsers for the series' two markdown pages: the webinar page and the talks page.
 
 Pure functions over text: no I/O, no clock. Which record is which talk is
-sync.identity's business. The pages are hand-written and drift a lot
+sync.pages.identity's business. The pages are hand-written and drift a lot
 between versions (2022-2026), so every reader here is line based and tolerant: it takes
 what a line says and never invents what it does not.
 
@@ -37,9 +37,9 @@ from ._pagetext import (
     unbold,
     video_id_from_url,
 )
-from .errors import PageError
-from .records import AbstractRecord, Person, TalkRecord, WebinarPage
-from .text import fold  # noqa: F401  (fold is part of this module's surface)
+from sync.core.errors import PageError
+from sync.core.records import AbstractRecord, Person, TalkRecord, WebinarPage
+from sync.core.text import fold  # noqa: F401  (fold is part of this module's surface)
 
 __all__ = [
     "MAX_PAGE_BYTES", "decode_page", "fold", "normalize_code", "parse_talks_page", "parse_webinar_page",

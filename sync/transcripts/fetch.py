@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .captions import MAX_CAPTION_BYTES
-from .redact import redact
-from .youtube import YtdlpLog, classify_ytdlp_message, watch_url
+from sync.core.redact import redact
+from sync.youtube import YtdlpLog, classify_ytdlp_message, watch_url
 
 log = logging.getLogger("talks.transcripts")
 

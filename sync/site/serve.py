@@ -18,17 +18,16 @@ import asyncio
 import errno
 import os
 import socket
-from pathlib import Path
 from typing import Optional
 
-from .dbfile import check_readable
-from .errors import PortInUse
-from .site import datasette_options
+from sync.core.dbfile import check_readable
+from sync.core.errors import PortInUse
+from . import SITE, datasette_options
 
 DATABASE_NAME = "talks"
 # metadata.yml ships inside the package (sync/site/metadata.yml links to the
 # canonical top-level file in a checkout; a wheel carries a copy).
-METADATA = Path(__file__).resolve().parent / "site" / "metadata.yml"
+METADATA = SITE / "metadata.yml"
 
 
 def bind(host: str, port: int) -> socket.socket:

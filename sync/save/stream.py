@@ -23,9 +23,9 @@ from typing import Callable, Iterable, Optional
 
 from db.store import RowsPlan, RunContext, select_rows
 
-from .match import prepare_videos
-from .records import PlaylistItem, VideoRecord
-from .save import mark_checked, playlist_item_rows, playlist_items_plan, save_videos
+from sync.match import prepare_videos
+from sync.core.records import PlaylistItem, VideoRecord
+from sync.save import mark_checked, playlist_item_rows, playlist_items_plan, save_videos
 
 log = logging.getLogger("talks.sync")
 

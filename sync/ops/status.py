@@ -12,7 +12,7 @@ from typing import Optional
 
 from db.runs import open_readonly
 
-from .dbfile import check_readable
+from sync.core.dbfile import check_readable
 
 DAILY_QUOTA = 10_000  # Data API units a project gets per day; the day resets at midnight Pacific
 RECENT_RUNS = 5

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator, Optional
 
-from .errors import RepositoryError
+from sync.core.errors import RepositoryError
 from .sources import MAX_PAGE_BYTES
 
 # Local git is fast; these only stop a wedged process from hanging the command.

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import tenacity
 
-from .errors import DeadlineExceeded, FetchError, PageError
-from .limits import Deadline, time_limit
-from .pages import MAX_PAGE_BYTES
+from sync.core.errors import DeadlineExceeded, FetchError, PageError
+from sync.core.limits import Deadline, time_limit
+from .parse import MAX_PAGE_BYTES
 
 log = logging.getLogger("talks.pages")
 

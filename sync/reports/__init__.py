@@ -12,10 +12,10 @@ from db.runs import finish_run, checkpoint, open_database, start_run, utc_now
 from db.schema import missing_recordings_sql
 from db.store import RunContext
 
-from .errors import TalksError
-from .pages import normalize_code, video_id_from_url
-from .pipeline import rematch, sync_lock
-from .save import save_decision
+from sync.core.errors import TalksError
+from sync.pages.parse import normalize_code, video_id_from_url
+from sync.pipeline import rematch, sync_lock
+from sync.save import save_decision
 
 
 def missing_report(db_path: str, today: Optional[dt.date] = None) -> tuple[list[str], list[dict]]:

@@ -23,10 +23,10 @@ import sqlite_utils
 from db.runs import checkpoint, close_interrupted_runs, finish_run, open_database, start_run, utc_now, write_transaction
 from db.store import RunContext
 
-from . import youtube
-from .dbfile import database_error
-from .errors import LockHeld, ShrinkRefused, TalksError
-from .limits import (
+from sync import youtube
+from sync.core.dbfile import database_error
+from sync.core.errors import LockHeld, ShrinkRefused, TalksError
+from sync.core.limits import (
     DEFAULT_SYNC_DEADLINE,
     MASS_DISAPPEARANCE_MIN,
     MASS_DISAPPEARANCE_RATIO,
@@ -37,13 +37,13 @@ from .limits import (
     hold_deadlines,
     time_limit,
 )
-from .match import Decision, match_recordings
-from .identity import attach_abstracts
-from .pages import decode_page, parse_talks_page, parse_webinar_page
-from .records import AbstractRecord, Person, TalkRecord, VideoRecord, WebinarPage
-from .redact import redact
-from .save_stream import StreamedVideos
-from .save import (
+from sync.match import Decision, match_recordings
+from sync.pages.identity import attach_abstracts
+from sync.pages.parse import decode_page, parse_talks_page, parse_webinar_page
+from sync.core.records import AbstractRecord, Person, TalkRecord, VideoRecord, WebinarPage
+from sync.core.redact import redact
+from sync.save.stream import StreamedVideos
+from sync.save import (
     confirm_playlist_items,
     retire_playlists,
     save_matches,
@@ -54,7 +54,7 @@ from .save import (
     mark_checked,
     settle_videos,
 )
-from .sources import DEFAULT_TALKS_PAGE, DEFAULT_WEBINAR_PAGE, load_snapshot, read_page_bytes
+from sync.pages.sources import DEFAULT_TALKS_PAGE, DEFAULT_WEBINAR_PAGE, load_snapshot, read_page_bytes
 
 log = logging.getLogger("talks.sync")
 
@@ -78,7 +78,7 @@ class SyncOptions:
     run_fields: dict = field(default_factory=dict)  # more sync_runs columns (commit_id, commit_date)
     now: Optional[str] = None  # the time stamped into removed_at; default the real now (backfill: the commit's)
     lock_held: bool = False  # the caller holds <db>.lock already (talks backfill, for its whole replay)
-    stream: bool = True  # API path: save videos while pages are read (sync.save_stream); False: after
+    stream: bool = True  # API path: save videos while pages are read (sync.save.stream); False: after
 
 
 @dataclass
@@ -376,7 +376,7 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
         # A snapshot is the world as of its date: count "past" from there.
         options.today = dt.date.fromisoformat(load_snapshot().date) if options.snapshot else dt.date.today()
     with contextlib.nullcontext() if options.lock_held else sync_lock(options.db_path):
-        db = open_database(options.db_path, threads=True)  # sync.save_stream
+        db = open_database(options.db_path, threads=True)  # sync.save.stream
         try:
             interrupted = close_interrupted_runs(db)
             if interrupted:
@@ -448,7 +448,7 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
     })
     run = RunContext(report.run_id, options.now or utc_now())
     # The API path saves each videos.list answer while the next playlist pages are on
-    # their way (sync.save_stream): its data transaction starts before the read, and
+    # their way (sync.save.stream): its data transaction starts before the read, and
     # holds the write lock from then on. The other paths read first, then write.
     streaming = source == "api" and options.stream
     with write_transaction(db) if streaming else contextlib.nullcontext():

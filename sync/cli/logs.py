@@ -18,7 +18,7 @@ import logging
 import sys
 from typing import Optional
 
-from .redact import redact
+from sync.core.redact import redact
 
 ROOT_LOGGER = "talks"
 _EXTRA = ("step", "counts", "error", "run_id")

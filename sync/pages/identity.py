@@ -21,8 +21,8 @@ from typing import Optional
 
 from rapidfuzz import fuzz
 
-from .records import AbstractRecord, Person, TalkRecord
-from .text import words
+from sync.core.records import AbstractRecord, Person, TalkRecord
+from sync.core.text import words
 
 NAME_SIMILARITY = 88  # rapidfuzz 0..100: "Malihe Alikhani" ~ "Malih Alikhani" (97), "Alice Jin" ~ "Alice Lin" (89)
 TITLE_SIMILARITY = 85

@@ -17,9 +17,9 @@ from typing import Callable, Optional
 
 import sqlite_utils
 
-from .errors import RepositoryError, TalksError
-from .gitrepo import Commit, GitRepository
-from .pipeline import SyncOptions, run_sync, sync_lock
+from sync.core.errors import RepositoryError, TalksError
+from sync.pages.gitrepo import Commit, GitRepository
+from sync.pipeline import SyncOptions, run_sync, sync_lock
 
 WEBINAR_PATH = "_pages/webinar.md"
 TALKS_PATH = "_pages/webinar_talks.md"

@@ -21,7 +21,7 @@
     └── LockHeld                another sync holds the database's lock
 
 Messages never contain the API key: build them from redacted text only
-(`sync.redact.redact`).
+(`sync.core.redact.redact`).
 """
 
 

@@ -22,11 +22,11 @@ from db.runs import checkpoint, close_interrupted_runs, finish_run, open_databas
 from db.store import RunContext
 
 from .captions import MAX_CAPTION_BYTES, TranscriptSegment, parse_caption, segment
-from .errors import CaptionError, TalksError
-from .pipeline import sync_lock
-from .redact import redact
-from .save_transcripts import TranscriptLoader, save_caption_state, save_transcript, stored_captions
-from .transcripts import CaptionFetch, fetch_captions, ytdlp_version
+from sync.core.errors import CaptionError, TalksError
+from sync.pipeline import sync_lock
+from sync.core.redact import redact
+from .save import TranscriptLoader, save_caption_state, save_transcript, stored_captions
+from .fetch import CaptionFetch, fetch_captions, ytdlp_version
 
 log = logging.getLogger("talks.transcripts")
 

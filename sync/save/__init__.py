@@ -1,6 +1,6 @@
 """`save_*(db, run, ...)`: records in, tracked rows out.
 
-Which stored talk a parsed record is comes from sync.identity.find_talk; a
+Which stored talk a parsed record is comes from sync.pages.identity.find_talk; a
 coded record takes over the row of its announcement instead of adding a second.
 """
 from __future__ import annotations
@@ -13,11 +13,11 @@ import sqlite_utils
 
 from db.store import RowsPlan, RunContext, live_count, mark_removed, row_key, save_row, save_rows
 
-from .errors import ShrinkRefused
-from .identity import find_talk, settle_duplicate_codes
-from .records import AbstractRecord, Match, Person, Playlist, PlaylistItem, TalkRecord, VideoRecord
-from .text import fold
-from .youtube import watch_url
+from sync.core.errors import ShrinkRefused
+from sync.pages.identity import find_talk, settle_duplicate_codes
+from sync.core.records import AbstractRecord, Match, Person, Playlist, PlaylistItem, TalkRecord, VideoRecord
+from sync.core.text import fold
+from sync.youtube import watch_url
 
 # A source that suddenly shows less than this share of what is stored is more
 # likely broken (the real page once became a "we moved" notice) than truthful.

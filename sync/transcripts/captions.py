@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Iterable, Optional
 
-from .errors import CaptionError
+from sync.core.errors import CaptionError
 
 MAX_CAPTION_BYTES = 8 * 1024 * 1024  # a 3-hour talk's json3 is ~2 MB
 FORMATS = ("json3", "vtt")

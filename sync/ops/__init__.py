@@ -1,0 +1,1 @@
+"""Running the archive unattended: is it healthy (`status`)."""
