@@ -540,7 +540,7 @@ def test_a_page_larger_than_any_page_fails_its_commit(tmp_path):
 
 
 def test_a_backfill_while_a_sync_holds_the_lock_does_nothing(runner, history_repo, tmp_path):
-    from sync.pipeline import sync_lock
+    from sync.core.lock import sync_lock
 
     db = tmp_path / "talks.db"
     with sync_lock(str(db)):

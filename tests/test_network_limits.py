@@ -28,10 +28,8 @@ from sync.core.limits import (
     MAX_RESPONSE_BYTES,
     MAX_TITLE_CHARS,
     REFRESH_DAYS,
-    Deadline,
-    hold_deadlines,
-    time_limit,
 )
+from sync.core.deadlines import Deadline, hold_deadlines, time_limit
 from tests.apiserver import Fault, error_body, make_video, running_api_server, video_ids
 
 from .conftest import FIXTURES, rows

@@ -1,4 +1,5 @@
-"""Folding text for comparison and search, shared by the parsers and the matcher."""
+"""Text from outside made fit: folded for comparison and search (the parsers, the matcher),
+and cleaned to store (`clean_text`)."""
 from __future__ import annotations
 
 import re
@@ -35,3 +36,21 @@ def fold(text: Optional[str]) -> str:
 def words(text: Optional[str]) -> str:
     """Folded text as single-space separated words: "PAD-UFES-20: the" -> "pad ufes 20 the"."""
     return " ".join(re.findall(r"[^\W_]+", fold(text)))
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: object, limit: int) -> tuple[Optional[str], bool]:
+    """(text fit to store, whether it was truncated): lone surrogates (which no UTF-8
+    database can hold) become U+FFFD, NULs go, and the text is cut at `limit` chars.
+    Anything not a string is None."""
+    if not isinstance(value, str):
+        return None, False
+    truncated = len(value) > limit
+    text = value[:limit]
+    if not text.isascii():  # the common case needs neither pass
+        text = _SURROGATES.sub("\ufffd", text)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text, truncated

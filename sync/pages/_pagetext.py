@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from sync.core.records import Person
 from sync.core.redact import redact
 from sync.core.text import ZERO_WIDTH, fold
+from sync.core.video_ids import video_id_from_url
 
 
 # ---------------------------------------------------------------------------
@@ -85,46 +86,6 @@ def matching_paren(text: str, at: int) -> Optional[int]:
 # ---------------------------------------------------------------------------
 # URLs, codes, dates
 # ---------------------------------------------------------------------------
-
-_YOUTUBE_HOSTS = {
-    "youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com",
-    "youtube-nocookie.com", "www.youtube-nocookie.com",
-}
-_SHORT_HOSTS = {"youtu.be", "www.youtu.be"}
-_VIDEO_ID_RE = re.compile(r"[A-Za-z0-9_-]{11}")
-_ID_PATH_PREFIXES = {"embed", "live", "shorts", "v", "e"}
-
-
-def video_id_from_url(url: str) -> Optional[str]:
-    """The 11-character YouTube video id a URL points to, or None (not YouTube, a playlist).
-
-    youtu.be/ID?si=.., youtube.com/watch?v=ID&list=.., watch?feature=x&v=ID, /embed/ID,
-    /live/ID, /shorts/ID, on www., m., music. and youtube-nocookie.com hosts.
-    """
-    url = clean(url or "")
-    if not url:
-        return None
-    if "://" not in url:
-        url = "https://" + url.lstrip("/")
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower().rstrip(".")
-    except ValueError:
-        return None
-    segments = [s for s in parts.path.split("/") if s]
-    candidate = None
-    if host in _SHORT_HOSTS:
-        candidate = segments[0] if segments else None
-    elif host in _YOUTUBE_HOSTS:
-        if segments == ["watch"]:
-            candidate = parse_qs(parts.query).get("v", [None])[0]
-        elif len(segments) >= 2 and segments[0] in _ID_PATH_PREFIXES:
-            candidate = segments[1]
-    # "videoseries" (/embed/videoseries?list=..) is 11 letters but a playlist, not a video.
-    if candidate and candidate != "videoseries" and _VIDEO_ID_RE.fullmatch(candidate):
-        return candidate
-    return None
-
 
 # A YouTube URL from its host name on ("youtube.com/..."), found by its literal name so
 # that each character is read a bounded number of times: a scheme and subdomain prefix

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Iterator, Optional
 
 from sync.core.errors import RepositoryError
-from .sources import MAX_PAGE_BYTES
+from sync.core.limits import MAX_PAGE_BYTES
 
 # Local git is fast; these only stop a wedged process from hanging the command.
 LOG_TIMEOUT = 600.0

@@ -38,6 +38,7 @@ from ._pagetext import (
     video_id_from_url,
 )
 from sync.core.errors import PageError
+from sync.core.limits import MAX_PAGE_BYTES
 from sync.core.records import AbstractRecord, Person, TalkRecord, WebinarPage
 from sync.core.text import fold  # noqa: F401  (fold is part of this module's surface)
 
@@ -46,7 +47,6 @@ __all__ = [
     "video_id_from_url",
 ]
 
-MAX_PAGE_BYTES = 5 * 1024 * 1024
 
 # ---------------------------------------------------------------------------
 # Bytes -> text

@@ -10,8 +10,8 @@ from pathlib import Path
 import tenacity
 
 from sync.core.errors import DeadlineExceeded, FetchError, PageError
-from sync.core.limits import Deadline, time_limit
-from .parse import MAX_PAGE_BYTES
+from sync.core.deadlines import Deadline, time_limit
+from sync.core.limits import MAX_PAGE_BYTES
 
 log = logging.getLogger("talks.pages")
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import gc
 import logging
-import os
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -25,7 +23,8 @@ from db.store import RunContext
 
 from sync import youtube
 from sync.core.dbfile import database_error
-from sync.core.errors import LockHeld, ShrinkRefused, TalksError
+from sync.core.errors import ShrinkRefused, TalksError
+from sync.core.lock import sync_lock
 from sync.core.limits import (
     DEFAULT_SYNC_DEADLINE,
     MASS_DISAPPEARANCE_MIN,
@@ -33,10 +32,8 @@ from sync.core.limits import (
     REFRESH_CAP,
     REFRESH_DAYS,
     YTDLP_ROTATION,
-    Deadline,
-    hold_deadlines,
-    time_limit,
 )
+from sync.core.deadlines import Deadline, hold_deadlines, time_limit
 from sync.match import Decision, match_recordings
 from sync.pages.identity import attach_abstracts
 from sync.pages.parse import decode_page, parse_talks_page, parse_webinar_page
@@ -91,21 +88,6 @@ class SyncReport:
     quota_units: int = 0
     source: str = "none"
     warnings: list[str] = field(default_factory=list)
-
-
-@contextlib.contextmanager
-def sync_lock(db_path: str):
-    """Hold `<db>.lock` for the whole run; a second sync fails at once instead of waiting."""
-    lock_path = f"{db_path}.lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockHeld(f"another sync holds the lock on {db_path} ({lock_path}); try again later") from None
-        yield
-    finally:
-        os.close(fd)
 
 
 @dataclass

@@ -19,7 +19,8 @@ import sqlite_utils
 
 from sync.core.errors import RepositoryError, TalksError
 from sync.pages.gitrepo import Commit, GitRepository
-from sync.pipeline import SyncOptions, run_sync, sync_lock
+from sync.core.lock import sync_lock
+from sync.pipeline import SyncOptions, run_sync
 
 WEBINAR_PATH = "_pages/webinar.md"
 TALKS_PATH = "_pages/webinar_talks.md"

@@ -13,8 +13,10 @@ from db.schema import missing_recordings_sql
 from db.store import RunContext
 
 from sync.core.errors import TalksError
-from sync.pages.parse import normalize_code, video_id_from_url
-from sync.pipeline import rematch, sync_lock
+from sync.core.video_ids import is_video_id, video_id_from_url
+from sync.pages.parse import normalize_code
+from sync.core.lock import sync_lock
+from sync.pipeline import rematch
 from sync.save import save_decision
 
 
@@ -33,9 +35,6 @@ def missing_report(db_path: str, today: Optional[dt.date] = None) -> tuple[list[
         db.close()
 
 
-_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
-
-
 @dataclass
 class DecisionOutcome:
     """What an organizer's decision did: the talk's recording after it, and what is
@@ -52,7 +51,7 @@ class DecisionOutcome:
 def normalize_video_id(text: str) -> str:
     """A bare 11-character id, or the id of a YouTube URL; TalksError otherwise."""
     text = (text or "").strip()
-    if _VIDEO_ID.fullmatch(text):
+    if is_video_id(text):
         return text
     found = video_id_from_url(text) if ("/" in text or "." in text) else None
     if found:

@@ -17,7 +17,7 @@ from sync.core.errors import ShrinkRefused
 from sync.pages.identity import find_talk, settle_duplicate_codes
 from sync.core.records import AbstractRecord, Match, Person, Playlist, PlaylistItem, TalkRecord, VideoRecord
 from sync.core.text import fold
-from sync.youtube import watch_url
+from sync.core.video_ids import watch_url
 
 # A source that suddenly shows less than this share of what is stored is more
 # likely broken (the real page once became a "we moved" notice) than truthful.

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import functools
 import re
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
 from markdown_it import MarkdownIt
+
+from sync.core.video_ids import canonical_video_id, is_video_id, watch_url
 
 __all__ = [
     "MARKDOWN_LIMIT",
@@ -24,11 +26,6 @@ __all__ = [
     "watch_url",
 ]
 
-# What YouTube itself issues: exactly 11 characters of its URL-safe alphabet. Nothing else
-# ever reaches an embed, a thumbnail URL or a watch link built by the site.
-_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}\Z")
-_WATCH_HOSTS = {"www.youtube.com", "youtube.com", "m.youtube.com", "youtu.be"}
-
 # Abstracts and bios are a few KB; a hostile one was 140 KB of `[`. markdown-it-py is
 # linear, and this cap keeps a render under ~0.3 s on any input (see tests/test_site_render.py).
 MARKDOWN_LIMIT = 20_000
@@ -40,38 +37,8 @@ MARKDOWN_LIMIT = 20_000
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable("image")
 
 
-def canonical_video_id(value: object) -> str | None:
-    """The 11-character id in a bare id or a YouTube watch/short URL, or None."""
-    if not isinstance(value, str) or len(value) > 300:
-        return None
-    if _VIDEO_ID.match(value):
-        return value
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or parts.hostname not in _WATCH_HOSTS:
-        return None
-    if parts.hostname == "youtu.be":
-        candidate = parts.path.lstrip("/")
-    elif parts.path == "/watch":
-        candidate = dict(parse_qsl(parts.query)).get("v", "")
-    else:
-        return None
-    return candidate if _VIDEO_ID.match(candidate) else None
-
-
-def watch_url(video_id: str | None, seconds: float | None = None) -> str | None:
-    if not video_id or not _VIDEO_ID.match(video_id):
-        return None
-    url = f"https://www.youtube.com/watch?v={video_id}"
-    if seconds:
-        url += f"&t={int(seconds)}s"
-    return url
-
-
 def thumbnail_url(video_id: str | None) -> str | None:
-    if not video_id or not _VIDEO_ID.match(video_id):
+    if not is_video_id(video_id):
         return None
     return f"https://i.ytimg.com/vi/{video_id}/hqdefault.jpg"
 

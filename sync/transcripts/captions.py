@@ -23,10 +23,10 @@ from json.encoder import encode_basestring
 from typing import Iterable, Optional
 
 from sync.core.errors import CaptionError
+from sync.core.limits import MAX_CAPTION_BYTES
+from sync.core.video_ids import is_video_id, watch_url_at
 
-MAX_CAPTION_BYTES = 8 * 1024 * 1024  # a 3-hour talk's json3 is ~2 MB
 FORMATS = ("json3", "vtt")
-VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 
 # Segments: close at a sentence end once the segment spans SENTENCE_SECONDS, at a
 # pause over PAUSE_SECONDS, and never let one span more than MAX_SECONDS.
@@ -66,11 +66,6 @@ class TranscriptSegment:
     end_seconds: float
     text: str
     url: str
-
-
-def watch_url_at(video_id: str, start_seconds: float) -> str:
-    """The watch URL one second before `start_seconds`, so the sentence is heard from its start."""
-    return f"https://www.youtube.com/watch?v={video_id}&t={max(0, math.floor(start_seconds) - 1)}s"
 
 
 def _clean(text: str) -> str:
@@ -252,7 +247,7 @@ def parse_caption(data: bytes, fmt: str, name: str = "caption file") -> Captions
 
 def segment(words: Iterable[Word], video_id: str) -> list[TranscriptSegment]:
     """Group words into segments: at a sentence end once 8 s long, at a pause over 1.5 s, at 25 s."""
-    if not VIDEO_ID.fullmatch(video_id):
+    if not is_video_id(video_id):
         raise CaptionError(f"{video_id!r} is not a YouTube video id")
     segments: list[TranscriptSegment] = []
     current: list[Word] = []

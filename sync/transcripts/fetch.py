@@ -20,7 +20,8 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .captions import MAX_CAPTION_BYTES
 from sync.core.redact import redact
-from sync.youtube import YtdlpLog, classify_ytdlp_message, watch_url
+from sync.core.video_ids import watch_url
+from sync.youtube import YtdlpLog, classify_ytdlp_message
 
 log = logging.getLogger("talks.transcripts")
 

@@ -23,7 +23,7 @@ from db.store import RunContext
 
 from .captions import MAX_CAPTION_BYTES, TranscriptSegment, parse_caption, segment
 from sync.core.errors import CaptionError, TalksError
-from sync.pipeline import sync_lock
+from sync.core.lock import sync_lock
 from sync.core.redact import redact
 from .save import TranscriptLoader, save_caption_state, save_transcript, stored_captions
 from .fetch import CaptionFetch, fetch_captions, ytdlp_version

@@ -25,7 +25,7 @@ import importlib
 
 # Each public name and the private module it lives in, loaded on first use: a run from
 # the snapshot or without YouTube never imports google-api-python-client, httplib2 or
-# yt-dlp, and `from sync.youtube import watch_url` costs one small module.
+# yt-dlp.
 _HOMES = {
     "_api": (
         "PAGE_SIZE",
@@ -46,7 +46,7 @@ _HOMES = {
         "retry_after_seconds",
     ),
     "_replay": ("result_from_recorded",),
-    "_results": ("PlaylistFetch", "Quota", "YouTubeResult", "watch_url"),
+    "_results": ("PlaylistFetch", "Quota", "YouTubeResult"),
     "_ytdlp": (
         "YtdlpLog",
         "classify_ytdlp_message",
@@ -110,6 +110,5 @@ __all__ = [
     "result_from_recorded",
     "retry_after_seconds",
     "video_record",
-    "watch_url",
     "ytdlp_video_record",
 ]

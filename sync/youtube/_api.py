@@ -6,16 +6,16 @@ import os
 from typing import Callable, Iterable, Iterator
 
 from sync.core.errors import ResponseError, TalksError
-from sync.core.limits import MAX_PLAYLIST_PAGES, DeadlineReached
+from sync.core.deadlines import DeadlineReached
+from sync.core.limits import MAX_PLAYLIST_PAGES
 from sync.core.records import Playlist, PlaylistItem, VideoRecord
 
 from ._batches import VIDEO_PARTS, VideoBatches
 from ._clean import clean_item, clean_result, secret_keys
-from ._client import DEFAULT_TIMEOUT, Executor, _NotModified, build_client, call_api, execute_request
+from ._client import DEFAULT_TIMEOUT, PAGE_SIZE, Executor, _NotModified, build_client, call_api, execute_request
 from ._parse import _collect_page, videos_answered
 from ._results import PlaylistFetch, Quota, YouTubeResult, unique
 
-PAGE_SIZE = 50  # the API's maximum for playlistItems.maxResults and for videos.list ids
 PLAYLIST_PARTS = "snippet,contentDetails,status"
 
 # --------------------------------------------------------------------------- playlists

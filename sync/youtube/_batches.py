@@ -21,11 +21,10 @@ from tenacity import stop_when_event_set
 from sync.core.records import VideoRecord
 
 from ._clean import clean_video, secret_keys
-from ._client import Executor, call_api
+from ._client import PAGE_SIZE, Executor, call_api
 from ._parse import videos_answered
 from ._results import Quota
 
-PAGE_SIZE = 50  # the most ids one videos.list takes
 VIDEO_PARTS = "snippet,contentDetails,statistics,status"
 _STOP_WAIT = 5.0  # s to wait for the worker beyond its request's own timeout, after a failure
 

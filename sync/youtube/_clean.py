@@ -10,7 +10,8 @@ import dataclasses
 import logging
 import os
 
-from sync.core.limits import MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_TITLE_CHARS, clean_text
+from sync.core.limits import MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_TITLE_CHARS
+from sync.core.text import clean_text
 from sync.core.records import PlaylistItem, VideoRecord
 from sync.core.redact import redact
 

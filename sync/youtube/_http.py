@@ -11,7 +11,8 @@ from typing import Optional
 import httplib2
 
 from sync.core.errors import DeadlineExceeded
-from sync.core.limits import MAX_RESPONSE_BYTES, Deadline, time_limit
+from sync.core.deadlines import Deadline, time_limit
+from sync.core.limits import MAX_RESPONSE_BYTES
 
 from ._client import _CappedResponse, _RequestTooSlow
 

@@ -74,5 +74,3 @@ def int_or_none(value: object) -> Optional[int]:
     return number if -(2**63) <= number < 2**63 else None
 
 
-def watch_url(video_id: Optional[str]) -> Optional[str]:
-    return f"https://www.youtube.com/watch?v={video_id}" if video_id else None

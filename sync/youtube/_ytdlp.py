@@ -5,19 +5,15 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Optional
 
 from sync.core.errors import BotWall, DeadlineExceeded, FetchError, PlaylistNotFound, ResponseError, TalksError
-from sync.core.limits import (
-    DEFAULT_REQUEST_TIMEOUT,
-    MAX_YTDLP_VIDEOS,
-    YTDLP_PACE_SECONDS,
-    Deadline,
-    DeadlineReached,
-    time_limit,
-)
+from sync.core.deadlines import Deadline, DeadlineReached, time_limit
+from sync.core.limits import DEFAULT_REQUEST_TIMEOUT, MAX_YTDLP_VIDEOS, YTDLP_PACE_SECONDS
 from sync.core.records import Playlist, PlaylistItem, VideoRecord
 from sync.core.redact import redact
 
 from ._clean import clean_result
-from ._results import YouTubeResult, int_or_none, unique, watch_url
+from sync.core.video_ids import watch_url
+
+from ._results import YouTubeResult, int_or_none, unique
 
 MAX_UNEXPLAINED_FAILURES = 3  # in a row: YouTube or the network is down, stop asking
 PRIVATE_PLACEHOLDER = "[Private video]"
