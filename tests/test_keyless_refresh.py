@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sync import youtube
 from sync.cli import cli
 from sync.core.limits import YTDLP_ROTATION
-from sync.pipeline import ytdlp_recheck
+from sync.pipeline.refresh import ytdlp_recheck
 from sync.pages import parse_webinar_page
 
 from .conftest import FIXTURES, open_db, rows

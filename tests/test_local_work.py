@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 import sqlite_utils
 
-import sync.pipeline as pipeline
+import sync.pipeline.run as pipeline
 from db.schema import ensure_schema
 from sync.pipeline import SyncOptions, run_sync
 from tests.conftest import SNAPSHOT, TODAY

@@ -17,7 +17,8 @@ import sqlite_utils
 
 from db.runs import utc_now
 
-from sync import pipeline, youtube
+from sync import youtube
+from sync.pipeline import refresh
 from sync.core.limits import REFRESH_CAP, REFRESH_DAYS
 
 from .apiserver import make_video, private_item, running_api_server, video_ids
@@ -135,7 +136,7 @@ def test_a_video_due_by_the_cadence_is_refreshed_and_a_vanished_one_found_out(ru
 
 def test_due_videos_are_refreshed_oldest_first_at_most_the_cap_a_sync(runner, db_path, api, monkeypatch):
     assert REFRESH_CAP >= 1_000  # a daily sync keeps a 5,000-video playlist within REFRESH_DAYS
-    monkeypatch.setattr(pipeline, "REFRESH_CAP", 100)
+    monkeypatch.setattr(refresh, "REFRESH_CAP", 100)
     ok(talks_sync(runner, db_path))
     age_run(db_path, 1, days=REFRESH_DAYS + 1)  # all 150 quiet videos are due
     quiet = unwatched(db_path)

@@ -563,7 +563,7 @@ STOP_AFTER = """
 import os, signal
 point = os.environ.get("TALKS_TEST_STOP_AFTER")
 if point:
-    import sync.pipeline as pipeline
+    import sync.pipeline.run as pipeline
     original = getattr(pipeline, point)
     def stop_after(*args, **kwargs):
         result = original(*args, **kwargs)

@@ -25,7 +25,7 @@ from db.store import RowsPlan, RunContext, select_rows
 
 from sync.match import prepare_videos
 from sync.core.records import PlaylistItem, VideoRecord
-from sync.save import mark_checked, playlist_item_rows, playlist_items_plan, save_videos
+from .videos import mark_checked, playlist_item_rows, playlist_items_plan, save_videos
 
 log = logging.getLogger("talks.sync")
 
