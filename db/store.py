@@ -12,7 +12,7 @@ dominated a 5,000-video sync.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 
 import sqlite_utils

@@ -130,7 +130,7 @@ async def speaker(db, speaker_id: int) -> dict | None:
     if not rows:
         return None
     s = rows[0]
-    s["talks"] = await _rows(db, f"""
+    s["talks"] = await _rows(db, """
         select t.id, t.code, t.title, t.date, t.status, t.affiliation, t.speakers,
                t.id in (select talk_id from missing_recordings) as missing
         from talk_speakers ts join talks t on t.id = ts.talk_id

@@ -4,16 +4,13 @@ Each run takes the sync lock and is a `sync_runs` row (source `transcripts`).
 Files and YouTube are read outside any transaction; each video is then saved in
 its own transaction, so a failure on one video loses nothing stored for others.
 
-Nothing is final: every `captions` row says when to look again (`next_check_at`).
-`none` and `automatic` are re-checked on a growing delay (automatic captions appear
-hours after upload; uploaded ones may replace them), `blocked` backs off for hours.
+Nothing is final: every `captions` row says when to look again (`recheck`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import random
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -21,37 +18,19 @@ from typing import Any, Callable, Optional
 from db.runs import checkpoint, close_interrupted_runs, finish_run, open_database, start_run
 from db.store import RunContext
 
-from .captions import MAX_CAPTION_BYTES, TranscriptSegment, parse_caption, segment
 from sync.core.errors import CaptionError, TalksError
 from sync.core.lock import sync_lock
 from sync.core.redact import redact
-from .save import TranscriptLoader, save_caption_state, save_transcript, stored_captions
+
+from .captions import TranscriptSegment, parse_caption, segment
 from .fetch import CaptionFetch, fetch_captions, ytdlp_version
+from .files import best_caption_file, caption_files
+from .recheck import RECHECK, attempts_in_a_row, iso, next_check
+from .save import TranscriptLoader, save_caption_state, save_transcript, stored_captions
 
 log = logging.getLogger("talks.transcripts")
 
 DEFAULT_MAX_VIDEOS = 10
-HOUR, DAY = 3600, 86400
-# state: (first delay, longest delay) in seconds; the delay doubles with each check in a row.
-RECHECK = {
-    "uploaded": (30 * DAY, 90 * DAY),
-    "automatic": (1 * DAY, 30 * DAY),
-    "none": (6 * HOUR, 30 * DAY),
-    "blocked": (6 * HOUR, 72 * HOUR),
-    "needs_token": (1 * DAY, 7 * DAY),
-    "unavailable": (1 * DAY, 30 * DAY),
-}
-CAPTION_FILE = re.compile(r"(?P<video_id>[A-Za-z0-9_-]{11})\.(?P<lang>[A-Za-z0-9_-]{1,40})\.(?P<fmt>json3|vtt)")
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def next_check(state: str, attempts: int, now: dt.datetime) -> str:
-    first, longest = RECHECK[state]
-    delay = min(first * 2 ** max(0, min(attempts, 20) - 1), longest)
-    return iso(now + dt.timedelta(seconds=delay))
 
 
 @dataclass
@@ -83,12 +62,6 @@ class CaptionsReport:
         return line
 
 
-def _attempts(stored: Optional[dict], state: str) -> int:
-    if stored and stored.get("state") == state:
-        return (stored.get("attempts") or 0) + 1
-    return 1
-
-
 def _store(db, run: RunContext, report: CaptionsReport, video_id: str, segments: list[TranscriptSegment],
            fields: dict, loader: Optional[TranscriptLoader] = None) -> None:
     saved = loader.save(video_id, segments, fields) if loader else save_transcript(db, run, video_id, segments, fields)
@@ -112,7 +85,7 @@ def record_fetch(db, run: RunContext, report: CaptionsReport, result: CaptionFet
             if not segments:
                 state, error = "none", "the caption track holds no text"
     stored = stored_captions(db, video_id)
-    attempts = _attempts(stored, state)
+    attempts = attempts_in_a_row(stored, state)
     fields = {
         "state": state,
         "checked_at": iso(now),
@@ -218,51 +191,6 @@ def run_fetch(
     return _caption_run(db_path, now, work)
 
 
-def caption_files(directory: Path, report: CaptionsReport) -> dict[str, list[tuple[Path, str, str]]]:
-    """`<video_id>.<lang>.json3|vtt` files by video; a misnamed one is an error line."""
-    found: dict[str, list[tuple[Path, str, str]]] = {}
-    for path in sorted(directory.iterdir()):
-        if path.suffix not in (".json3", ".vtt") or not path.is_file():
-            continue
-        match = CAPTION_FILE.fullmatch(path.name)
-        if not match:
-            report.errors.append(f"{path}: not named <video_id>.<lang>.json3 or <video_id>.<lang>.vtt")
-            continue
-        found.setdefault(match["video_id"], []).append((path, match["lang"], match["fmt"]))
-    return found
-
-
-def best_caption_file(video_id: str, files: list[tuple[Path, str, str]], report: CaptionsReport):
-    """Parse one video's files; the best readable one as (lang, fmt, kind, segments), or None.
-
-    Uploaded English first, then the original automatic track, then anything; json3
-    before vtt. A bad file is one error line and nothing else. Files are read one
-    video at a time, so a large directory never sits in memory whole.
-    """
-    best = None
-    for path, lang, fmt in files:
-        try:
-            if path.stat().st_size > MAX_CAPTION_BYTES:
-                raise CaptionError(f"larger than a caption file can be ({MAX_CAPTION_BYTES} bytes)")
-            captions = parse_caption(path.read_bytes(), fmt, str(path))
-            segments = segment(captions.words, video_id)
-        except CaptionError as exc:
-            message = str(exc)
-            report.errors.append(message if message.startswith(str(path)) else f"{path}: {message}")
-            continue
-        except OSError as exc:
-            report.errors.append(f"{path}: cannot be read ({exc.strerror or exc})")
-            continue
-        if not segments:
-            report.errors.append(f"{path}: holds no caption text")
-            continue
-        rank = (captions.kind != "uploaded" or not (lang == "en" or lang.startswith("en-")),
-                not lang.endswith("-orig"), fmt != "json3")
-        if best is None or rank < best[0]:
-            best = (rank, lang, fmt, captions.kind, segments)
-    return best[1:] if best else None
-
-
 def run_import(
     db_path: str,
     directory: str,
@@ -274,16 +202,16 @@ def run_import(
     now = now or dt.datetime.now(dt.timezone.utc)
 
     def work(state: _Run) -> None:
-        found = caption_files(Path(directory), state.report)
+        found = caption_files(Path(directory), state.report.errors)
         # Many videos: batched transactions, each indexed in one statement (TranscriptLoader).
         with TranscriptLoader(state.db, state.run) as loader:
             for n, (video_id, files) in enumerate(sorted(found.items()), 1):
                 progress(f"importing {n}/{len(found)}: {video_id}")
-                best = best_caption_file(video_id, files, state.report)
+                best = best_caption_file(video_id, files, state.report.errors)
                 if best is None:
                     continue
                 lang, fmt, kind, segments = best
-                attempts = _attempts(stored_captions(state.db, video_id), kind)
+                attempts = attempts_in_a_row(stored_captions(state.db, video_id), kind)
                 fields = {
                     "state": kind,
                     "language": lang[: -len("-orig")] if lang.endswith("-orig") else lang,

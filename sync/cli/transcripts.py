@@ -1,0 +1,87 @@
+"""`talks transcripts fetch|import`: captions of the recordings as searchable segments."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sync.core.redact import redact
+
+from .logs import configure_logging
+from .options import EXIT_FAILURE, db_option, fail_cleanly, progress_printer
+
+
+@click.group()
+def transcripts():
+    """Captions of the recordings as timed, searchable segments (search_recordings).
+
+    \b
+    Examples:
+      talks transcripts fetch --max-videos 5       captions of due recordings, via yt-dlp
+      talks transcripts import captions/           files fetched elsewhere:
+          yt-dlp --skip-download --write-subs --write-auto-subs --sub-langs 'en,en-orig' \\
+                 --sub-format 'json3/vtt' -o '%(id)s' URL      (names them <video_id>.<lang>.<ext>)
+
+    The captions table says, per video, what the last check found (uploaded,
+    automatic, none, blocked, needs_token, unavailable) and when it is checked again.
+    """
+
+
+def _report_captions(report, quiet: bool) -> None:
+    if sys.stderr.isatty() and not quiet:
+        click.echo("\r\x1b[K", err=True, nl=False)
+    for error in report.errors:
+        click.echo(f"Error: {redact(error)}", err=True)
+    if not quiet or report.errors or report.stopped:
+        click.echo(report.summary())
+
+
+def fetch_transcripts(db_path: str, max_videos, quiet: bool):
+    from sync.transcripts.runs import DEFAULT_MAX_VIDEOS, run_fetch
+
+    report = run_fetch(db_path, max_videos or DEFAULT_MAX_VIDEOS, progress=progress_printer(quiet, sys.stderr.isatty() and not quiet))
+    _report_captions(report, quiet)
+    return report
+
+
+@transcripts.command("fetch")
+@db_option
+@click.option("--max-videos", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Check at most N recordings this run (default 10); yt-dlp pauses seconds between videos.")
+@click.option("-q", "--quiet", is_flag=True, help="Print the summary only when something stopped or failed.")
+@fail_cleanly
+def transcripts_fetch(db_path, max_videos, quiet):
+    """Fetch captions of talks' watchable recordings that are due a check, one video at a time.
+
+    A bot wall ("Sign in to confirm you're not a bot", common on cloud and CI
+    machines) or HTTP 429 stops the caption work for hours; the command still
+    exits 0 and the captions table says when each video is tried again. From such
+    machines, fetch elsewhere and use `talks transcripts import`.
+    """
+    configure_logging(False, quiet)
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path} does not exist; run `talks sync` first")
+    fetch_transcripts(db_path, max_videos, quiet)
+
+
+@transcripts.command("import")
+@db_option
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@fail_cleanly
+def transcripts_import(db_path, directory, quiet):
+    """Load caption files from DIRECTORY: <video_id>.<lang>.json3 or .vtt, as yt-dlp names them.
+
+    Per video the best file wins (uploaded English, then the original automatic
+    track; json3 before vtt). A file that is not a caption file gets one error
+    line and nothing is stored from it; the rest are loaded, and the exit code is 1.
+    """
+    from sync.transcripts.runs import run_import
+
+    configure_logging(False, quiet)
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    report = run_import(db_path, directory, progress=progress_printer(quiet, sys.stderr.isatty() and not quiet))
+    _report_captions(report, quiet)
+    if report.errors:
+        sys.exit(EXIT_FAILURE)
