@@ -157,7 +157,7 @@ def backfill(db_path, repo, since, webinar_path, talks_path, quiet):
 
     def show(done, total, commit):
         if live_line:
-            click.echo(f"\r\x1b[K… backfill: {done}/{total} commits ({commit.committed[:10]} {commit.short})",
+            click.echo(f"\r\x1b[K… backfill: {done}/{total} commits ({commit.day_text} {commit.short})",
                        err=True, nl=False)
 
     try:

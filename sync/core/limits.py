@@ -1,8 +1,11 @@
-"""The sync's caps, in one place (the README's "Reliability: limits" table).
+"""Every cap, in one place (docs/design.md, "Reliability: limits"): the sync's, the
+caption import's, the backfill's and the site's.
 
-Every byte from a page, the API or yt-dlp is hostile: each read is bounded in
-size, and each network request and the sync as a whole in time (the deadlines
-themselves are `sync.core.deadlines`).
+Every byte from a page, the API, yt-dlp, a caption file or a repository is hostile:
+each read is bounded in size, and each network request and the sync as a whole in
+time (the deadlines themselves are `sync.core.deadlines`). What is stored is capped
+field by field, so that every stored value fits what the site lets one SQL value be
+(SITE_MAX_VALUE_BYTES), with room for the few columns the site joins into one.
 """
 from __future__ import annotations
 
@@ -14,7 +17,17 @@ MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # one API answer; a real 50-video page is
 MAX_PLAYLIST_PAGES = 100  # a playlist holds at most 5,000 videos: 100 pages of 50
 MAX_TITLE_CHARS = 1_000  # YouTube allows 100
 MAX_DESCRIPTION_CHARS = 20_000  # YouTube allows 5,000 bytes
-MAX_FIELD_CHARS = 2_000  # any other text field (channel, URLs, dates, ids)
+MAX_FIELD_CHARS = 2_000  # any other text field (channel, URLs, dates, ids, a talk's title, a name)
+MAX_ABSTRACT_CHARS = 20_000  # a talk's abstract or bio (the real ones are under 2,300); the site renders this much
+MAX_ERROR_CHARS = 2_000  # an error message stored in sync_runs or captions
+# One transcript segment's text. FTS5's snippet() costs the square of a text's hits and
+# cannot be interrupted (SQLite's time limit runs between steps, not inside a function):
+# a 20,000-character segment of one word took 3 s, 1,000 characters take ~6 ms.
+MAX_SEGMENT_CHARS = 1_000  # 25 s of fast speech is ~500
+MAX_HISTORY_COMMITS = 1_000_000  # `talks backfill`: HEAD's first-parent line
+MAX_REQUEST_TIMEOUT = 3_600.0  # s, the largest --timeout
+MAX_SYNC_DEADLINE = 7 * 86_400.0  # s, the largest --deadline
+MAX_STATUS_AGE_DAYS = 36_500  # `talks status --max-age`: a century
 MAX_YTDLP_VIDEOS = 200  # yt-dlp extractions per sync; the rest wait for the next sync
 YTDLP_ROTATION = 50  # known videos yt-dlp re-checks per keyless sync beyond the reports' own
 # A playlist that answers 304 is not described again whole: the API path refreshes the
@@ -24,3 +37,19 @@ REFRESH_CAP = 1_000  # ... at most this many of them a sync (20 videos.list unit
 YTDLP_PACE_SECONDS = 1.0  # between yt-dlp's HTTP requests (its sleep_interval_requests)
 MASS_DISAPPEARANCE_MIN = 5  # this many watchable videos vanishing at once is suspicious ...
 MASS_DISAPPEARANCE_RATIO = 0.5  # ... when they are at least this share of the watchable ones
+
+# ----------------------------------------------------------------------------- the site
+# What one request may make `talks serve` do. SQLite's time limit (the progress handler)
+# stops a statement between steps only: what one step does is bounded here, before it runs.
+SITE_SQL_TIME_LIMIT_MS = 1_000  # one SQL statement (Datasette's sql_time_limit_ms)
+SITE_MAX_VALUE_BYTES = 1_000_000  # one string or blob any statement makes or reads (SQLITE_LIMIT_LENGTH)
+SITE_MAX_SQL_CHARS = 100_000  # one statement's text (SQLITE_LIMIT_SQL_LENGTH)
+SITE_MAX_COLUMNS = 200  # result columns (SQLITE_LIMIT_COLUMN)
+SITE_MAX_SQL_VARIABLES = 500  # parameters of one statement: preparing n named ones costs n squared
+SITE_MAX_LIKE_PATTERN = 100  # LIKE/GLOB pattern characters: one match costs pattern x text
+SITE_MAX_QUERY_ARGS = 100  # arguments in one URL's query string
+SITE_MAX_ARG_CHARS = 2_000  # one argument's value (?sql= may be SITE_MAX_SQL_CHARS)
+SITE_MAX_IN_VALUES = 100  # values of one __in / __notin filter (9,000 took 23 s)
+SITE_SNIPPET_MAX_CHARS = 5_000  # /search snippets a talk whose indexed text is at most this long
+SITE_SQL_WORKER_MEMORY = 1 << 30  # bytes: address space of the process that tries arbitrary SQL first
+SITE_SQL_WAITING = 4  # arbitrary SQL requests that may wait for their turn; more answer 503

@@ -1,32 +1,32 @@
-"""Reading pages' history from a local git repository through the `git` command.
+"""Reading pages' history from a local git repository, in pure Python (dulwich).
 
-Only plumbing commands with fixed output formats are used (`rev-parse`, `log
---format`, `cat-file --batch`), always against the repository's git directory,
-so a bare clone or a mirror works as well as a checkout, and paths are read
-literally (no pathspec magic from a configured path).
+No `git` program runs: a repository's own config, or the user's, cannot make the
+backfill execute anything (`gpg.program` behind `log.showSignature`,
+`core.fsmonitor`, a promisor remote's fetch through `core.sshCommand`, ...) nor
+change what is read (signature lines among the commits, `log.follow`, a date
+format). dulwich reads objects, packs and refs only; it consults no config for
+that. A checkout, a bare clone, a mirror or a worktree all work, and paths are
+read literally, as bytes.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import os
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Iterator, Optional
+from typing import Iterator, Optional
 
 from sync.core.errors import RepositoryError
-from sync.core.limits import MAX_PAGE_BYTES
+from sync.core.limits import MAX_HISTORY_COMMITS
 
-# Local git is fast; these only stop a wedged process from hanging the command.
-LOG_TIMEOUT = 600.0
-RESOLVE_TIMEOUT = 60.0
+_KIND, _TREE, _FILE = 0o170000, 0o040000, 0o100000  # a tree entry's mode: what it is
 
 
 @dataclass(frozen=True)
 class Commit:
     commit_id: str  # full hex id
-    committed: str  # committer date, ISO 8601 in the committer's own offset
+    committed: str  # committer date, ISO 8601 in the committer's own offset ("" when unusable)
+    date_error: Optional[str] = None  # why the committer date cannot be used (the commit is not replayed)
 
     @property
     def date(self) -> dt.date:
@@ -42,135 +42,134 @@ class Commit:
     def short(self) -> str:
         return self.commit_id[:12]
 
-
-def _git_env() -> dict:
-    env = dict(os.environ)
-    # Never ask for credentials or open an editor or pager; read nothing from the
-    # system config; stable English messages for the errors shown.
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", GIT_CONFIG_NOSYSTEM="1", LC_ALL="C")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"):
-        env.pop(name, None)
-    return env
+    @property
+    def day_text(self) -> str:
+        """The commit's day for messages: YYYY-MM-DD, or "date unknown"."""
+        return self.committed[:10] if self.committed else "date unknown"
 
 
-def _run_git(args: list[str], timeout: float) -> subprocess.CompletedProcess:
+def committer_date(seconds: int, offset_seconds: int) -> tuple[str, Optional[str]]:
+    """(ISO 8601 in the committer's offset, None), or ("", why not) for a date git can
+    store but no calendar can show: a year past 9999, an offset of a day or more."""
+    if abs(offset_seconds) >= 24 * 3600:
+        sign = "-" if offset_seconds < 0 else "+"
+        minutes = abs(offset_seconds) // 60
+        return "", f"its committer time zone {sign}{minutes // 60:02d}{minutes % 60:02d} is not a real offset"
     try:
-        return subprocess.run(
-            ["git", *args], capture_output=True, timeout=timeout, env=_git_env(), stdin=subprocess.DEVNULL
-        )
-    except FileNotFoundError:
-        raise RepositoryError("the git command is not installed; talks backfill needs it") from None
-    except subprocess.TimeoutExpired:
-        raise RepositoryError(f"git did not answer within {timeout:.0f} s; gave up") from None
+        zone = dt.timezone(dt.timedelta(seconds=offset_seconds))
+        return dt.datetime.fromtimestamp(seconds, zone).isoformat(), None
+    except (OverflowError, OSError, ValueError):
+        return "", f"its committer time ({seconds} s after 1970) is outside years 1-9999"
 
 
-def _first_line(data: bytes) -> str:
-    lines = data.decode("utf-8", "replace").strip().splitlines()
-    return lines[0][:200] if lines else ""
+def _open(path: str):
+    from dulwich.errors import NotGitRepository
+    from dulwich.repo import Repo
+
+    if not os.path.isdir(path):
+        raise RepositoryError(f"{path} is not a git repository (no such directory)")
+    try:
+        return Repo.discover(path)
+    except NotGitRepository:
+        raise RepositoryError(f"{path} is not a git repository") from None
+    except Exception as exc:  # a damaged .git: unreadable config, bad HEAD, unknown format
+        raise RepositoryError(f"{path}: cannot read the git repository ({_reason(exc)})") from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class GitRepository:
-    """A local git repository (checkout, bare clone or mirror), read-only."""
+    """A local git repository (checkout, bare clone, mirror or worktree), read-only."""
 
     def __init__(self, path: str):
         self.path = path
-        if not Path(path).is_dir():
-            raise RepositoryError(f"{path} is not a git repository (no such directory)")
-        done = _run_git(["-C", path, "rev-parse", "--absolute-git-dir"], RESOLVE_TIMEOUT)
-        if done.returncode != 0:
-            reason = _first_line(done.stderr)
-            raise RepositoryError(f"{path} is not a git repository" + (f" (git: {reason})" if reason else ""))
-        self.git_dir = done.stdout.decode("utf-8", "surrogateescape").strip()
+        self._repo = _open(path)
 
-    def _git(self, *args: str) -> list[str]:
-        return ["--git-dir", self.git_dir, "--literal-pathspecs", *args]
+    def close(self) -> None:
+        self._repo.close()
+
+    def _head(self):
+        """HEAD's commit, or None in a repository with no commit yet."""
+        try:
+            head = self._repo.refs[b"HEAD"]
+        except KeyError:
+            return None
+        return self._object(head)
+
+    def _object(self, object_id: bytes):
+        try:
+            return self._repo.object_store[object_id]
+        except KeyError:
+            raise RepositoryError(
+                f"{self.path}: object {object_id.decode('ascii', 'replace')[:40]} is missing"
+                " (a shallow or partial clone? clone the whole history)"
+            ) from None
+        except Exception as exc:
+            raise RepositoryError(f"{self.path}: cannot read the git repository ({_reason(exc)})") from None
+
+    def _entry(self, tree_id: bytes, path: bytes) -> Optional[tuple[int, bytes]]:
+        """(mode, object id) of `path` in the tree, or None when the tree has no such path."""
+        mode = _TREE
+        for part in path.split(b"/"):
+            if mode & _KIND != _TREE:  # a file, link or submodule where a folder was wanted
+                return None
+            try:
+                mode, tree_id = self._object(tree_id)[part]
+            except KeyError:
+                return None
+        return mode, tree_id
+
+    def _first_parent_line(self) -> list[tuple[str, bytes, int, int]]:
+        """(id, tree, committer time, offset) of HEAD's first-parent line, newest first."""
+        line = []
+        commit = self._head()
+        while commit is not None:
+            if commit.type_name != b"commit":
+                raise RepositoryError(f"{self.path}: HEAD does not lead to a commit")
+            line.append((commit.id.decode("ascii"), commit.tree, commit.commit_time, commit.commit_timezone))
+            if len(line) > MAX_HISTORY_COMMITS:
+                raise RepositoryError(
+                    f"{self.path}: HEAD's first-parent line is longer than {MAX_HISTORY_COMMITS:,} commits")
+            commit = self._object(commit.parents[0]) if commit.parents else None
+        return line
 
     def commits(self, paths: list[str], since: Optional[dt.date] = None) -> list[Commit]:
         """Commits of HEAD's first-parent line (what the site published) that changed any
-        of `paths`, oldest first; with `since`, those made on or after that day."""
-        done = _run_git(
-            self._git("log", "--first-parent", "--topo-order", "--reverse", "--format=%H %cI", "HEAD", "--", *paths),
-            LOG_TIMEOUT,
-        )
-        if done.returncode != 0:
-            reason = _first_line(done.stderr)
-            if "does not have any commits" in reason or "bad revision" in reason or "unknown revision" in reason:
-                return []  # an empty repository has no page history
-            raise RepositoryError(f"{self.path}: git log failed ({reason})")
-        commits = []
-        for line in done.stdout.decode("ascii", "replace").splitlines():
-            commit_id, _, committed = line.partition(" ")
-            commit = Commit(commit_id, committed)
-            if since is None or commit.date >= since:
-                commits.append(commit)
-        return commits
+        of `paths`, oldest first; with `since`, those made on or after that day (and those
+        whose date cannot be read, so that they are reported)."""
+        wanted = [os.fsencode(p).strip(b"/") for p in paths]
+        line = self._first_parent_line()
+        found = []
+        here = [self._entry(line[0][1], p) for p in wanted] if line else []
+        for index, (commit_id, _tree, seconds, offset) in enumerate(line):
+            parent_tree = line[index + 1][1] if index + 1 < len(line) else None
+            before = [self._entry(parent_tree, p) if parent_tree else None for p in wanted]
+            if here != before:
+                committed, error = committer_date(seconds, offset)
+                commit = Commit(commit_id, committed, error)
+                if since is None or error or commit.date >= since:
+                    found.append(commit)
+            here = before
+        return list(reversed(found))
 
     @contextlib.contextmanager
     def blobs(self) -> Iterator["BlobReader"]:
-        """One `git cat-file --batch` process answering every read of the replay."""
-        try:
-            proc = subprocess.Popen(
-                ["git", *self._git("cat-file", "--batch")],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_git_env(),
-            )
-        except FileNotFoundError:
-            raise RepositoryError("the git command is not installed; talks backfill needs it") from None
-        try:
-            yield BlobReader(proc.stdin, proc.stdout)
-        finally:
-            # Closing both ends first: a git still writing an unread answer gets EPIPE and ends.
-            proc.stdin.close()
-            proc.stdout.close()
-            try:
-                proc.wait(timeout=RESOLVE_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        yield BlobReader(self)
 
 
 class BlobReader:
-    def __init__(self, requests: IO[bytes], answers: IO[bytes]):
-        self._requests, self._answers = requests, answers
+    def __init__(self, repo: GitRepository):
+        self._repo = repo
 
     def read(self, commit: Commit, path: str) -> Optional[bytes]:
-        """The file at `path` in `commit`, or None when the commit has no such file.
-
-        Of a file larger than any page only MAX_PAGE_BYTES + 1 bytes are read.
-        """
-        if "\n" in path:
-            raise RepositoryError(f"{path!r}: a page path cannot contain a line break")
-        self._requests.write(f"{commit.commit_id}:{path}\n".encode("utf-8", "surrogateescape"))
-        self._requests.flush()
-        header = self._answers.readline(1024)
-        if not header.endswith(b"\n"):
-            raise RepositoryError(f"git cat-file ended early reading {commit.short}:{path}")
-        fields = header.split()
-        if len(fields) != 3:
-            return None  # "<name> missing" (no such file then) or "ambiguous"
-        kind, size = fields[1], int(fields[2])
-        if kind != b"blob":
-            self._skip(size + 1)  # the object and its trailing newline
-            return None  # a directory by that name is no page
-        # Past the limit only its first bytes are kept: enough for the page's own
-        # size check (sync.pages.decode_page) to refuse it, and no more in memory.
-        keep = min(size, MAX_PAGE_BYTES + 1)
-        data = self._read_exactly(keep)
-        self._skip(size - keep + 1)
-        return data
-
-    def _read_exactly(self, n: int) -> bytes:
-        chunks, left = [], n
-        while left:
-            chunk = self._answers.read(left)
-            if not chunk:
-                raise RepositoryError("git cat-file ended in the middle of a file")
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-
-    def _skip(self, n: int) -> None:
-        while n:
-            chunk = self._answers.read(min(n, 1 << 16))
-            if not chunk:
-                raise RepositoryError("git cat-file ended in the middle of a file")
-            n -= len(chunk)
+        """The file at `path` in `commit`, or None when the commit has no such file (or a
+        directory, a symbolic link or a submodule by that name)."""
+        tree = self._repo._object(commit.commit_id.encode("ascii")).tree
+        entry = self._repo._entry(tree, os.fsencode(path).strip(b"/"))
+        if entry is None or entry[0] & _KIND != _FILE:
+            return None
+        blob = self._repo._object(entry[1])
+        return blob.as_raw_string() if blob.type_name == b"blob" else None

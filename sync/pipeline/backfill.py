@@ -74,12 +74,17 @@ def replayed_commit_ids(db_path: str) -> set[str]:
         db.close()
 
 
+def _text(path: str) -> str:
+    """A path as stored text: bytes that are not UTF-8 (an argument given as such) become U+FFFD."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def commit_sync_options(options: BackfillOptions, commit: Commit, webinar: bytes, talks: Optional[bytes]) -> SyncOptions:
     """One commit's pages as a pages-only sync dated the commit's day."""
     return SyncOptions(
         db_path=options.db_path,
-        webinar_page=f"{commit.short}:{options.webinar_path}",
-        talks_page=f"{commit.short}:{options.talks_path}" if talks is not None else None,
+        webinar_page=f"{commit.short}:{_text(options.webinar_path)}",
+        talks_page=f"{commit.short}:{_text(options.talks_path)}" if talks is not None else None,
         today=commit.date,
         source="none",
         allow_shrink=True,
@@ -98,6 +103,13 @@ def backfill(
     repository cannot be read. A commit whose pages cannot be used is recorded as a failed
     run and listed in `failed`; the replay goes on with the next."""
     repo = GitRepository(options.repo)
+    try:
+        return _replay(repo, options, progress)
+    finally:
+        repo.close()
+
+
+def _replay(repo: GitRepository, options: BackfillOptions, progress) -> BackfillReport:
     commits = fetch_page_commits(repo, options)
     report = BackfillReport(commits=len(commits))
     # One lock for the whole replay: no sync of today's pages lands between two old commits.
@@ -107,6 +119,10 @@ def backfill(
             progress(number - 1, len(commits), commit)
             if commit.commit_id in done:
                 report.already += 1
+                continue
+            if commit.date_error:
+                # No day to date the run by: reported, never guessed.
+                report.failed.append(f"{commit.short} ({commit.day_text}): {commit.date_error}")
                 continue
             try:
                 webinar = blobs.read(commit, options.webinar_path)
@@ -120,11 +136,11 @@ def backfill(
                 raise  # git itself failed: stop here
             except TalksError as exc:
                 # This version's pages are unusable; the run row says so and history goes on.
-                report.failed.append(f"{commit.short} ({commit.committed[:10]}): {exc}")
+                report.failed.append(f"{commit.short} ({commit.day_text}): {exc}")
                 continue
             report.replayed += 1
             report.rows_changed += result.rows_changed
-            report.warnings += [f"{commit.short} ({commit.committed[:10]}): {w}" for w in result.warnings]
+            report.warnings += [f"{commit.short} ({commit.day_text}): {w}" for w in result.warnings]
         progress(len(commits), len(commits), commits[-1])
     report.talks = live_talks(options.db_path)
     return report
