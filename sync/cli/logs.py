@@ -13,12 +13,13 @@ unless `-q`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import sys
 from typing import Optional
 
 from sync.core.redact import redact
+
+from .terminal import json_text, visible
 
 ROOT_LOGGER = "talks"
 _EXTRA = ("step", "counts", "error", "run_id")
@@ -27,7 +28,7 @@ _format = "text"
 
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return visible(redact(super().format(record)))
 
 
 class JsonFormatter(logging.Formatter):
@@ -45,7 +46,7 @@ class JsonFormatter(logging.Formatter):
                 line[key] = value
         if record.exc_info:
             line["error"] = line.get("error") or str(record.exc_info[1])
-        return redact(json.dumps(line, ensure_ascii=False, default=str))
+        return redact(json_text(line, default=str))
 
 
 def configure_logging(verbose: bool, quiet: bool, fmt: str = "text", terminal: Optional[bool] = None) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
+import os
 import sqlite3
+import stat
 import sys
 
 import click
@@ -13,10 +16,21 @@ from sync.core.dbfile import database_error
 from sync.core.errors import LockHeld, TalksError
 from sync.core.redact import redact
 
-from . import logs
+from . import logs, terminal
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_LOCKED, EXIT_MISSING, EXIT_UNHEALTHY = 1, 2, 3, 4, 5
 DEFAULT_DB = "db/talks.db"
+
+
+def _regular_file(ctx, param, value):
+    """A FIFO, a device or a socket is no database: SQLite would block reading it for ever."""
+    try:
+        mode = os.stat(value).st_mode
+    except (OSError, ValueError):
+        return value  # not there yet (a sync creates it), or unreadable: said by whoever opens it
+    if not stat.S_ISREG(mode):
+        raise click.BadParameter(f"{value!r} is not a regular file (a FIFO, device or socket); a database is a file")
+    return value
 
 
 def db_option(fn):
@@ -26,8 +40,27 @@ def db_option(fn):
         default=DEFAULT_DB,
         show_default=True,
         type=click.Path(dir_okay=False),
+        callback=_regular_file,
         help="SQLite database file.",
     )(fn)
+
+
+class Seconds(click.ParamType):
+    """A finite number of seconds within [low, high] (click's FloatRange lets nan through)."""
+
+    name = "seconds"
+
+    def __init__(self, low: float, high: float):
+        self.low, self.high = low, high
+
+    def convert(self, value, param, ctx):
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not (math.isfinite(seconds) and self.low <= seconds <= self.high):
+            self.fail(f"{value!r} is not between {self.low:g} and {self.high:g} seconds", param, ctx)
+        return seconds
 
 
 def today_option(fn):
@@ -44,7 +77,7 @@ def say_error(sentence: str, **fields) -> None:
     if logs.is_json():
         logs.event(logging.ERROR, sentence, error=sentence, **fields)
     else:
-        click.echo(f"Error: {sentence}", err=True)
+        terminal.echo(f"Error: {sentence}", err=True)
 
 
 def fail_cleanly(fn):
@@ -73,9 +106,9 @@ def fail_cleanly(fn):
 def finish_lines(warnings: list[str], quiet: bool, summary: str) -> None:
     """A run's warnings on stderr (always), then its one summary line (unless -q)."""
     for warning in warnings:
-        click.echo(f"warning: {redact(warning)}", err=True)
+        terminal.echo(f"warning: {redact(warning)}", err=True)
     if not quiet:
-        click.echo(summary)
+        terminal.echo(summary)
 
 
 def progress_printer(quiet: bool, live_line: bool):
@@ -83,7 +116,5 @@ def progress_printer(quiet: bool, live_line: bool):
     if quiet:
         return lambda message: None
     if live_line:
-        def show(message):
-            click.echo(f"\r\x1b[K… {message}", err=True, nl=False)
-        return show
+        return terminal.live
     return logs.step

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import click
 
 from sync.core.redact import redact
 
+from . import terminal
 from .options import EXIT_MISSING, EXIT_UNHEALTHY, db_option, fail_cleanly
 
 
@@ -47,15 +47,15 @@ def status(db_path, max_age, fmt, now):
     """
     import datetime as dt
 
-    from sync.ops.status import format_status, read_status
+    from sync.ops.status import read_status, status_lines
 
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=dt.timezone.utc)
     report = read_status(db_path, max_age, now)
     if fmt == "json":
-        click.echo(redact(json.dumps(report.as_dict(), indent=2, ensure_ascii=False)))
+        terminal.echo_text(redact(terminal.json_text(report.as_dict(), indent=2)))
     else:
-        click.echo(redact(format_status(report)), nl=False)
+        terminal.echo(*(redact(line) for line in status_lines(report)))
     if not report.healthy:
         sys.exit(EXIT_UNHEALTHY)
 
@@ -83,7 +83,7 @@ def missing(db_path, today, fmt, fail_if_any):
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path} does not exist; run `talks sync` first")
     fields, rows = missing_report(db_path, today.date() if today else None)
-    click.echo(format_rows(rows, fmt, ["code", "date", "reason", "speakers", "title"], fields), nl=False)
+    terminal.echo_text(format_rows(rows, fmt, ["code", "date", "reason", "speakers", "title"], fields), nl=False)
     if fail_if_any and rows:
         sys.exit(EXIT_MISSING)
 
@@ -92,20 +92,22 @@ def format_rows(rows: list[dict], fmt: str, columns: list[str], fields: list[str
     """`columns` for the table; json and csv give every field (`fields`: their order,
     also the csv header when there are no rows)."""
     if fmt == "json":
-        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+        return terminal.json_text(rows, indent=2) + "\n"
     if fmt == "csv":
         out = io.StringIO()
         header = list(fields) if fields else list(rows[0]) if rows else columns
         writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        # A value's own line breaks are CSV's business (quoted); its other controls are not.
+        writer.writerows({k: terminal.visible(v, newlines=True) if isinstance(v, str) else v for k, v in r.items()}
+                         for r in rows)
         return out.getvalue()
     if not rows:
         return "nothing missing\n"
     widths = {c: min(48, max(len(c), *(len(str(r.get(c) or "")) for r in rows))) for c in columns}
     lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
     for row in rows:
-        lines.append("  ".join(str(row.get(c) or "")[: widths[c]].ljust(widths[c]) for c in columns))
+        lines.append("  ".join(terminal.visible(row.get(c) or "")[: widths[c]].ljust(widths[c]) for c in columns))
     return "\n".join(line.rstrip() for line in lines) + f"\n{len(rows)} missing\n"
 
 
@@ -140,7 +142,7 @@ def _decide(db_path: str, code: str, video_id: str, action: str) -> None:
         lines.append(f"{done.code}'s recording is now {done.recording} ({done.method})")
     else:
         lines.append(f"{done.code} has no recording now")
-    click.echo("\n".join(lines))
+    terminal.echo(*lines)
 
 
 # Video ids may start with "-" ("-----------" is a valid id): what is no option of the

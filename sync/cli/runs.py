@@ -9,11 +9,12 @@ from pathlib import Path
 import click
 
 from sync.core.errors import LockHeld, TalksError
+from sync.core.limits import MAX_REQUEST_TIMEOUT, MAX_SYNC_DEADLINE
 from sync.core.redact import redact
 
-from . import logs
+from . import logs, terminal
 from .logs import configure_logging
-from .options import EXIT_FAILURE, EXIT_LOCKED, db_option, fail_cleanly, finish_lines, progress_printer, say_error, today_option
+from .options import EXIT_FAILURE, EXIT_LOCKED, Seconds, db_option, fail_cleanly, finish_lines, progress_printer, say_error, today_option
 from .transcripts import fetch_transcripts
 
 
@@ -30,10 +31,10 @@ from .transcripts import fetch_transcripts
               help="Playlist to read instead of those the webinar page links (repeatable).")
 @click.option("--snapshot", is_flag=True, help="Use the bundled snapshot: real pages and a recorded playlist, no network.")
 @click.option("--allow-shrink", is_flag=True, help="Accept a source that suddenly shows far fewer talks or videos.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Seconds(0.1, MAX_REQUEST_TIMEOUT), default=30.0, show_default=True, metavar="SECONDS",
               help="Give up on one page or API request after this long, from its first byte to its last "
                    "(it is then retried).")
-@click.option("--deadline", type=click.FloatRange(min=0.1), default=3600.0, show_default=True, metavar="SECONDS",
+@click.option("--deadline", type=Seconds(0.1, MAX_SYNC_DEADLINE), default=3600.0, show_default=True, metavar="SECONDS",
               help="Fail the whole sync, changing nothing, if it has not finished after this long.")
 @click.option("--transcripts", "with_transcripts", is_flag=True,
               help="Then fetch the captions of due recordings (like `talks transcripts fetch`); a bot wall "
@@ -86,17 +87,17 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
         report = run_sync(options, progress=progress_printer(quiet, live_line))
     except TalksError as exc:
         if live_line:
-            click.echo("\r\x1b[K", err=True, nl=False)
+            terminal.end_live()
         spent = {"requests": exc.requests, "quota_units": exc.units}
         if as_json:
             say_error(redact(exc), step="failed", counts=spent)
             sys.exit(EXIT_LOCKED if isinstance(exc, LockHeld) else EXIT_FAILURE)
         # Failed requests cost quota too: say what was spent before the error sentence.
         if spent["requests"]:
-            click.echo(f"sync failed after {spent['requests']} requests, {spent['quota_units']} quota units", err=True)
+            terminal.echo(f"sync failed after {spent['requests']} requests, {spent['quota_units']} quota units", err=True)
         raise
     if live_line:
-        click.echo("\r\x1b[K", err=True, nl=False)  # the summary replaces the live step line
+        terminal.end_live()  # the summary replaces the live step line
     if as_json:
         for warning in report.warnings:
             logs.event(logging.WARNING, redact(warning), run_id=report.run_id)
@@ -157,14 +158,13 @@ def backfill(db_path, repo, since, webinar_path, talks_path, quiet):
 
     def show(done, total, commit):
         if live_line:
-            click.echo(f"\r\x1b[K… backfill: {done}/{total} commits ({commit.day_text} {commit.short})",
-                       err=True, nl=False)
+            terminal.live(f"backfill: {done}/{total} commits ({commit.day_text} {commit.short})")
 
     try:
         report = run_backfill(options, progress=show)
     finally:
         if live_line:
-            click.echo("\r\x1b[K", err=True, nl=False)  # the summary replaces the live line
+            terminal.end_live()  # the summary replaces the live line
     finish_lines(report.warnings, quiet, (
         f"backfill ok: {report.commits} commits touch the pages, {report.replayed} replayed, "
         f"{report.already} already replayed, {report.without_page} without the webinar page, "
@@ -172,5 +172,5 @@ def backfill(db_path, repo, since, webinar_path, talks_path, quiet):
     ))
     if report.failed:
         for failure in report.failed:
-            click.echo(f"not replayed: {redact(failure)}", err=True)
+            terminal.echo(f"not replayed: {redact(failure)}", err=True)
         raise TalksError(f"{len(report.failed)} of {report.commits} commits could not be replayed; see sync_runs")

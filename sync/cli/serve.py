@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from . import terminal
 from .options import db_option, fail_cleanly
 
 
@@ -27,7 +28,8 @@ def serve(db_path, port, host):
     """
     from sync.site.serve import serve as run_server
 
+    terminal.guard_process_output()  # Datasette prints the SQL of a failed anonymous query
     try:
-        run_server(db_path, host, port, announce=lambda line: click.echo(line, err=True))
+        run_server(db_path, host, port, announce=lambda line: terminal.echo(line, err=True))
     except KeyboardInterrupt:
         pass

@@ -8,6 +8,7 @@ import click
 
 from sync.core.redact import redact
 
+from . import terminal
 from .logs import configure_logging
 from .options import EXIT_FAILURE, db_option, fail_cleanly, progress_printer
 
@@ -30,11 +31,11 @@ def transcripts():
 
 def _report_captions(report, quiet: bool) -> None:
     if sys.stderr.isatty() and not quiet:
-        click.echo("\r\x1b[K", err=True, nl=False)
+        terminal.end_live()
     for error in report.errors:
-        click.echo(f"Error: {redact(error)}", err=True)
+        terminal.echo(f"Error: {redact(error)}", err=True)
     if not quiet or report.errors or report.stopped:
-        click.echo(report.summary())
+        terminal.echo(report.summary())
 
 
 def fetch_transcripts(db_path: str, max_videos, quiet: bool):

@@ -13,6 +13,7 @@ from typing import Optional
 from db.runs import open_readonly
 
 from sync.core.dbfile import check_readable
+from sync.core.limits import MAX_STATUS_AGE_DAYS
 
 DAILY_QUOTA = 10_000  # Data API units a project gets per day; the day resets at midnight Pacific
 RECENT_RUNS = 5
@@ -27,7 +28,10 @@ def parse_age(text: str) -> dt.timedelta:
     match = _AGE.match(text or "")
     if not match:
         raise ValueError(f"{text!r} is not an age like 36h, 2d or 90m")
-    return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    seconds = float(match.group(1)[:40]) * _UNITS[match.group(2)]
+    if not seconds <= MAX_STATUS_AGE_DAYS * 86400:
+        raise ValueError(f"{text[:40]!r} is longer than any age that can be checked ({MAX_STATUS_AGE_DAYS:,} days)")
+    return dt.timedelta(seconds=seconds)
 
 
 def pacific_day(moment: dt.datetime) -> dt.date:
@@ -145,7 +149,8 @@ def _age_text(age: dt.timedelta) -> str:
     return f"{hours:g} h" if hours < 48 else f"{hours / 24:g} days"
 
 
-def format_status(status: Status) -> str:
+def status_lines(status: Status) -> list[str]:
+    """The report for people, one string a line (values from outside stay inside their line)."""
     lines = [f"{status.database}: {'ok' if status.healthy else 'PROBLEM: ' + status.problem}"]
     if status.last_success:
         lines.append(f"last success: {status.last_success}")
@@ -164,4 +169,4 @@ def format_status(status: Status) -> str:
             if r["error"]:
                 line += f": {r['error'][:200]}"
             lines.append(line)
-    return "\n".join(lines) + "\n"
+    return lines

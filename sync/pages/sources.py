@@ -69,6 +69,8 @@ def read_page_bytes(source: str, timeout: float = 30.0) -> bytes:
 
         try:
             return _get(source, timeout)
+        except httpx.InvalidURL as exc:
+            raise PageError(f"{source} is not a valid URL ({exc})") from None
         except httpx.HTTPStatusError as exc:
             raise FetchError(f"{source} answered HTTP {exc.response.status_code}") from None
         except httpx.HTTPError as exc:

@@ -21,8 +21,10 @@ from sync import youtube
 from sync.core.deadlines import Deadline, hold_deadlines, time_limit
 from sync.core.dbfile import database_error
 from sync.core.errors import TalksError
+from sync.core.limits import MAX_ERROR_CHARS, MAX_FIELD_CHARS
 from sync.core.lock import sync_lock
 from sync.core.redact import redact
+from sync.core.text import clean_text
 from sync.pages.sources import load_snapshot
 from sync.save import check_mass_disappearance, mark_checked, save_talks, save_youtube, watchable_video_ids
 from sync.save.stream import StreamedVideos
@@ -58,15 +60,15 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
             except TalksError as exc:
                 if exc.requests:
                     report.requests, report.quota_units = exc.requests, exc.units
-                finish_run(db, run_id, "failed", error=redact(exc, secrets), **_run_counts(report))
+                finish_run(db, run_id, "failed", error=_stored(redact(exc, secrets)), **_run_counts(report))
                 raise
             except sqlite3.Error as exc:  # the file failed (disk full, I/O): the same sentence in the ledger
                 error = database_error(exc, options.db_path)
                 with contextlib.suppress(sqlite3.Error):  # still full: the next sync marks it interrupted
-                    finish_run(db, run_id, "failed", error=redact(error, secrets), **_run_counts(report))
+                    finish_run(db, run_id, "failed", error=_stored(redact(error, secrets)), **_run_counts(report))
                 raise error from exc
             except Exception as exc:  # a bug: still say so in the ledger, then let it surface
-                error = redact(f"{type(exc).__name__}: {exc}", secrets)
+                error = _stored(redact(f"{type(exc).__name__}: {exc}", secrets))
                 finish_run(db, run_id, "failed", error=error, **_run_counts(report))
                 raise
             finish_run(db, run_id, "ok", **_run_counts(report))
@@ -91,6 +93,11 @@ def _collector_paused():
             gc.enable()
 
 
+def _stored(text: object, limit: int = MAX_ERROR_CHARS):
+    """Text fit for a sync_runs field: a path that is not UTF-8 (U+FFFD), no NUL, capped."""
+    return clean_text(str(text), limit)[0] if text is not None else None
+
+
 def _synced_before(db, run_id: int) -> bool:
     return db.execute("SELECT 1 FROM sync_runs WHERE id < ? AND status = 'ok' LIMIT 1", [run_id]).fetchone() is not None
 
@@ -110,8 +117,8 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
     pages = read_pages(options)
     report.warnings += pages.page.warnings
     db["sync_runs"].update(report.run_id, {
-        "pages": pages.sources, "snapshot_date": pages.snapshot_date,
-        "page_playlists": ",".join(pages.page.playlist_ids) or None,
+        "pages": _stored(pages.sources, MAX_FIELD_CHARS), "snapshot_date": pages.snapshot_date,
+        "page_playlists": _stored(",".join(pages.page.playlist_ids), MAX_FIELD_CHARS) or None,
     })
     run = RunContext(report.run_id, options.now or utc_now())
     # The API path saves each videos.list answer while the next playlist pages are on
