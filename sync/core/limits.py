@@ -45,11 +45,11 @@ SITE_SQL_TIME_LIMIT_MS = 1_000  # one SQL statement (Datasette's sql_time_limit_
 SITE_MAX_VALUE_BYTES = 1_000_000  # one string or blob any statement makes or reads (SQLITE_LIMIT_LENGTH)
 SITE_MAX_SQL_CHARS = 100_000  # one statement's text (SQLITE_LIMIT_SQL_LENGTH)
 SITE_MAX_COLUMNS = 200  # result columns (SQLITE_LIMIT_COLUMN)
-SITE_MAX_SQL_VARIABLES = 500  # parameters of one statement: preparing n named ones costs n squared
+SITE_MAX_SQL_VARIABLES = 2_000  # parameters of one statement (a page of 1,000 rows looks up 1,000 keys)
 SITE_MAX_LIKE_PATTERN = 100  # LIKE/GLOB pattern characters: one match costs pattern x text
 SITE_MAX_QUERY_ARGS = 100  # arguments in one URL's query string
 SITE_MAX_ARG_CHARS = 2_000  # one argument's value (?sql= may be SITE_MAX_SQL_CHARS)
 SITE_MAX_IN_VALUES = 100  # values of one __in / __notin filter (9,000 took 23 s)
-SITE_SNIPPET_MAX_CHARS = 5_000  # /search snippets a talk whose indexed text is at most this long
+SITE_SNIPPET_MAX_CHARS = 8_000  # /search snippets a talk whose indexed text is at most this long (a real one: ~4,500)
 SITE_SQL_WORKER_MEMORY = 1 << 30  # bytes: address space of the process that tries arbitrary SQL first
 SITE_SQL_WAITING = 4  # arbitrary SQL requests that may wait for their turn; more answer 503

@@ -3,14 +3,15 @@ sync.pages.identity.find_talk; a coded record takes over the row of its announce
 instead of adding a second."""
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Iterable, Optional
+from dataclasses import fields, replace
+from typing import Iterable, Optional, TypeVar
 
 import sqlite_utils
 
 from db.store import RunContext, live_count, mark_removed, row_key, save_row
+from sync.core.limits import MAX_ABSTRACT_CHARS, MAX_FIELD_CHARS
 from sync.core.records import AbstractRecord, Person, TalkRecord
-from sync.core.text import fold
+from sync.core.text import clean_text, fold
 from sync.pages.identity import find_talk, settle_duplicate_codes
 
 from .guards import check_shrink
@@ -20,6 +21,30 @@ from .guards import check_shrink
 # talks page drops old abstracts, an announcement has no code. A page link that
 # disappears, by contrast, is news and is recorded.
 STICKY = {"title", "date", "date_text", "affiliation", "abstract", "bio", "topic", "talks_page_video_id"}
+
+
+LONG_TEXT = {"abstract", "bio"}  # MAX_ABSTRACT_CHARS; every other text field MAX_FIELD_CHARS
+Record = TypeVar("Record", TalkRecord, AbstractRecord)
+
+
+def capped(record: Record, warnings: list[str]) -> Record:
+    """`record` with every text field cut to its limit (sync/core/limits.py), each cut warned:
+    a page is up to 5 MB, and no stored value may outgrow what the site can read."""
+    changes: dict = {}
+    for field in fields(record):
+        value = getattr(record, field.name)
+        if isinstance(value, str):
+            limit = MAX_ABSTRACT_CHARS if field.name in LONG_TEXT else MAX_FIELD_CHARS
+            text, cut = clean_text(value, limit)
+            if cut:
+                changes[field.name] = text
+                who = record.code or (record.title or "")[:60] or "a talk"
+                warnings.append(f"{who}: its {field.name} is longer than {limit:,} characters; stored cut to that length")
+    people = [Person(*(clean_text(v, MAX_FIELD_CHARS)[0] if isinstance(v, str) else v
+                       for v in (p.name, p.honorific, p.url))) for p in record.speakers]
+    if people != record.speakers:
+        changes["speakers"] = people
+    return replace(record, **changes) if changes else record
 
 
 def speakers_text(speakers: Iterable[Person]) -> str:
@@ -115,6 +140,10 @@ def save_talks(
     """Save one version of the pages' talks; returns the ids of the talks seen. Warnings
     (a code given to two talks) are appended to `warnings`."""
     check_shrink(db, "webinar page", live_count(db, "talks", "status = 'listed'"), len(listed), allow_shrink)
+    cut: list[str] = []
+    listed, upcoming, unattached = ([capped(r, cut) for r in records] for records in (listed, upcoming, unattached))
+    if warnings is not None:
+        warnings += cut
     claimed: set[int] = set()
     settled, duplicates = settle_duplicate_codes(db, listed)
     if warnings is not None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sync.core.limits import SITE_SQL_TIME_LIMIT_MS
+
 SITE = Path(__file__).resolve().parent
 TEMPLATES = SITE / "templates"
 PLUGINS = SITE / "plugins"
@@ -18,8 +20,9 @@ def _has_files(folder: Path, pattern: str) -> bool:
 
 
 def datasette_options() -> list[str]:
-    """`--template-dir`, `--plugins-dir` and `--static` for the folders that hold files."""
-    options: list[str] = []
+    """`--template-dir`, `--plugins-dir` and `--static` for the folders that hold files, and
+    the SQL time limit (sync/core/limits.py)."""
+    options: list[str] = ["--setting", "sql_time_limit_ms", str(SITE_SQL_TIME_LIMIT_MS)]
     if _has_files(TEMPLATES, "**/*.html"):
         options += ["--template-dir", str(TEMPLATES)]
     if _has_files(PLUGINS, "*.py"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from sync.core.limits import SITE_SNIPPET_MAX_CHARS
 from sync.core.text import fold
 
 __all__ = [
@@ -111,6 +112,13 @@ async def transcript(db, video_id: str | None, q: str = "") -> list[dict]:
     if not video_id or not await _exists(db, "transcript_segments"):
         return []
     match = fts_query(q)
+    try:
+        return await _transcript_rows(db, video_id, match)
+    except sqlite3.DatabaseError:  # a value past the site's limits (stored before they held): none shown
+        return []
+
+
+async def _transcript_rows(db, video_id: str, match: str | None) -> list[dict]:
     if match and await _exists(db, "transcript_segments_fts"):
         return await _rows(db, """
             select s.start_seconds, highlight(transcript_segments_fts, 0, char(2), char(3)) as text
@@ -236,12 +244,18 @@ async def search(db, q: str) -> dict:
     try:
         out["talks"] = await _rows(db, f"""
             select t.id, t.code, t.title, t.date, t.speakers, t.status,
-                   snippet(talks_fts, -1, char(2), char(3), '…', 24) as snippet,
+                   -- snippet() costs the square of a text's hits and cannot be interrupted:
+                   -- only a talk of bounded text gets one (real talks: ~4,500 characters)
+                   case when coalesce(length(t.title), 0) + coalesce(length(t.abstract), 0) + coalesce(length(t.bio), 0)
+                             + coalesce(length(t.speakers), 0) + coalesce(length(t.affiliation), 0) <= :snippet_max
+                        then snippet(talks_fts, -1, char(2), char(3), '…', 24)
+                        else substr(coalesce(t.abstract, t.title, ''), 1, 200) || '…' end as snippet,
                    t.id in (select talk_id from missing_recordings) as missing
             from talks_fts join talks t on t.rowid = talks_fts.rowid
             where talks_fts match :match and t.removed_at is null
-            order by bm25(talks_fts, {weights}), t.date desc limit 100""", {"match": match})
-    except sqlite3.OperationalError:
+            order by bm25(talks_fts, {weights}), t.date desc limit 100""",
+                                   {"match": match, "snippet_max": SITE_SNIPPET_MAX_CHARS})
+    except sqlite3.DatabaseError:
         out["talks"] = []
     words = [fold(w) for w in re.findall(r"\w+", q)[:MAX_QUERY_WORDS]]
     if words:
@@ -253,7 +267,7 @@ async def search(db, q: str) -> dict:
     if await _exists(db, "transcript_segments_fts"):
         try:
             out["transcripts"] = await _rows(db, _transcript_sql(match), {"match": match, "limit": TRANSCRIPT_HITS})
-        except sqlite3.OperationalError:
+        except sqlite3.DatabaseError:  # interrupted, or a value stored before the limits held
             out["transcripts"] = []
     return out
 

@@ -21,6 +21,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from .render import markdown
+from .sqlite_limits import LIMITS
 
 __all__ = [
     "CAN_LIMIT",
@@ -39,15 +40,11 @@ __all__ = [
 
 REPLACED_PLUGINS = ("datasette_youtube_embed", "datasette_render_markdown", "datasette_atom")
 
-# The largest string or blob any statement may make or read (stored fields are capped far
-# below this by the sync), columns in a result, and SQL text length. With these, the
-# `replace(hex(zeroblob(200000000)), ...)` of issue #13 fails at once instead of taking
-# 8 s and 2.2 GB.
-LIMITS = {
-    sqlite3.SQLITE_LIMIT_LENGTH: 8_000_000,
-    sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
-    sqlite3.SQLITE_LIMIT_COLUMN: 200,
-}
+# LIMITS (sqlite_limits.py): the largest string or blob any statement may make or read
+# (every stored field is capped below it: sync/core/limits.py), a LIKE pattern's length,
+# parameters, result columns and SQL text length. With these, the
+# `replace(hex(zeroblob(200000000)), ...)` of issue #13 fails at once instead of taking 8 s
+# and 2.2 GB.
 
 MARKDOWN_COLUMNS = {"abstract", "bio"}
 

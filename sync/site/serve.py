@@ -18,6 +18,7 @@ import asyncio
 import errno
 import os
 import socket
+import sys
 from typing import Optional
 
 from sync.core.dbfile import check_readable
@@ -91,6 +92,22 @@ def serve(db_path: str, host: str, port: int, announce=print) -> None:
         asyncio.run(datasette.invoke_startup())
         announce(f"Serving {db_path} as /{DATABASE_NAME} at http://{host}:{sock.getsockname()[1]}/ (Ctrl-C stops)")
         config = uvicorn.Config(datasette.app(), log_level="warning", lifespan="on")
-        uvicorn.Server(config).run(sockets=[sock])
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn raises a caught SIGINT again once it has stopped
+            pass
     finally:
         sock.close()
+    _end_now()
+
+
+def _end_now() -> None:
+    """The server has stopped: end the process now. A query thread still inside one long
+    SQLite call would otherwise be waited for at exit (Python joins its pool's threads),
+    burning CPU after Ctrl-C; the SQL trial's workers end with this process."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(0)

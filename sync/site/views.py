@@ -14,6 +14,7 @@ from datasette.utils.asgi import NotFound, Response
 from sync.core.text import fold
 
 from . import data
+from .pagedb import PageDatabase
 from .render import canonical_video_id, excerpt, highlight, markdown, path_part, safe_url, thumbnail_url, \
     timestamp, watch_url
 
@@ -34,11 +35,12 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def _db(datasette):
+def _db(datasette) -> PageDatabase:
     try:
-        return datasette.get_database(DATABASE)
+        database = datasette.get_database(DATABASE)
     except KeyError:
-        return datasette.get_database()
+        database = datasette.get_database()
+    return PageDatabase(datasette, database)  # threads of their own: anonymous SQL cannot starve them
 
 
 def talk_path(row: dict) -> str:

@@ -20,7 +20,9 @@ from db.store import RunContext
 
 from sync.core.errors import CaptionError, TalksError
 from sync.core.lock import sync_lock
+from sync.core.limits import MAX_ERROR_CHARS
 from sync.core.redact import redact
+from sync.core.text import clean_text
 
 from .captions import TranscriptSegment, parse_caption, segment
 from .fetch import CaptionFetch, fetch_captions, ytdlp_version
@@ -90,7 +92,7 @@ def record_fetch(db, run: RunContext, report: CaptionsReport, result: CaptionFet
         "state": state,
         "checked_at": iso(now),
         "attempts": attempts,
-        "last_error": error,
+        "last_error": clean_text(error, MAX_ERROR_CHARS)[0],
         "next_check_at": next_check(state, attempts, now),
         "ytdlp_version": ytdlp_version(),
     }
@@ -150,9 +152,11 @@ def _caption_run(db_path: str, now: dt.datetime, work: Callable[[_Run], None]) -
                 work(state)
             except Exception as exc:
                 error = str(exc) if isinstance(exc, TalksError) else f"{type(exc).__name__}: {exc}"
-                finish_run(db, run_id, "failed", error=redact(error), rows_changed=state.run.rows_changed)
+                finish_run(db, run_id, "failed", error=clean_text(redact(error), MAX_ERROR_CHARS)[0],
+                           rows_changed=state.run.rows_changed)
                 raise
-            finish_run(db, run_id, "ok", rows_changed=state.run.rows_changed, error=state.report.stopped)
+            finish_run(db, run_id, "ok", rows_changed=state.run.rows_changed,
+                       error=clean_text(state.report.stopped, MAX_ERROR_CHARS)[0])
             return state.report
         finally:
             checkpoint(db)

@@ -12,16 +12,34 @@ keeps `transcript_segments_fts` holding exactly the live segments.
 """
 from __future__ import annotations
 
+import dataclasses
+import logging
 from contextlib import ExitStack
 from typing import Optional, Sequence
 
 import sqlite_utils
 
 from db.store import RunContext, get_row, record_change, save_row
+from sync.core.limits import MAX_SEGMENT_CHARS
 
 from .captions import TranscriptSegment, content_hash
 
 BOUNDARY_WORDS = 5  # words taken from each side of a segment boundary: phrases of up to 6 words
+
+log = logging.getLogger("talks.transcripts")
+
+
+def bounded(segments: Sequence[TranscriptSegment]) -> Sequence[TranscriptSegment]:
+    """The last guard before the table: a segment's text past MAX_SEGMENT_CHARS is cut.
+
+    The parser splits long cues (sync.transcripts.captions); this makes sure no stored
+    segment, however made, costs the site's search more than its bound (snippet() and
+    highlight() work on a whole segment and cannot be interrupted)."""
+    if all(len(s.text) <= MAX_SEGMENT_CHARS for s in segments):
+        return segments
+    log.warning("a caption segment was longer than %d characters: stored cut to that length", MAX_SEGMENT_CHARS)
+    return [s if len(s.text) <= MAX_SEGMENT_CHARS else dataclasses.replace(s, text=s.text[:MAX_SEGMENT_CHARS])
+            for s in segments]
 
 
 def boundary_texts(segments: Sequence[TranscriptSegment]) -> list[Optional[str]]:
@@ -89,6 +107,7 @@ class TranscriptLoader:
             self._floor = self.db.execute("SELECT coalesce(max(id), 0) FROM transcript_segments").fetchone()[0]
             self._pending = self._changed = 0
         db, run = self.db, self.run
+        segments = bounded(segments)
         digest = content_hash(segments)
         with db.atomic():  # a savepoint: one video is all or nothing
             stored = stored_captions(db, video_id)

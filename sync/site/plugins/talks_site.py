@@ -7,6 +7,9 @@ from __future__ import annotations
 from datasette import hookimpl
 
 from sync.site import hooks, views
+from sync.site.admission import limit_arguments
+from sync.site.headers import security_headers
+from sync.site.sqltrial import trial_arbitrary_sql
 
 # Installed plugins this one replaces, dropped before Datasette builds its routes:
 # datasette-youtube-embed put `v=` unescaped into markup (stored XSS), and
@@ -40,7 +43,10 @@ def register_output_renderer(datasette):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return lambda app: hooks.refuse_writes(hooks.quiet_large_tables(app))
+    # Outermost first: every answer gets the security headers, refusals included; bad
+    # requests and over-long arguments are refused before arbitrary SQL waits its turn.
+    admit, trial = limit_arguments(datasette), trial_arbitrary_sql(datasette)
+    return lambda app: security_headers(hooks.refuse_writes(admit(trial(hooks.quiet_large_tables(app)))))
 
 
 @hookimpl

@@ -1,0 +1,88 @@
+"""What a request's URL may ask of the site, checked before anything reads it.
+
+Datasette turns query arguments into SQL: every filter is a term, every `__in` value a
+named parameter (preparing n of them costs n squared: 9,000 values took 23 s), every
+value a string that regular expressions and LIKE patterns run over. A request with more
+arguments, longer values or longer `__in` lists than sync/core/limits.py allows answers
+400 at once. `_where` (an SQL fragment Datasette puts into a table's query, out of reach
+of the SQL trial) is refused: `?sql=` does the same, tried first (sqltrial.py).
+"""
+from __future__ import annotations
+
+import json
+from typing import Optional
+from urllib.parse import parse_qsl
+
+from datasette.utils.asgi import Request, Response
+
+from sync.core.limits import SITE_MAX_ARG_CHARS, SITE_MAX_IN_VALUES, SITE_MAX_QUERY_ARGS, SITE_MAX_SQL_CHARS
+
+__all__ = ["check_arguments", "limit_arguments", "query_arguments", "refuse"]
+
+# A query string past this is refused unread (SITE_MAX_SQL_CHARS of SQL, percent-encoded, and the rest).
+MAX_QUERY_BYTES = 3 * SITE_MAX_SQL_CHARS + SITE_MAX_QUERY_ARGS * SITE_MAX_ARG_CHARS
+
+
+def query_arguments(scope) -> list[tuple[str, str]]:
+    """The query string's arguments as Datasette reads them (blank values kept)."""
+    return parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+
+
+def _in_values(value: str) -> int:
+    """How many values an `__in` filter holds: a JSON list, or comma-separated."""
+    if value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return 1
+        return len(parsed) if isinstance(parsed, list) else 1
+    return value.count(",") + 1
+
+
+def check_arguments(scope) -> Optional[str]:
+    """Why the request's arguments are refused, or None."""
+    if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
+        return f"the query string is longer than {MAX_QUERY_BYTES:,} bytes"
+    args = query_arguments(scope)
+    if len(args) > SITE_MAX_QUERY_ARGS:
+        return f"at most {SITE_MAX_QUERY_ARGS} query arguments are allowed ({len(args)} given)"
+    for key, value in args:
+        limit = SITE_MAX_SQL_CHARS if key == "sql" else SITE_MAX_ARG_CHARS
+        if len(key) > SITE_MAX_ARG_CHARS or len(value) > limit:
+            return f"the argument {key[:40]!r} is longer than {limit:,} characters"
+        if key == "_where":
+            return "_where is not available here; put the whole query in ?sql= instead"
+        if key.endswith(("__in", "__notin")) and _in_values(value) > SITE_MAX_IN_VALUES:
+            return f"{key[:40]} lists more than {SITE_MAX_IN_VALUES} values"
+    return None
+
+
+async def refuse(datasette, scope, receive, send, status: int, message: str, headers: Optional[dict] = None) -> None:
+    """Answer with Datasette's error page (or its JSON error for a .json address)."""
+    # Outside Datasette's own middleware: no CSRF token is set up yet (the page has no form).
+    request = Request({"csrftoken": lambda: "", **scope}, receive)
+    if request.path.endswith(".json"):
+        response = Response.json({"ok": False, "error": message, "status": status}, status=status, headers=headers)
+    else:
+        html = await datasette.render_template(
+            "error.html", {"ok": False, "error": message, "status": status, "title": "Refused"}, request=request
+        )
+        response = Response.html(html, status=status, headers=headers)
+    await response.asgi_send(send)
+
+
+def limit_arguments(datasette):
+    """ASGI middleware: 400 for a request whose arguments exceed the limits."""
+
+    def wrap(app):
+        async def wrapped(scope, receive, send):
+            if scope.get("type") == "http":
+                problem = check_arguments(scope)
+                if problem:
+                    await refuse(datasette, scope, receive, send, 400, f"Refused: {problem}.")
+                    return
+            await app(scope, receive, send)
+
+        return wrapped
+
+    return wrap
