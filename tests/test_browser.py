@@ -232,3 +232,27 @@ def test_script_in_a_title_is_shown_as_text(visit, site):
     assert page.locator(".abstract strong").inner_text() == "Bold claim"
     page.wait_for_timeout(200)  # a dialog would arrive asynchronously
     assert visit.dialogs == []
+
+
+# ----------------------------------------------------------------------------- Datasette's own pages under a CSP
+
+
+@needs_chromium
+def test_datasette_pages_work_under_their_content_security_policy(visit):
+    """Issue 21, item 10: Datasette's pages now send a Content-Security-Policy that runs no
+    inline script but the few of its own templates (by hash): the SQL editor and the
+    column menus still work, and the browser reports no violation."""
+    refused = []
+    visit.page.on("console", lambda message: refused.append(message.text)
+                  if "Content Security Policy" in message.text else None)
+    for path in ("/talks", "/talks?sql=" + quote("select code, title from talks order by code limit 3")):
+        page = visit.open(path)
+        assert page.locator(".CodeMirror").count() == 1  # the editor's inline script ran
+    assert page.locator("button#sql-format").is_visible()
+    page = visit.open("/talks/talks")
+    assert page.evaluate("window.DATASETTE_ALLOW_FACET") is True
+    page.locator("th.col-title svg.dropdown-menu-icon").click()
+    with page.expect_navigation():
+        page.locator(".dropdown-menu .dropdown-facet").click()  # shown only when DATASETTE_ALLOW_FACET ran
+    assert "_facet=title" in page.url
+    assert refused == []

@@ -259,3 +259,47 @@ def test_every_response_carries_the_security_headers(site, path, status):
 def test_a_refused_post_carries_the_security_headers(site):
     status, _, headers, _ = fetch(site[0] + "/talks/talks", method="POST")
     assert status == 405 and headers["x-content-type-options"] == "nosniff" and "content-security-policy" in headers
+
+
+# ----------------------------------------------------------------------------- costly requests leave a thread free
+
+
+def test_costly_requests_leave_one_sql_thread_for_plain_pages():
+    """Searches, filters and queries take turns for all but one of Datasette's SQL threads:
+    with two running and a third waiting, a plain table page still goes straight in."""
+    import asyncio
+
+    from sync.site.admission import is_costly, limit_costly
+
+    class FakeDatasette:
+        def setting(self, name):
+            return {"num_sql_threads": 3}[name]
+
+    release = None
+    entered: list[str] = []
+
+    async def app(scope, receive, send):
+        entered.append(scope["path"] + "?" + scope["query_string"].decode())
+        if scope["query_string"]:
+            await release.wait()
+
+    def request(path: str, query: str = "") -> dict:
+        return {"type": "http", "path": path, "query_string": query.encode()}
+
+    async def scenario():
+        nonlocal release
+        release = asyncio.Event()
+        wrapped = limit_costly(FakeDatasette())(app)
+        costly = [asyncio.create_task(wrapped(request("/talks/transcript_segments", f"_search=w{i}"), None, None))
+                  for i in range(3)]
+        await asyncio.sleep(0)
+        await wrapped(request("/talks/talks"), None, None)  # plain: not queued behind the searches
+        assert entered == ["/talks/transcript_segments?_search=w0", "/talks/transcript_segments?_search=w1",
+                           "/talks/talks?"]
+        release.set()
+        await asyncio.gather(*costly)
+        assert len(entered) == 4
+
+    asyncio.run(scenario())
+    assert is_costly(request("/talks/talks", "title__contains=x")) and is_costly(request("/talks", "sql=select+1"))
+    assert not is_costly(request("/talks/talks.json", "_shape=array")) and not is_costly(request("/search", "q=x"))

@@ -6,10 +6,18 @@ value a string that regular expressions and LIKE patterns run over. A request wi
 arguments, longer values or longer `__in` lists than sync/core/limits.py allows answers
 400 at once. `_where` (an SQL fragment Datasette puts into a table's query, out of reach
 of the SQL trial) is refused: `?sql=` does the same, tried first (sqltrial.py).
+
+Datasette runs every request's SQL on one small pool of threads. A request whose
+arguments make it search, filter, sort, facet or query (`costly`) waits its turn for
+all but one of them, so a page asked for plainly (a table, a row, a feed) always finds a
+thread free however many searches are running; the archive's own pages have threads of
+their own (pagedb.py).
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from typing import Optional
 from urllib.parse import parse_qsl
 
@@ -17,7 +25,7 @@ from datasette.utils.asgi import Request, Response
 
 from sync.core.limits import SITE_MAX_ARG_CHARS, SITE_MAX_IN_VALUES, SITE_MAX_QUERY_ARGS, SITE_MAX_SQL_CHARS
 
-__all__ = ["check_arguments", "limit_arguments", "query_arguments", "refuse"]
+__all__ = ["check_arguments", "is_costly", "limit_arguments", "limit_costly", "query_arguments", "refuse"]
 
 # A query string past this is refused unread (SITE_MAX_SQL_CHARS of SQL, percent-encoded, and the rest).
 MAX_QUERY_BYTES = 3 * SITE_MAX_SQL_CHARS + SITE_MAX_QUERY_ARGS * SITE_MAX_ARG_CHARS
@@ -69,6 +77,49 @@ async def refuse(datasette, scope, receive, send, status: int, message: str, hea
         )
         response = Response.html(html, status=status, headers=headers)
     await response.asgi_send(send)
+
+
+# Arguments that only change how an answer is written, not what SQL runs.
+_PLAIN_ARGUMENTS = {"_shape", "_nl", "_labels", "_json", "_json_infinity", "_dl", "_header"}
+_SITE_PAGES = re.compile(r"/(\Z|talk/|speaker/|search\Z|desk\Z|static/|-/)")
+MAX_COSTLY_WAITING = 50  # costly requests queued; more answer 503
+
+
+def is_costly(scope) -> bool:
+    """A Datasette page asked to search, filter, sort, facet or run a query."""
+    if _SITE_PAGES.match(scope.get("path", "")):
+        return False
+    return any(key not in _PLAIN_ARGUMENTS for key, _ in query_arguments(scope))
+
+
+def limit_costly(datasette):
+    """ASGI middleware: costly requests run at most `num_sql_threads - 1` at a time."""
+    slots = max(1, int(datasette.setting("num_sql_threads") or 1) - 1)
+    turn = asyncio.Semaphore(slots)
+    waiting = 0
+
+    def wrap(app):
+        async def wrapped(scope, receive, send):
+            nonlocal waiting
+            if scope.get("type") != "http" or not is_costly(scope):
+                return await app(scope, receive, send)
+            if waiting >= MAX_COSTLY_WAITING:
+                return await refuse(datasette, scope, receive, send, 503,
+                                    "Busy: many searches and queries are waiting their turn; try again in a moment.",
+                                    headers={"Retry-After": "2"})
+            waiting += 1
+            try:
+                await turn.acquire()
+            finally:
+                waiting -= 1
+            try:
+                await app(scope, receive, send)
+            finally:
+                turn.release()
+
+        return wrapped
+
+    return wrap
 
 
 def limit_arguments(datasette):

@@ -38,7 +38,7 @@ __all__ = [
     "unregister_replaced_plugins",
 ]
 
-REPLACED_PLUGINS = ("datasette_youtube_embed", "datasette_render_markdown", "datasette_atom")
+REPLACED_PLUGINS = ("datasette_youtube_embed", "datasette_render_markdown", "datasette_atom", "datasette_search_all")
 
 # LIMITS (sqlite_limits.py): the largest string or blob any statement may make or read
 # (every stored field is capped below it: sync/core/limits.py), a LIKE pattern's length,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datasette import hookimpl
 
 from sync.site import hooks, views
-from sync.site.admission import limit_arguments
+from sync.site.admission import limit_arguments, limit_costly
 from sync.site.headers import security_headers
 from sync.site.sqltrial import trial_arbitrary_sql
 
@@ -16,6 +16,9 @@ from sync.site.sqltrial import trial_arbitrary_sql
 # datasette-render-markdown had no size bound (a 140 KB abstract stalled the server) and
 # exposed an unbounded render_markdown() to arbitrary SQL. datasette-atom is wrapped
 # (hooks.render_atom) so a feed with no entries is a valid empty feed, not a 500.
+# datasette-search-all's search is the archive's /search (views.py redirects its address);
+# its menu link listed the searchable tables on every page render, through Datasette's
+# SQL threads, so one busy with anonymous queries held the archive's pages too.
 hooks.unregister_replaced_plugins()
 
 
@@ -44,9 +47,17 @@ def register_output_renderer(datasette):
 @hookimpl
 def asgi_wrapper(datasette):
     # Outermost first: every answer gets the security headers, refusals included; bad
-    # requests and over-long arguments are refused before arbitrary SQL waits its turn.
-    admit, trial = limit_arguments(datasette), trial_arbitrary_sql(datasette)
-    return lambda app: security_headers(hooks.refuse_writes(admit(trial(hooks.quiet_large_tables(app)))))
+    # requests and over-long arguments are refused before anything waits its turn;
+    # arbitrary SQL is tried in a worker first (waiting for that holds no SQL thread);
+    # costly requests leave one SQL thread free.
+    admit, trial, costly = limit_arguments(datasette), trial_arbitrary_sql(datasette), limit_costly(datasette)
+    return lambda app: security_headers(hooks.refuse_writes(admit(trial(costly(hooks.quiet_large_tables(app))))))
+
+
+@hookimpl
+def menu_links():
+    # datasette-search-all's menu link, without its queries (see REPLACED_PLUGINS).
+    return [{"href": "/search", "label": "Search talks and recordings"}]
 
 
 @hookimpl
