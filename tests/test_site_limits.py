@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import pytest
 
+from sync.site.sqlite_limits import CAN_LIMIT
 from sync.core.limits import (
     MAX_ABSTRACT_CHARS, MAX_SEGMENT_CHARS, SITE_MAX_IN_VALUES, SITE_MAX_VALUE_BYTES, MAX_CAPTION_BYTES,
 )
@@ -37,6 +38,8 @@ SPEAKER = "Raghavendra Selvan"  # S09E03: its abstract and bio come from the tal
 WIDE = "\U0001d521"  # 𝔡: four bytes of UTF-8
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 PATIENT = 60.0  # seconds a client waits before it calls a request hung
+# Where connections cannot be limited (Python 3.10) arbitrary SQL is refused outright.
+REFUSED = 400 if CAN_LIMIT else 403
 
 
 def fetch(url: str, timeout: float = PATIENT, method: str = "GET") -> tuple[int, str, dict, float]:
@@ -144,16 +147,17 @@ HOSTILE_SQL = {
 def test_hostile_sql_ends_within_the_time_limit_or_is_refused(site, name):
     url = site[0]
     status, body, _, seconds = fetch(sql_url(url, HOSTILE_SQL[name]), timeout=30)
-    assert status == 400, body[:300]
+    assert status in (400, REFUSED), body[:300]
     assert seconds < 5, seconds  # 1 s of SQL, a second of grace, and the answer
-    assert json.loads(body)["ok"] is False
+    assert status == 403 or json.loads(body)["ok"] is False
 
 
+@pytest.mark.skipif(not CAN_LIMIT, reason="arbitrary SQL is refused where connections cannot be limited")
 def test_sql_that_is_fine_still_runs(site):
     status, body, _, _ = fetch(sql_url(site[0], "select code, length(abstract) as n from talks where code = 'S01E01'")
                                + "&_shape=array")
     assert status == 200 and json.loads(body)[0]["code"] == "S01E01"
-    status, body, _, _ = fetch(sql_url(site[0], "select :word as said") + "&word=hello&_shape=array")
+    status, body, _, _ = fetch(sql_url(site[0], "select :word as said /* a closed comment */") + "&word=hello&_shape=array")
     assert status == 200 and json.loads(body) == [{"said": "hello"}]
 
 
@@ -185,7 +189,7 @@ def test_while_three_hostile_queries_run_other_pages_answer_at_once(site):
             status, _, _, seconds = fetch(url + path)
             assert status == 200 and seconds < 1.0, (path, seconds)  # the home page took 23 s
         answers = [future.result() for future in running]
-    assert all(status in (400, 503) for status, *_ in answers), [a[:2] for a in answers]
+    assert all(status in (REFUSED, 503) for status, *_ in answers), [a[:2] for a in answers]
 
 
 def test_what_the_server_prints_cannot_drive_a_terminal(site):
@@ -193,7 +197,8 @@ def test_what_the_server_prints_cannot_drive_a_terminal(site):
     fetch(sql_url(url, "select '\x1b]0;owned\x07' from no_such_table"))
     time.sleep(0.2)  # the server writes its line after answering
     text = log.read_bytes()
-    assert b"no_such_table" in text and b"\x1b]0;" not in text and b"\x07" not in text
+    assert b"\x1b]0;" not in text and b"\x07" not in text
+    assert b"no_such_table" in text or not CAN_LIMIT  # Datasette printed the failed query's SQL
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
@@ -231,7 +236,7 @@ def test_a_stopped_server_ends_at_once_whatever_a_query_is_doing(tmp_path, site,
     ("/talks/talks.json", 200), ("/talks/talks.csv", 200), ("/talks/search_talks?q=data", 200),
     ("/talks/new_recordings.atom", 200), ("/talks/upcoming_talks.ics", 200), ("/static/site.css", 200),
     ("/-/static/app.css", 200), ("/-/versions.json", 200), ("/nosuch", 404), ("/talks/nosuch", 404),
-    ("/talks/talks.json?_where=1", 400), ("/talks.json?sql=select+nosuch", 400),
+    ("/talks/talks.json?_where=1", 400), ("/talks.json?sql=select+nosuch", REFUSED),
 ])
 def test_every_response_carries_the_security_headers(site, path, status):
     url, code, _, _ = site

@@ -131,8 +131,9 @@ def trial_arbitrary_sql(datasette):
             args: dict = {}
             for key, value in query_arguments(scope):
                 args.setdefault(key, value)  # the first of a repeated argument, as Datasette's .get()
-            if not args.get("sql"):
-                return await app(scope, receive, send)
+            if not args.get("sql") or not await datasette.permission_allowed(
+                    None, "execute-sql", database.name, default=True):
+                return await app(scope, receive, send)  # no SQL, or Datasette refuses it anyway
             trial = trials.setdefault(database.path, SqlTrial(database.path))
             if trial.waiting >= SITE_SQL_WAITING:
                 return await refuse(datasette, scope, receive, send, 503,
