@@ -53,3 +53,6 @@ SITE_MAX_IN_VALUES = 100  # values of one __in / __notin filter (9,000 took 23 s
 SITE_SNIPPET_MAX_CHARS = 8_000  # /search snippets a talk whose indexed text is at most this long (a real one: ~4,500)
 SITE_SQL_WORKER_MEMORY = 1 << 30  # bytes: address space of the process that tries arbitrary SQL first
 SITE_SQL_WAITING = 4  # arbitrary SQL requests that may wait for their turn; more answer 503
+# Cells of an arbitrary query's HTML page: Datasette renders each on the event loop, where
+# every request waits (1,000 rows of 199 columns held the site 2.4 s); .json and .csv are cheap.
+SITE_MAX_HTML_CELLS = 20_000

@@ -26,7 +26,7 @@ import re
 import sys
 from typing import Optional
 
-from sync.core.limits import SITE_SQL_WAITING
+from sync.core.limits import SITE_MAX_HTML_CELLS, SITE_SQL_WAITING
 
 from .admission import query_arguments, refuse
 
@@ -82,11 +82,12 @@ class SqlTrial:
             proc.kill()
         await proc.wait()
 
-    async def try_sql(self, sql: str, args: dict, time_limit_ms: int, max_rows: int, all_rows: bool) -> dict:
+    async def try_sql(self, sql: str, args: dict, time_limit_ms: int, max_rows: int, all_rows: bool,
+                      max_cells: int = 0) -> dict:
         """The worker's answer; {"ok": False, "kind": "killed"} when it ran out of time."""
         proc = await self._worker()
         request = {"sql": sql, "args": args, "time_limit_ms": time_limit_ms, "max_rows": max_rows,
-                   "all_rows": all_rows}
+                   "all_rows": all_rows, "max_cells": max_cells}
         proc.stdin.write(json.dumps(request).encode() + b"\n")
         try:
             await proc.stdin.drain()
@@ -117,15 +118,17 @@ def trial_arbitrary_sql(datasette):
     pages = {}
 
     def database_page(path: str):
+        """(the database, the address's match: group 1 is its format suffix) or (None, None)."""
         for name, database in datasette.databases.items():
             pattern = pages.setdefault(name, re.compile(rf"/{re.escape(name)}(\.[\w-]+)?/?\Z"))
-            if database.path and pattern.match(path):
-                return database
-        return None
+            found = pattern.match(path)
+            if database.path and found:
+                return database, found
+        return None, None
 
     def wrap(app):
         async def wrapped(scope, receive, send):
-            database = database_page(scope.get("path", "")) if scope.get("type") == "http" else None
+            database, match = database_page(scope.get("path", "")) if scope.get("type") == "http" else (None, None)
             if database is None:
                 return await app(scope, receive, send)
             args: dict = {}
@@ -141,15 +144,20 @@ def trial_arbitrary_sql(datasette):
                                     headers={"Retry-After": "2"})
             async with trial.turn():
                 limit = _time_limit_ms(datasette, args)
+                html = match.group(1) in (None, ".html")
                 try:
                     verdict = await trial.try_sql(args["sql"], args, limit, datasette.max_returned_rows,
-                                                  all_rows="_stream" in args)
+                                                  all_rows="_stream" in args, max_cells=SITE_MAX_HTML_CELLS if html else 0)
                 except RuntimeError as exc:
                     return await refuse(datasette, scope, receive, send, 503, f"Unavailable: {exc}.")
                 if verdict.get("kind") in ("killed", "interrupted"):
                     return await refuse(datasette, scope, receive, send, 400, (
                         f"SQL query took too long: it did not finish within the time limit of {limit} ms "
                         "and was stopped."))
+                if verdict.get("kind") == "cells":
+                    return await refuse(datasette, scope, receive, send, 400, (
+                        f"The answer has {verdict['error']}, more than the {SITE_MAX_HTML_CELLS:,} a page shows: "
+                        "ask for fewer rows or columns, or for .json or .csv."))
                 if verdict.get("kind") == "memory":
                     return await refuse(datasette, scope, receive, send, 400,
                                         "SQL query needed more memory than a query may have; it was stopped.")

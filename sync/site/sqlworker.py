@@ -74,9 +74,12 @@ def run(conn: sqlite3.Connection, request: dict) -> dict:
     try:
         cursor = conn.execute(sql, params)
         if request.get("all_rows"):
-            cursor.fetchall()
+            rows = cursor.fetchall()
         else:
-            cursor.fetchmany(request["max_rows"] + 1)
+            rows = cursor.fetchmany(request["max_rows"] + 1)[:request["max_rows"]]
+        cells = len(rows) * len(cursor.description or ())
+        if request.get("max_cells") and cells > request["max_cells"]:
+            return {"ok": False, "kind": "cells", "error": f"{cells:,} cells"}
     except sqlite3.DatabaseError as exc:
         if exc.args == ("interrupted",):
             return {"ok": False, "kind": "interrupted", "error": "interrupted"}
