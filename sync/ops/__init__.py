@@ -1,0 +1,1 @@
+"""Running it unattended: what a scheduled job needs besides the sync itself."""
