@@ -19,11 +19,13 @@ import sqlite3
 import subprocess
 import sys
 import sysconfig
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.datasette_process import free_port, stop_group
 from tests.nightly_job import ROOT, WORKFLOW, NightlyJob
@@ -108,8 +110,6 @@ class Image:
 
 
 def wait_until_serving(proc: subprocess.Popen, base: str, log: Path) -> None:
-    import time
-
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
@@ -212,8 +212,6 @@ def test_a_post_is_refused(site, path):
 
 def shell_lines() -> list[tuple[str, str]]:
     """(where, line) for every shell line of the workflow's steps, the scripts and the Dockerfile's RUNs."""
-    import yaml
-
     lines = []
     for step in yaml.safe_load(WORKFLOW.read_text())["jobs"]["sync"]["steps"]:
         lines += [(f"workflow step {step.get('name')}", line) for line in step.get("run", "").splitlines()]
