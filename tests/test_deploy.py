@@ -90,3 +90,22 @@ def test_the_readme_crontab_line_uses_only_real_commands_and_options():
     for args in commands:
         command = cli.get_command(None, args[0])
         command.make_context(args[0], list(args[1:]))  # raises on an unknown option or bad value
+
+
+def test_pyproject_the_readme_and_ci_name_the_same_pythons():
+    """requires-python's floor, pyproject's classifiers, the README's first lines and the
+    Pythons .ci/run tests agree (3.10 to 3.13 today), and the suite runs on one of them."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    [floor] = re.findall(r'^requires-python = ">=(3\.\d+)"$', pyproject, re.M)
+    classified = re.findall(r'"Programming Language :: Python :: (3\.\d+)"', pyproject)
+    first_lines = "\n".join((ROOT / "README.md").read_text().splitlines()[:4])
+    [said] = re.findall(r"\(Python ([\d., or]+), each tested in CI", first_lines)
+    in_readme = re.findall(r"3\.\d+", said)
+    ci = (ROOT / ".ci" / "run").read_text()
+    newest, oldest = re.search(r"^NEWEST=(3\.\d+)$", ci, re.M)[1], re.search(r"^OLDEST=(3\.\d+)$", ci, re.M)[1]
+    between = re.search(r"^BETWEEN=\(([\d. ]*)\)$", ci, re.M)[1].split()
+    by_version = sorted(classified, key=lambda v: tuple(map(int, v.split("."))))
+    assert by_version == in_readme == sorted({newest, oldest, *between}, key=lambda v: tuple(map(int, v.split("."))))
+    assert floor == oldest == by_version[0] and newest == by_version[-1]
+    assert f"{sys.version_info[0]}.{sys.version_info[1]}" in by_version
+    assert "make test" in ci  # CI runs the README's command

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from datasette import hookimpl
 
-from sync.site import hooks, views
+from sync.site import feeds, hooks, views
 
 # Installed plugins this one replaces, dropped before Datasette builds its routes:
 # datasette-youtube-embed put `v=` unescaped into markup (stored XSS), and
 # datasette-render-markdown had no size bound (a 140 KB abstract stalled the server) and
-# exposed an unbounded render_markdown() to arbitrary SQL. datasette-atom is wrapped
-# (hooks.render_atom) so a feed with no entries is a valid empty feed, not a 500.
+# exposed an unbounded render_markdown() to arbitrary SQL. The feeds are the site's own
+# (sync/site/feeds.py): datasette-atom linked entries away from the archive, sent
+# application/xml and answered 500 on a control character or a bad date; datasette-ics
+# wrote no all-day events, DTSTAMP or URL, and its ics dependency fails to import on 3.12+.
 hooks.unregister_replaced_plugins()
 
 
@@ -35,7 +37,10 @@ def render_cell(value, column, table, database, datasette):
 
 @hookimpl
 def register_output_renderer(datasette):
-    return {"extension": "atom", "render": hooks.render_atom, "can_render": hooks.can_render_atom}
+    return [
+        {"extension": "atom", "render": feeds.render_atom, "can_render": feeds.can_render_atom},
+        {"extension": "ics", "render": feeds.render_ics, "can_render": feeds.can_render_ics},
+    ]
 
 
 @hookimpl
