@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
-from .schema import ensure_schema
+from .schema import RUN_KINDS, ensure_schema
 
 
 def utc_now() -> str:
@@ -88,10 +88,13 @@ def checkpoint(db: sqlite_utils.Database) -> bool:
     return not busy and frames == copied
 
 
-def start_run(db: sqlite_utils.Database, **fields) -> int:
+def start_run(db: sqlite_utils.Database, kind: str, **fields) -> int:
+    """Record a run as `running` (committed at once); `kind` is one of RUN_KINDS."""
+    if kind not in RUN_KINDS:
+        raise ValueError(f"a run's kind is one of {RUN_KINDS}, not {kind!r}")
     with db.atomic():
         return db["sync_runs"].insert(
-            {"started_at": utc_now(), "status": "running", **fields}
+            {"started_at": utc_now(), "status": "running", "kind": kind, **fields}
         ).last_pk
 
 

@@ -85,6 +85,7 @@ def commit_sync_options(options: BackfillOptions, commit: Commit, webinar: bytes
         allow_shrink=True,
         page_bytes=(webinar, talks),
         run_fields={"commit_id": commit.commit_id, "commit_date": commit.committed},
+        kind="backfill",
         now=commit.utc,
         lock_held=True,
     )

@@ -17,6 +17,7 @@ from typing import Callable
 
 from db.runs import checkpoint, close_interrupted_runs, finish_run, open_database, start_run, utc_now, write_transaction
 from db.store import RunContext
+from db.syncs import last_sync
 from sync import youtube
 from sync.core.deadlines import Deadline, hold_deadlines, time_limit
 from sync.core.dbfile import database_error
@@ -47,8 +48,8 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
         try:
             interrupted = close_interrupted_runs(db)
             if interrupted:
-                log.warning("%d earlier sync(s) had been interrupted; marked failed in sync_runs", interrupted)
-            run_id = start_run(db, source=source, today=options.today.isoformat(), **options.run_fields)
+                log.warning("%d earlier run(s) had been interrupted; marked so in sync_runs", interrupted)
+            run_id = start_run(db, options.kind, source=source, today=options.today.isoformat(), **options.run_fields)
             report = SyncReport(run_id=run_id, source=source)
             secrets = (options.api_key,) if options.api_key else ()
             deadline = Deadline(options.deadline, "the sync", " (--deadline); nothing was changed")
@@ -89,10 +90,6 @@ def _collector_paused():
     finally:
         if enabled:
             gc.enable()
-
-
-def _synced_before(db, run_id: int) -> bool:
-    return db.execute("SELECT 1 FROM sync_runs WHERE id < ? AND status = 'ok' LIMIT 1", [run_id]).fetchone() is not None
 
 
 def _run_counts(report: SyncReport) -> dict:
@@ -155,7 +152,7 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
             # a run that changed none of them (every change is in the ledger, rows_changed)
             # would reach the stored decisions again. Organizers' decisions rematch at once.
             progress("matching recordings")
-            if run.rows_changed or not _synced_before(db, report.run_id):
+            if run.rows_changed or last_sync(db, before=report.run_id).run is None:
                 rematch(db, run)
             else:
                 log.debug("nothing the matcher reads changed: the stored matches stand")

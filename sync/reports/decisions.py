@@ -61,7 +61,7 @@ def record_decision(db_path: str, code: str, video_id: str, action: str) -> Deci
             talk_id = talks[0]["id"]
             # A decision is no sync: it leaves `today` unset, so the reports keep counting
             # from the last sync's.
-            run_id = start_run(db, source="match")
+            run_id = start_run(db, "decision", source="match")
             run = RunContext(run_id, utc_now())
             try:
                 with db.atomic():

@@ -143,8 +143,8 @@ def _caption_run(db_path: str, now: dt.datetime, work: Callable[[_Run], None]) -
         try:
             interrupted = close_interrupted_runs(db)
             if interrupted:
-                log.warning("%d earlier sync(s) had been interrupted; marked failed in sync_runs", interrupted)
-            run_id = start_run(db, source="transcripts")
+                log.warning("%d earlier run(s) had been interrupted; marked so in sync_runs", interrupted)
+            run_id = start_run(db, "captions", source="transcripts")
             state = _Run(db, RunContext(run_id, iso(now)), CaptionsReport(run_id=run_id))
             try:
                 work(state)
