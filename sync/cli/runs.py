@@ -104,13 +104,13 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
                   ("talks_seen", "videos_seen", "rows_changed", "requests", "quota_units")}
         logs.event(logging.INFO, f"sync {report.run_id} ok ({report.source})", step="done", run_id=report.run_id,
                    counts=counts)
-        return
-    finish_lines(report.warnings, quiet, (
-        f"sync {report.run_id} ok ({report.source}): {report.talks_seen} talks, "
-        f"{report.videos_seen} videos, {report.rows_changed} rows changed, "
-        f"{report.requests} requests, {report.quota_units} quota units"
-    ))
-    if with_transcripts:
+    else:
+        finish_lines(report.warnings, quiet, (
+            f"sync {report.run_id} ok ({report.source}): {report.talks_seen} talks, "
+            f"{report.videos_seen} videos, {report.rows_changed} rows changed, "
+            f"{report.requests} requests, {report.quota_units} quota units"
+        ))
+    if with_transcripts:  # in either log format: JSON changes only how it is said
         fetch_transcripts(db_path, None, quiet)
 
 

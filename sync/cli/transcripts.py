@@ -1,6 +1,7 @@
 """`talks transcripts fetch|import`: captions of the recordings as searchable segments."""
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import click
 
 from sync.core.redact import redact
 
+from . import logs
 from .logs import configure_logging
 from .options import EXIT_FAILURE, db_option, fail_cleanly, progress_printer
 
@@ -28,7 +30,16 @@ def transcripts():
     """
 
 
+CAPTION_COUNTS = ("fetched", "unchanged", "none", "blocked", "needs_token", "unavailable", "deferred")
+
+
 def _report_captions(report, quiet: bool) -> None:
+    if logs.is_json():  # `sync --transcripts --log-format json`: the same summary as one object
+        for error in report.errors:
+            logs.event(logging.ERROR, redact(error), error=redact(error), run_id=report.run_id)
+        logs.event(logging.WARNING if report.stopped else logging.INFO, redact(report.summary()), step="captions",
+                   run_id=report.run_id, counts={name: getattr(report, name) for name in CAPTION_COUNTS})
+        return
     if sys.stderr.isatty() and not quiet:
         click.echo("\r\x1b[K", err=True, nl=False)
     for error in report.errors:
