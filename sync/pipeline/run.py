@@ -55,7 +55,7 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
             deadline = Deadline(options.deadline, "the sync", " (--deadline); nothing was changed")
             try:
                 with time_limit(deadline), _collector_paused():
-                    _run(db, options, source, report, progress)
+                    _run(db, options, source, report, progress)  # records the run `ok` as it commits
             except TalksError as exc:
                 if exc.requests:
                     report.requests, report.quota_units = exc.requests, exc.units
@@ -70,7 +70,6 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
                 error = redact(f"{type(exc).__name__}: {exc}", secrets)
                 finish_run(db, run_id, "failed", error=error, **_run_counts(report))
                 raise
-            finish_run(db, run_id, "ok", **_run_counts(report))
             return report
         finally:
             checkpoint(db)
@@ -157,5 +156,6 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
             else:
                 log.debug("nothing the matcher reads changed: the stored matches stand")
             hold_deadlines()  # committing now: past --deadline or not, this run succeeds
+            report.rows_changed = run.rows_changed
+            finish_run(db, report.run_id, "ok", **_run_counts(report))  # commits with the data
     log.debug("committed")  # the end of the data transaction (the SIGKILL test times it)
-    report.rows_changed = run.rows_changed

@@ -1,8 +1,10 @@
 """Caption runs: `talks transcripts import|fetch` and `talks sync --transcripts`.
 
-Each run takes the sync lock and is a `sync_runs` row (source `transcripts`).
-Files and YouTube are read outside any transaction; each video is then saved in
-its own transaction, so a failure on one video loses nothing stored for others.
+Each run takes the sync lock and is a `sync_runs` row (kind `captions`, source
+`transcripts`). Files and YouTube are read outside any transaction; each video is
+then saved in its own transaction (an import: a batch of videos), which also
+writes the run's count of changed rows, so a failure, a signal or a kill on one
+video loses nothing stored for others and the ledger matches what was kept.
 
 Nothing is final: every `captions` row says when to look again (`recheck`).
 """
