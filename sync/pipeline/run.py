@@ -24,6 +24,7 @@ from sync.core.dbfile import database_error
 from sync.core.errors import TalksError
 from sync.core.lock import sync_lock
 from sync.core.redact import redact
+from sync.core.signals import Interrupted
 from sync.pages.sources import load_snapshot
 from sync.save import check_mass_disappearance, mark_checked, save_talks, save_youtube, watchable_video_ids
 from sync.save.stream import StreamedVideos
@@ -56,6 +57,13 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
             try:
                 with time_limit(deadline), _collector_paused():
                     _run(db, options, source, report, progress)  # records the run `ok` as it commits
+            except Interrupted as stop:  # SIGTERM, SIGINT: rolled back by now, unless it came after the commit
+                if stop.requests:
+                    report.requests, report.quota_units = stop.requests, stop.units
+                if finish_run(db, run_id, "interrupted", error=f"{stop} before it finished; nothing was changed",
+                              **_run_counts(report)):
+                    raise stop.says(f"sync {run_id} {stop}; nothing was changed") from None
+                raise stop.says(f"{stop} after sync {run_id} had committed") from None
             except TalksError as exc:
                 if exc.requests:
                     report.requests, report.quota_units = exc.requests, exc.units

@@ -23,6 +23,7 @@ from db.store import RunContext
 from sync.core.errors import CaptionError, TalksError
 from sync.core.lock import sync_lock
 from sync.core.redact import redact
+from sync.core.signals import Interrupted
 
 from .captions import TranscriptSegment, parse_caption, segment
 from .fetch import CaptionFetch, fetch_captions, ytdlp_version
@@ -150,6 +151,11 @@ def _caption_run(db_path: str, now: dt.datetime, work: Callable[[_Run], None]) -
             state = _Run(db, RunContext(run_id, iso(now)), CaptionsReport(run_id=run_id))
             try:
                 work(state)
+            except Interrupted as stop:  # SIGTERM, SIGINT: the video in hand rolled back, the saved ones stay
+                finish_run(db, run_id, "interrupted", error=f"{stop}; the videos saved before it are kept",
+                           rows_changed=state.run.rows_changed)
+                raise stop.says(f"caption run {run_id} {stop}; the videos saved before it are kept "
+                                f"({state.run.rows_changed} rows changed)") from None
             except Exception as exc:
                 error = str(exc) if isinstance(exc, TalksError) else f"{type(exc).__name__}: {exc}"
                 finish_run(db, run_id, "failed", error=redact(error), rows_changed=state.run.rows_changed)
