@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yt_dlp
 
 from sync.cli import EXIT_SIGINT, EXIT_SIGTERM, cli
 from sync.core.limits import DEFAULT_REQUEST_TIMEOUT, DEFAULT_SYNC_DEADLINE
@@ -232,6 +233,41 @@ def test_a_backfill_stopped_by_sigterm_keeps_the_commits_it_replayed(runner, db_
     replayed = rows(db_path, "SELECT commit_id FROM sync_runs WHERE status = 'ok' ORDER BY id")
     assert len(replayed) == len({r["commit_id"] for r in replayed}) > 2
     assert ledger[1]["commit_id"] == replayed[1]["commit_id"]  # the interrupted commit is replayed next
+
+
+class SigtermOnSecondVideo(list):
+    """yt-dlp's record of the URLs asked for: asked for a second video, SIGTERM arrives."""
+
+    def append(self, url):
+        super().append(url)
+        if sum("watch?v=" in u for u in self) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_a_keyless_sync_stopped_by_sigterm_rolls_back_with_its_extractions_counted(runner, db_path, monkeypatch,
+                                                                                   caught_signals):
+    from sync import youtube
+
+    from .recorded_ytdlp import RecordedYoutube
+    from .test_keyless_refresh import TALKS, WEBINAR, YT_PLAYLIST
+
+    calls = SigtermOnSecondVideo()
+
+    def factory(params):
+        ydl = yt_dlp.YoutubeDL(params, auto_init=False)  # offline: only the recorded extractor
+        ydl.add_info_extractor(RecordedYoutube(calls=calls, stand_in_for_unknown=True))
+        return ydl
+
+    monkeypatch.setattr(youtube, "default_ydl_factory", factory)
+    result = runner.invoke(cli, ["sync", "--db", db_path, "--page", str(WEBINAR), "--talks-page", str(TALKS),
+                                 "--today", "2026-08-11", "--source", "ytdlp", "--playlist", YT_PLAYLIST])
+    assert caught_signals == []
+    assert result.exit_code == 143, result.output
+    assert rows(db_path, "SELECT count(*) AS n FROM talks") == [{"n": 0}]
+    run = rows(db_path, "SELECT kind, status, source, requests FROM sync_runs")
+    assert run == [{"kind": "sync", "status": "interrupted", "source": "ytdlp", "requests": len(calls)}]
+    assert len(calls) == 3  # the listing and two videos
+    assert "sync stopped after 3 requests, 0 quota units" in result.stderr
 
 
 def test_a_decision_stopped_by_sigterm_is_not_stored(runner, db_path, monkeypatch, caught_signals):
