@@ -162,8 +162,8 @@ TABLES: dict[str, dict] = {
             "id": int,
             "started_at": str,
             "finished_at": str,
-            "status": str,  # running | ok | failed
-            "source": str,  # none | api | ytdlp | snapshot
+            "status": str,  # running | ok | failed | interrupted
+            "source": str,  # none | api | ytdlp | snapshot; transcripts (captions); match (decision)
             "today": str,
             "snapshot_date": str,  # set when the data came from the bundled snapshot
             "pages": str,
@@ -177,6 +177,7 @@ TABLES: dict[str, dict] = {
             "page_playlists": str,  # the playlist ids the webinar page linked (comma-separated)
             "commit_id": str,  # `talks backfill`: the site repository's commit this run replayed
             "commit_date": str,  # ... and its committer date (ISO 8601, the committer's offset)
+            "kind": str,  # sync | backfill | captions | decision (RUN_KINDS)
         },
     },
     "changes": {
@@ -193,6 +194,17 @@ TABLES: dict[str, dict] = {
         "foreign_keys": [("run_id", "sync_runs", "id")],
     },
 }
+
+# What a run was. Only `talks sync` writes kind 'sync': health, the keyless rotation and
+# re-matching ask db.syncs what "the last sync" is, and other runs never answer for one.
+RUN_KINDS = ("sync", "backfill", "captions", "decision")
+# A row written before the column existed, classified from what it holds (ensure_schema
+# fills it in; db.syncs reads a file no new version has opened yet the same way).
+RUN_KIND_OF_ROW = """CASE
+  WHEN commit_id IS NOT NULL THEN 'backfill'
+  WHEN source = 'transcripts' THEN 'captions'
+  WHEN source = 'match' THEN 'decision'
+  ELSE 'sync' END"""
 
 INDEXES = [
     ("talks", ["code"], True),
@@ -386,6 +398,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             for column, column_type in spec["columns"].items():
                 if column not in existing:
                     table.add_column(column, column_type)
+    db.execute(f"UPDATE sync_runs SET kind = {RUN_KIND_OF_ROW} WHERE kind IS NULL")
     for table_name, columns, unique in INDEXES:
         db[table_name].create_index(columns, unique=unique, if_not_exists=True)
     for table_name, columns in FTS_CONFIG.items():

@@ -108,7 +108,7 @@ def load(db_path: str, segments: int) -> dict:
     talk_videos = [r[0] for r in db.execute("select video_id from talks where video_id is not null order by code")]
     videos = -(-segments // SEGMENTS_PER_VIDEO)
     ids = talk_videos[:videos] + [f"bench{n:06d}" for n in range(max(0, videos - len(talk_videos)))]
-    run_id = start_run(db, source="transcripts")
+    run_id = start_run(db, "captions", source="transcripts")
     run = RunContext(run_id, dt.datetime.now(dt.timezone.utc).isoformat())
     timed = cpu = 0.0
     left = segments

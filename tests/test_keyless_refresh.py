@@ -101,6 +101,29 @@ def test_the_rest_is_refreshed_on_a_rotation_that_covers_every_video(tmp_path, m
         db.close()
 
 
+def test_the_rotation_moves_on_only_after_a_keyless_sync_succeeded(tmp_path, monkeypatch):
+    """A keyless sync that failed or was interrupted re-checked nothing for good (its run
+    rolled back): the next one takes the same turn. Other runs do not move it either."""
+    db_path = tmp_path / "talks.db"
+    keyless_sync(monkeypatch, db_path)
+    db = open_db(db_path)
+    try:
+        fillers = [f"z{n:010d}" for n in range(2 * YTDLP_ROTATION + 7)]
+        db["videos"].insert_all([{"video_id": v, "title": "x", "availability": "public"} for v in fillers])
+        turn = ytdlp_recheck(db, [])
+        for run in ({"source": "ytdlp", "status": "failed"}, {"source": "ytdlp", "status": "interrupted"},
+                    {"source": "ytdlp", "status": "running"}, {"source": "api", "status": "ok", "kind": "sync"},
+                    {"source": "transcripts", "status": "ok", "kind": "captions"}):
+            db["sync_runs"].insert(run)
+            assert ytdlp_recheck(db, []) == turn, run
+        db["sync_runs"].insert({"source": "ytdlp", "status": "ok", "kind": "sync"})
+        following = ytdlp_recheck(db, [])
+        rotated = set(turn[-YTDLP_ROTATION:])
+        assert len(rotated) == YTDLP_ROTATION and not rotated & set(following[-YTDLP_ROTATION:])
+    finally:
+        db.close()
+
+
 DATA = ["talks", "videos", "playlists", "playlist_items", "matches", "changes"]
 
 

@@ -68,8 +68,8 @@ def test_json_status_gives_runs_quota_by_pacific_day_and_counts(db, runner):
     assert report["last_success"] == "2026-11-27T07:02:03+00:00"
     assert report["last_run"] == {
         "id": 4, "started_at": "2026-11-27T07:00:00+00:00", "finished_at": "2026-11-27T07:02:03+00:00",
-        "status": "ok", "source": "api", "duration_seconds": 123.0, "requests": 100, "quota_units": 100,
-        "rows_changed": 4, "error": None,
+        "status": "ok", "kind": "sync", "source": "api", "duration_seconds": 123.0, "requests": 100,
+        "quota_units": 100, "rows_changed": 4, "error": None,
     }
     assert [r["id"] for r in report["runs"]] == [4, 3, 2, 1]
     assert report["runs"][1]["error"] == "quota exceeded"

@@ -12,7 +12,7 @@ import click
 
 from sync.core.redact import redact
 
-from .options import EXIT_MISSING, EXIT_UNHEALTHY, db_option, fail_cleanly
+from .options import EXIT_MISSING, EXIT_UNHEALTHY, db_option, fail_cleanly, stops_on_signals
 
 
 def _age(ctx, param, value):
@@ -156,6 +156,7 @@ def _decision_command(action: str, help_text: str):
     @click.argument("code")
     @click.argument("video_id")
     @fail_cleanly
+    @stops_on_signals
     def decide(db_path, code, video_id):
         _decide(db_path, code, video_id, action)
 

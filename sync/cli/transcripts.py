@@ -1,6 +1,7 @@
 """`talks transcripts fetch|import`: captions of the recordings as searchable segments."""
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -8,8 +9,9 @@ import click
 
 from sync.core.redact import redact
 
+from . import logs
 from .logs import configure_logging
-from .options import EXIT_FAILURE, db_option, fail_cleanly, progress_printer
+from .options import EXIT_FAILURE, db_option, fail_cleanly, progress_printer, stops_on_signals
 
 
 @click.group()
@@ -28,7 +30,16 @@ def transcripts():
     """
 
 
+CAPTION_COUNTS = ("fetched", "unchanged", "none", "blocked", "needs_token", "unavailable", "deferred")
+
+
 def _report_captions(report, quiet: bool) -> None:
+    if logs.is_json():  # `sync --transcripts --log-format json`: the same summary as one object
+        for error in report.errors:
+            logs.event(logging.ERROR, redact(error), error=redact(error), run_id=report.run_id)
+        logs.event(logging.WARNING if report.stopped else logging.INFO, redact(report.summary()), step="captions",
+                   run_id=report.run_id, counts={name: getattr(report, name) for name in CAPTION_COUNTS})
+        return
     if sys.stderr.isatty() and not quiet:
         click.echo("\r\x1b[K", err=True, nl=False)
     for error in report.errors:
@@ -51,13 +62,15 @@ def fetch_transcripts(db_path: str, max_videos, quiet: bool):
               help="Check at most N recordings this run (default 10); yt-dlp pauses seconds between videos.")
 @click.option("-q", "--quiet", is_flag=True, help="Print the summary only when something stopped or failed.")
 @fail_cleanly
+@stops_on_signals
 def transcripts_fetch(db_path, max_videos, quiet):
     """Fetch captions of talks' watchable recordings that are due a check, one video at a time.
 
     A bot wall ("Sign in to confirm you're not a bot", common on cloud and CI
     machines) or HTTP 429 stops the caption work for hours; the command still
     exits 0 and the captions table says when each video is tried again. From such
-    machines, fetch elsewhere and use `talks transcripts import`.
+    machines, fetch elsewhere and use `talks transcripts import`. SIGTERM or SIGINT
+    stops it after the video in hand (exit 143 or 130); the videos saved stay.
     """
     configure_logging(False, quiet)
     if not Path(db_path).exists():
@@ -70,6 +83,7 @@ def transcripts_fetch(db_path, max_videos, quiet):
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @fail_cleanly
+@stops_on_signals
 def transcripts_import(db_path, directory, quiet):
     """Load caption files from DIRECTORY: <video_id>.<lang>.json3 or .vtt, as yt-dlp names them.
 

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Optional
 
 from db.runs import utc_now
+from db.syncs import last_sync
 from sync.core.limits import REFRESH_CAP, REFRESH_DAYS, YTDLP_ROTATION
 
 
@@ -50,9 +51,9 @@ def ytdlp_recheck(db, linked: list[str]) -> list[str]:
     """Known videos the keyless path looks at again this sync, most needed first.
 
     Every sync: those the reports depend on (`report_video_ids`). Then a rotation
-    through all the others: keyless sync number k re-checks the YTDLP_ROTATION of them
-    that follow position k * YTDLP_ROTATION in video id order, so each is seen again
-    within ceil(n / YTDLP_ROTATION) keyless syncs.
+    through all the others: after k successful keyless syncs the next re-checks the
+    YTDLP_ROTATION of them that follow position k * YTDLP_ROTATION in video id order,
+    so each is seen again within ceil(n / YTDLP_ROTATION) successful keyless syncs.
     """
     needed = report_video_ids(db, linked)
     needed_set = set(needed)
@@ -61,7 +62,7 @@ def ytdlp_recheck(db, linked: list[str]) -> list[str]:
     ).fetchall() if r[0] not in needed_set]
     if not others:
         return needed
-    (keyless_runs,) = db.execute("SELECT count(*) FROM sync_runs WHERE source = 'ytdlp'").fetchone()
-    start = (max(keyless_runs - 1, 0) * YTDLP_ROTATION) % len(others)
+    done = last_sync(db, source="ytdlp").number  # keyless syncs that succeeded: a failed one saved no turn
+    start = (done * YTDLP_ROTATION) % len(others)
     turn = (others[start:] + others[:start])[:YTDLP_ROTATION]
     return needed + turn

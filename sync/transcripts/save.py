@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 
 import sqlite_utils
 
+from db.runs import book_changes
 from db.store import RunContext, get_row, record_change, save_row
 
 from .captions import TranscriptSegment, content_hash
@@ -42,7 +43,9 @@ def stored_captions(db: sqlite_utils.Database, video_id: str) -> Optional[dict]:
 def save_caption_state(db: sqlite_utils.Database, run: RunContext, video_id: str, fields: dict) -> dict:
     """Record a caption check that stored nothing (none, blocked, needs_token, unavailable)."""
     with db.atomic():
-        return save_row(db, run, "captions", {"video_id": video_id, **fields})
+        saved = save_row(db, run, "captions", {"video_id": video_id, **fields})
+        book_changes(db, run.run_id, run.rows_changed)
+        return saved
 
 
 BATCH_SEGMENTS = 50_000  # a bulk load commits (and indexes) about this many segments at a time
@@ -133,6 +136,7 @@ class TranscriptLoader:
             " FROM transcript_segments WHERE id > ? AND removed_at IS NULL",
             [self._floor],
         )
+        book_changes(self.db, self.run.run_id, self.run.rows_changed)
         tx, self._tx = self._tx, None
         tx.close()
 

@@ -9,6 +9,7 @@ from sync.core.errors import ResponseError, TalksError
 from sync.core.deadlines import DeadlineReached
 from sync.core.limits import MAX_PLAYLIST_PAGES
 from sync.core.records import Playlist, PlaylistItem, VideoRecord
+from sync.core.signals import Interrupted
 
 from ._batches import VIDEO_PARTS, VideoBatches
 from ._clean import clean_item, clean_result, secret_keys
@@ -197,6 +198,9 @@ def fetch_youtube_api(
                 unavailable.update(fetched.unavailable)
             batches.add([i for i in linked_video_ids if i not in unavailable], more_pages=False)
             found = batches.finish()
+        except Interrupted:
+            batches.close(at_once=True)  # SIGTERM: stop within moments, not after the request in flight
+            raise
         finally:
             batches.close()  # the worker stopped; its requests are in `quota`
 
@@ -210,7 +214,7 @@ def fetch_youtube_api(
             else:
                 result.videos[video_id] = record
         result.videos.update(unavailable)
-    except (TalksError, DeadlineReached) as error:
+    except (TalksError, DeadlineReached, Interrupted) as error:
         error.charged(quota.requests, quota.units)
         raise
     finally:

@@ -9,6 +9,7 @@ from sync.core.deadlines import Deadline, DeadlineReached, time_limit
 from sync.core.limits import DEFAULT_REQUEST_TIMEOUT, MAX_YTDLP_VIDEOS, YTDLP_PACE_SECONDS
 from sync.core.records import Playlist, PlaylistItem, VideoRecord
 from sync.core.redact import redact
+from sync.core.signals import Interrupted
 
 from ._clean import clean_result
 from sync.core.video_ids import watch_url
@@ -262,7 +263,7 @@ def fetch_youtube_ytdlp(
             result, playlist_ids, linked_video_ids, known_video_ids, list(recheck),
             ydl_factory or _package_ydl_factory(), timeout, max_videos,
         )
-    except (TalksError, DeadlineReached) as error:
+    except (TalksError, DeadlineReached, Interrupted) as error:
         error.charged(result.requests, 0)
         raise
     return clean_result(result)
