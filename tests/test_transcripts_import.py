@@ -120,7 +120,7 @@ def test_a_bad_file_is_one_error_line_and_the_rest_is_loaded(runner, snapshot_db
     (folder / "notes.en.json3").write_text("{}")
     (folder / "README.txt").write_text("not a caption file, not named like one: ignored")
     result = import_dir(runner, snapshot_db, folder)
-    assert result.exit_code == 1
+    assert result.exit_code == 0  # the good files loaded: the bad ones are named, not fatal
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert sorted(errors) == [
         f"Error: {folder / 'abcdefghijk.en.vtt'}: not a WebVTT caption file (no WEBVTT header)",
@@ -129,6 +129,10 @@ def test_a_bad_file_is_one_error_line_and_the_rest_is_loaded(runner, snapshot_db
     assert "captions: 3 fetched" in result.output
     assert rows(snapshot_db, "select count(*) n from transcript_segments where video_id = 'abcdefghijk'") == [{"n": 0}]
     assert rows(snapshot_db, "select count(*) n from captions") == [{"n": 3}]
+    # nothing loadable at all: exit 1
+    (folder / "only").mkdir()
+    (folder / "only" / "abcdefghijk.en.vtt").write_text("<html>sign in</html>")
+    assert import_dir(runner, snapshot_db, folder / "only").exit_code == 1
 
 
 def test_best_file_per_video_wins(runner, snapshot_db, tmp_path):

@@ -75,7 +75,9 @@ def transcripts_import(db_path, directory, quiet):
 
     Per video the best file wins (uploaded English, then the original automatic
     track; json3 before vtt). A file that is not a caption file gets one error
-    line and nothing is stored from it; the rest are loaded, and the exit code is 1.
+    line naming it and nothing is stored from it; every other file is loaded.
+    The exit code is 1 only when files were bad and none could be loaded (or the
+    database failed); with some loaded it is 0, the bad ones listed.
     """
     from sync.transcripts.runs import run_import
 
@@ -83,5 +85,5 @@ def transcripts_import(db_path, directory, quiet):
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     report = run_import(db_path, directory, progress=progress_printer(quiet, sys.stderr.isatty() and not quiet))
     _report_captions(report, quiet)
-    if report.errors:
+    if report.errors and not report.loaded:
         sys.exit(EXIT_FAILURE)
