@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 
 import pytest
-import yaml
 
 from sync.cli import cli
+from sync.site.transcript_search import register_functions, search_recordings_query
 
-from .conftest import FIXTURES, SNAPSHOT, rows
+from .conftest import FIXTURES, rows
 
 CAPTIONS = FIXTURES / "captions"
-METADATA = SNAPSHOT.parent.parent / "metadata.yml"
 
 
 @pytest.fixture
@@ -26,8 +26,14 @@ def import_dir(runner, db_path, directory):
 
 
 def search(db_path, q):
-    sql = yaml.safe_load(METADATA.read_text())["databases"]["talks"]["queries"]["search_recordings"]["sql"]
-    return rows(db_path, sql, {"q": q})
+    """The canned query search_recordings, as the site plugin serves it."""
+    con = sqlite3.connect(db_path)
+    con.row_factory = sqlite3.Row
+    register_functions(con)
+    try:
+        return [dict(r) for r in con.execute(search_recordings_query()["sql"], {"q": q})]
+    finally:
+        con.close()
 
 
 def test_import_stores_segments_and_caption_state(runner, snapshot_db):
@@ -63,16 +69,18 @@ def test_import_stores_segments_and_caption_state(runner, snapshot_db):
 def test_search_is_stemmed_accent_free_and_finds_phrases_across_segments(runner, snapshot_db):
     assert import_dir(runner, snapshot_db, CAPTIONS).exit_code == 0
     hit = search(snapshot_db, "fairness")  # the captions say "fair"
-    assert [(h["code"], h["link"]) for h in hit] == [("S01E01", "https://youtu.be/hDKuw28ATe4?t=0")]
+    # the link opens a second before the matched word ("fair" at 2.6 s), not the segment (1.2 s)
+    assert [(h["code"], h["link"]) for h in hit] == [("S01E01", "https://youtu.be/hDKuw28ATe4?t=1")]
     assert "**fair**" in hit[0]["text"]
     hit = search(snapshot_db, "jimenez spurious correlations")
     assert [(h["code"], h["speakers"], h["link"]) for h in hit] == [
         ("S04E01", "Jessica Schrouff", "https://youtu.be/Z_wULE3_exE?t=9")]
     assert hit[0]["text"] == ">> A shortcut is a **spurious** **correlation**, as **Jiménez** showed."
-    # "label" ends one segment and "noise" starts the next, after a pause: found once, at the first
+    # "label" ends one segment and "noise" starts the next, after a pause: found once, at the first,
+    # linked a second before "label" (63.8 s)
     hit = search(snapshot_db, "label noise")
     assert [(h["code"], h["start_seconds"], h["link"]) for h in hit] == [
-        ("S03E01", 60.0, "https://youtu.be/VlHRsMC96y0?t=59")]
+        ("S03E01", 60.0, "https://youtu.be/VlHRsMC96y0?t=62")]
     assert "**label** **noise**" in hit[0]["text"]
     # a word that starts the next segment is that segment's hit only, not the boundary's
     assert [h["start_seconds"] for h in search(snapshot_db, "noise")] == [66.5]

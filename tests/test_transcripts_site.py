@@ -48,7 +48,7 @@ def test_datasette_finds_the_talk_and_the_second(site):
     assert [(h["code"], h["title"], h["link"]) for h in hits] == [(
         "S04E01", "Detecting shortcut learning for fair medical AI", "https://youtu.be/Z_wULE3_exE?t=9")]
     hits = search_json(site, "label noise")  # said across two caption segments
-    assert [(h["code"], h["link"]) for h in hits] == [("S03E01", "https://youtu.be/VlHRsMC96y0?t=59")]
+    assert [(h["code"], h["link"]) for h in hits] == [("S03E01", "https://youtu.be/VlHRsMC96y0?t=62")]
     assert [h["code"] for h in search_json(site, "fairness")] == ["S01E01"]
 
 

@@ -1,0 +1,208 @@
+"""Searching what was said: one SQL for the archive's /search, a talk page and the canned
+query `search_recordings`, so that all three find the same hits and link to the same second.
+
+What a query means is Python, given to SQLite as functions on every connection the site
+opens (`register_functions`, from the plugin's prepare_connection):
+
+    transcript_match(q, column)   the FTS5 expression: every typed word must match, in
+                                  `column` (text, or boundary_text for a phrase said across
+                                  two segments); CJK runs match text_cjk as character pairs
+    transcript_phrase(q, column)  the typed words as one phrase, to find where they are said
+    transcript_second(start, word_times, text, marked, q)
+                                  the second a hit links to: one before its first matched
+                                  word (from the segment's word_times), never negative
+
+A hit's first matched word is where the typed words are said in a row, if they are, else
+the first word of the query that the segment holds; `marked` is the segment's text (or
+boundary text) with that word preceded by \\x01, from FTS5's own highlight(), so the
+tokenizer (stems, accents) decides what matched. Typed text is only ever quoted words,
+never FTS syntax.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+from typing import Optional
+
+from sync.core.text import cjk_query, cjk_runs
+
+__all__ = ["HITS_LIMIT", "HIT_COLUMNS", "MAX_QUERY_WORDS", "hits_sql", "link_second", "match_expression", "phrase_expression",
+           "query_words", "register_functions", "search_recordings_query"]
+
+MAX_QUERY_WORDS = 12
+HITS_LIMIT = 100  # the canned query's rows; /search shows fewer (sync/site/data.py)
+_FTS = "transcript_segments_fts"
+_LIVE = "rowid not in (select id from transcript_segments where removed_at is not null)"
+_MARK = "char(1)"
+_SECOND = ("transcript_second(s.start_seconds, s.word_times, s.text,"
+           " coalesce(in_a_row.marked, said.marked, said_across.marked), :q)")
+
+
+def query_words(q: object) -> list[str]:
+    """The words of a typed query (letters and digits), at most MAX_QUERY_WORDS of 60 characters."""
+    if not isinstance(q, str):
+        return []
+    return [w[:60] for w in re.findall(r"\w+", q)[:MAX_QUERY_WORDS]]
+
+
+def match_expression(q: object, column: str = "text") -> Optional[str]:
+    """Every word must match in `column`; a word's CJK runs match text_cjk instead. None: nothing
+    to search, or (boundary_text) a query that cannot span a boundary: one word, or any CJK."""
+    words = query_words(q)
+    if column not in ("text", "boundary_text") or not words:
+        return None
+    terms = []
+    for word in words:
+        runs = cjk_runs(word)
+        if runs and column == "boundary_text":
+            return None  # character pairs are indexed per segment only
+        terms += [f"{{text_cjk}} : {cjk_query(run)}" for run in runs]
+        terms += [f'{{{column}}} : "{part}"' for part in re.sub("|".join(map(re.escape, runs)) or "$^", " ", word).split()]
+    if column == "boundary_text" and len(words) < 2:
+        return None
+    return " AND ".join(terms) if terms else None
+
+
+def phrase_expression(q: object, column: str = "text") -> Optional[str]:
+    """The typed words as one phrase in `column` (None with CJK: those are found by position)."""
+    words = query_words(q)
+    if not words or any(cjk_runs(w) for w in words) or column not in ("text", "boundary_text"):
+        return None
+    return f'{{{column}}} : "' + " ".join(words) + '"'
+
+
+def link_second(start: float, word_times: Optional[str], text: str, marked: Optional[str], q: object) -> int:
+    """The second a hit links to: one before the first matched word starts, never negative."""
+    offset = -1
+    if marked:
+        at = marked.find("\x01")
+        if at >= 0 and "\n" in marked:  # boundary text: this segment's last words, a newline, the next's first
+            tail = marked.replace("\x01", "").split("\n", 1)[0]
+            offset = len(text or "") - len(tail) + at
+        else:
+            offset = at
+    if offset < 0:  # CJK: its character pairs are another column; find the typed run in the text
+        for run in (r for w in query_words(q) for r in cjk_runs(w)):
+            offset = (text or "").find(run)
+            if offset >= 0:
+                break
+    seconds = float(start or 0)
+    if word_times and offset > 0:
+        try:
+            flat = json.loads(word_times)
+            for i in range(0, len(flat) - 1, 2):
+                if flat[i] > offset:
+                    break
+                seconds = float(start) + flat[i + 1] / 1000
+        except (ValueError, TypeError, IndexError):
+            seconds = float(start or 0)
+    return max(0, math.floor(seconds) - 1) if math.isfinite(seconds) else 0
+
+
+def _safe(function):
+    def wrapped(*args):
+        try:
+            return function(*args)
+        except Exception:  # a function that raises aborts the whole query: give NULL instead
+            return None
+    return wrapped
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The functions the transcript searches call, on one connection."""
+    conn.create_function("transcript_match", 2, _safe(match_expression), deterministic=True)
+    conn.create_function("transcript_phrase", 2, _safe(phrase_expression), deterministic=True)
+    conn.create_function("transcript_second", 5, _safe(link_second), deterministic=True)
+
+
+HIT_COLUMNS = ("s.video_id, s.start_seconds, coalesce(said.shown, said_across.shown) as shown, {second} as second,"
+               " t.id as talk_id, t.code, t.title, t.speakers")
+
+
+def hits_sql(display: str, *, video: bool = False, order: str = "rank", projection: str = HIT_COLUMNS) -> str:
+    """Transcript hits of :q, best first (or in time order), at most :limit, with `second`.
+
+    Ranks every match, keeps the best :limit, and only then highlights them (snippet()
+    over every match of a common word at a million segments costs seconds). A phrase said
+    across two segments matches the boundary text: counted once, as this segment's hit,
+    only when the words are not all in its own text and the first matched word is its
+    own (else the next segment's row is the hit). `display` is an SQL expression over
+    the FTS row and the column number {col} (snippet or highlight with the page's
+    markers); `video`: only :video's segments; `projection`: the columns, over s (the
+    segment), t (its talk), said/said_across (`shown`) and {second} (the link's second).
+    """
+    in_video = " and rowid in (select id from transcript_segments where video_id = :video)" if video else ""
+    shown = display.format(col=0)
+    shown_across = "'… ' || replace(" + display.format(col=1) + ", char(10), ' ') || ' …'"
+    order_by = "best.rank, s.video_id, s.start_seconds" if order == "rank" else "s.start_seconds, s.id"
+    return f"""
+with q as (  -- '""' matches nothing (FTS5 refuses a NULL expression)
+  select coalesce(transcript_match(:q, 'text'), '""') as plain,
+         coalesce(transcript_match(:q, 'boundary_text'), '""') as across,
+         coalesce(transcript_phrase(:q, 'text'), '""') as phrase,
+         coalesce(transcript_phrase(:q, 'boundary_text'), '""') as phrase_across
+),
+plain as materialized (
+  select rowid, rank from {_FTS}
+  where {_FTS} match (select plain from q) and {_LIVE}{in_video}
+  order by rank + 0 limit :limit
+),
+across as materialized (
+  select rowid, rank from {_FTS}
+  where {_FTS} match '(' || (select across from q) || ') NOT (' || (select plain from q) || ')'
+    and instr(highlight({_FTS}, 1, {_MARK}, {_MARK}), {_MARK}) < instr(boundary_text, char(10))
+    and {_LIVE}{in_video}
+  order by rank limit :limit
+),
+best as materialized (
+  select rowid, rank, 0 as across from plain
+  union all
+  select rowid, rank, 1 from across
+  order by rank limit :limit
+),
+said as materialized (
+  select rowid, {shown} as shown, highlight({_FTS}, 0, {_MARK}, {_MARK}) as marked from {_FTS}
+  where {_FTS} match (select plain from q) and rowid in (select rowid from best where not across)
+),
+said_across as materialized (
+  select rowid, {shown_across} as shown, highlight({_FTS}, 1, {_MARK}, {_MARK}) as marked from {_FTS}
+  where {_FTS} match (select across from q)
+    and rowid in (select rowid from best where across)
+),
+-- where the typed words are said in a row: the word a link opens at
+in_a_row as materialized (
+  select rowid, highlight({_FTS}, 0, {_MARK}, {_MARK}) as marked from {_FTS}
+  where {_FTS} match (select phrase from q)
+    and rowid in (select rowid from best where not across)
+  union all
+  select rowid, highlight({_FTS}, 1, {_MARK}, {_MARK}) from {_FTS}
+  where {_FTS} match (select phrase_across from q)
+    and rowid in (select rowid from best where across)
+)
+select {projection.format(second=_SECOND)}
+from best
+join transcript_segments s on s.id = best.rowid
+left join said on said.rowid = best.rowid and not best.across
+left join said_across on said_across.rowid = best.rowid and best.across
+left join in_a_row on in_a_row.rowid = best.rowid
+left join talks t on t.video_id = s.video_id and t.removed_at is null
+order by {order_by}"""
+
+
+def search_recordings_query() -> dict:
+    """The canned query `search_recordings` (added by the site plugin): the same hits as /search."""
+    sql = hits_sql("highlight(transcript_segments_fts, {col}, '**', '**')", projection=(
+        "t.code, t.title, t.speakers, coalesce(said.shown, said_across.shown) as text,"
+        " 'https://youtu.be/' || s.video_id || '?t=' || {second} as link, s.start_seconds, s.video_id"))
+    return {
+        "sql": sql.replace(":limit", str(HITS_LIMIT)).strip(),
+        "title": "Search inside the recordings",
+        "description": (
+            "What was said in the recordings: every word must match, accents are ignored and words match by "
+            "stem (fairness finds fair); Chinese, Japanese and Korean are found as typed, without spaces. "
+            "Best matches first; the matched words are marked **like this**, and link opens the video a second "
+            "before the first matched word (where the words are said in a row). A phrase said across two "
+            "caption segments is found too (shown with the next segment's first words)."),
+    }
