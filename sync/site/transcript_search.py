@@ -37,7 +37,7 @@ _FTS = "transcript_segments_fts"
 _LIVE = "rowid not in (select id from transcript_segments where removed_at is not null)"
 _MARK = "char(1)"
 _SECOND = ("transcript_second(s.start_seconds, s.word_times, s.text,"
-           " coalesce(in_a_row.marked, said.marked, said_across.marked), :q)")
+           " coalesce(in_a_row.marked, in_a_row_across.marked, said.marked, said_across.marked), :q)")
 
 
 def query_words(q: object) -> list[str]:
@@ -133,7 +133,10 @@ def hits_sql(display: str, *, video: bool = False, order: str = "rank", projecti
     markers); `video`: only :video's segments; `projection`: the columns, over s (the
     segment), t (its talk), said/said_across (`shown`) and {second} (the link's second).
     """
-    in_video = " and rowid in (select id from transcript_segments where video_id = :video)" if video else ""
+    # One video's hits: FTS5 finds the matches, then each is looked up (a `rowid IN (that
+    # video's segments)` made FTS5 seek every term once per segment: seconds on a long talk).
+    in_video = (f" and (select video_id from transcript_segments where id = {_FTS}.rowid) = :video"
+                if video else "")
     shown = display.format(col=0)
     shown_across = "'… ' || replace(" + display.format(col=1) + ", char(10), ' ') || ' …'"
     order_by = "best.rank, s.video_id, s.start_seconds" if order == "rank" else "s.start_seconds, s.id"
@@ -171,15 +174,16 @@ said_across as materialized (
   where {_FTS} match (select across from q)
     and rowid in (select rowid from best where across)
 ),
--- where the typed words are said in a row: the word a link opens at
+-- where the typed words are said in a row, in the segment or on into the next: the word a
+-- link opens at
 in_a_row as materialized (
   select rowid, highlight({_FTS}, 0, {_MARK}, {_MARK}) as marked from {_FTS}
-  where {_FTS} match (select phrase from q)
-    and rowid in (select rowid from best where not across)
-  union all
-  select rowid, highlight({_FTS}, 1, {_MARK}, {_MARK}) from {_FTS}
-  where {_FTS} match (select phrase_across from q)
-    and rowid in (select rowid from best where across)
+  where {_FTS} match (select phrase from q) and rowid in (select rowid from best where not across)
+),
+in_a_row_across as materialized (
+  select rowid, highlight({_FTS}, 1, {_MARK}, {_MARK}) as marked from {_FTS}
+  where {_FTS} match (select phrase_across from q) and rowid in (select rowid from best)
+    and instr(highlight({_FTS}, 1, {_MARK}, {_MARK}), {_MARK}) < instr(boundary_text, char(10))
 )
 select {projection.format(second=_SECOND)}
 from best
@@ -187,6 +191,7 @@ join transcript_segments s on s.id = best.rowid
 left join said on said.rowid = best.rowid and not best.across
 left join said_across on said_across.rowid = best.rowid and best.across
 left join in_a_row on in_a_row.rowid = best.rowid
+left join in_a_row_across on in_a_row_across.rowid = best.rowid
 left join talks t on t.video_id = s.video_id and t.removed_at is null
 order by {order_by}"""
 
