@@ -24,8 +24,10 @@ from click.testing import CliRunner
 from sync.cli import cli
 from sync.core.limits import MAX_SEGMENT_CHARS, MAX_SEGMENT_SECONDS
 from sync.site.transcript_search import register_functions, search_recordings_query
+from sync.transcripts.captions import parse_caption, segment
 from sync.transcripts.segments import TranscriptSegment, word_times
 from tests.caption_truth import truth_words
+from tests.test_caption_truth import _bom_crlf, _cr_only, _no_blank_before_timing, _numbered_with_note_and_style
 from tests.datasette_process import serving
 
 from .conftest import FIXTURES
@@ -194,3 +196,14 @@ def test_search_page_and_talk_page_link_at_most_2_s_before_the_words(archive, si
         canned_seconds = [int(h["link"].rsplit("?t=", 1)[1]) for h in canned(db, phrase) if h["video_id"] == ids[name]]
         assert found == canned_seconds[:len(found)], html.unescape(phrase)
     assert misses == []
+
+
+@pytest.mark.parametrize("layout", [_bom_crlf, _cr_only, _no_blank_before_timing, _numbered_with_note_and_style])
+@pytest.mark.parametrize("name", [n for n in LISTED if n.endswith(".vtt")])
+def test_malformed_but_common_vtt_layouts_store_the_same_segments(name, layout):
+    """BOM and CRLF, CR alone, no blank line before a timing line (youtube-dl), numbered cues with
+    STYLE/NOTE/REGION blocks: the same segments, word times included, as the file as found."""
+    video_id = "abcdefghijk"
+    original = segment(parse_caption((REAL / name).read_bytes(), "vtt", name).words, video_id)
+    changed = layout((REAL / name).read_text(encoding="utf-8")).encode("utf-8")
+    assert segment(parse_caption(changed, "vtt", name).words, video_id) == original

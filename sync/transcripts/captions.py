@@ -108,9 +108,9 @@ def _split_long(word: Word) -> list[Word]:
         if cut < len(text):
             space = text.rfind(" ", at + 1, cut + 1)
             cut = space if space > at else cut
-        chunk = text[at:cut].strip()
-        if chunk:
-            pieces.append((at, chunk))
+        raw = text[at:cut]
+        if raw.strip():
+            pieces.append((at + len(raw) - len(raw.lstrip()), raw.strip()))  # (where it starts, text)
         at = cut
     span = word.end - word.start
     out = []
@@ -222,8 +222,8 @@ def _vtt_cues(text: str, name: str) -> list[tuple[float, float, list[str]]]:
             current = []
             where = f"line {number}"
             cues.append((_seconds(groups[:4], name, where), _seconds(groups[4:], name, where), current))
-        elif "-->" in line and current is None:
-            raise CaptionError(f"{name}: line {number}: not a cue timing ({line[:40]!r})")
+        elif "-->" in line:  # cue text may not hold "-->": a timing line we cannot read (400-digit hours)
+            raise CaptionError(f"{name}: line {number}: not a cue timing we can read ({line[:40]!r}...)")
         elif line == "":  # a cue ends at an empty line (a line holding a space does not end it)
             current = None
         elif current is not None:
