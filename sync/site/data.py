@@ -127,6 +127,15 @@ async def transcript(db, video_id: str | None, q: str = "") -> list[dict]:
     return [{**r, "second": max(0, int(r["start_seconds"] or 0) - 1)} for r in rows]
 
 
+async def transcript_cues(db, video_id: str | None) -> list[dict]:
+    """Every live segment of a video, in order, as the downloads write them."""
+    if not video_id or not await _exists(db, "transcript_segments"):
+        return []
+    return await _rows(db, """
+        select start_seconds, end_seconds, text from transcript_segments
+        where video_id = :video and removed_at is null order by seq, start_seconds""", {"video": video_id})
+
+
 def mark_cjk(shown: str | None, q: str) -> str:
     """Mark the typed CJK runs in a hit (FTS5 marks the words; CJK matches another column)."""
     shown = shown or ""
