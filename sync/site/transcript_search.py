@@ -66,9 +66,10 @@ def match_expression(q: object, column: str = "text") -> Optional[str]:
 
 
 def phrase_expression(q: object, column: str = "text") -> Optional[str]:
-    """The typed words as one phrase in `column` (None with CJK: those are found by position)."""
+    """The typed words as one phrase in `column`. None for one word (its first match is the
+    first word highlight() marks anyway) and with CJK (found by position in the text)."""
     words = query_words(q)
-    if not words or any(cjk_runs(w) for w in words) or column not in ("text", "boundary_text"):
+    if len(words) < 2 or any(cjk_runs(w) for w in words) or column not in ("text", "boundary_text"):
         return None
     return f'{{{column}}} : "' + " ".join(words) + '"'
 
