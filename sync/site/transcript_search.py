@@ -134,10 +134,15 @@ def hits_sql(display: str, *, video: bool = False, order: str = "rank", projecti
     markers); `video`: only :video's segments; `projection`: the columns, over s (the
     segment), t (its talk), said/said_across (`shown`) and {second} (the link's second).
     """
-    # One video's hits: FTS5 finds the matches, then each is looked up (a `rowid IN (that
-    # video's segments)` made FTS5 seek every term once per segment: seconds on a long talk).
-    in_video = (f" and (select video_id from transcript_segments where id = {_FTS}.rowid) = :video"
+    # One video's hits: a video's live segments are written together, so their ids are one
+    # range, which FTS5 reads as a range of its doclists (a `rowid IN (that video's segments)`
+    # made it seek every term once per segment: seconds on a long talk); each match in the
+    # range is then checked to be the video's.
+    in_video = (f" and {_FTS}.rowid between (select min(id) from video) and (select max(id) from video)"
+                f" and (select video_id from transcript_segments where id = {_FTS}.rowid) = :video"
                 if video else "")
+    video_cte = ("video as materialized (select id from transcript_segments"
+                 " where video_id = :video and removed_at is null),\n" if video else "")
     shown = display.format(col=0)
     shown_across = "'… ' || replace(" + display.format(col=1) + ", char(10), ' ') || ' …'"
     order_by = "best.rank, s.video_id, s.start_seconds" if order == "rank" else "s.start_seconds, s.id"
@@ -148,7 +153,7 @@ with q as (  -- '""' matches nothing (FTS5 refuses a NULL expression)
          coalesce(transcript_phrase(:q, 'text'), '""') as phrase,
          coalesce(transcript_phrase(:q, 'boundary_text'), '""') as phrase_across
 ),
-plain as materialized (
+{video_cte}plain as materialized (
   select rowid, rank from {_FTS}
   where {_FTS} match (select plain from q) and {_LIVE}{in_video}
   order by rank + 0 limit :limit
