@@ -159,3 +159,22 @@ def test_help_teaches(runner):
     assert "<video_id>.<lang>.json3" in result.output
     result = runner.invoke(cli, ["transcripts", "fetch", "--help"])
     assert "--max-videos" in result.output and "bot wall" in result.output
+
+
+def test_a_query_matching_very_many_segments_takes_the_newest_unranked(runner, snapshot_db, monkeypatch):
+    """Past FREQUENT matches bm25 is skipped (ranking a million costs seconds): the newest
+    matches come first, and their links still open at the matched word."""
+    from sync.site import transcript_search
+
+    assert import_dir(runner, snapshot_db, CAPTIONS).exit_code == 0
+    ranked = search(snapshot_db, "the")
+    newest = rows(snapshot_db, "select id, video_id, start_seconds from transcript_segments"
+                               " where text like '% the %' or text like 'the %' order by id desc")
+    monkeypatch.setattr(transcript_search, "FREQUENT", 2)
+    unranked = search(snapshot_db, "the")
+    assert sorted(h["start_seconds"] for h in unranked) == sorted(h["start_seconds"] for h in ranked)
+    assert [h["start_seconds"] for h in unranked] != [h["start_seconds"] for h in ranked]  # another order...
+    # ... the newest segments' (rows written last), video by video as the hits are listed
+    assert {h["video_id"] for h in unranked} == {r["video_id"] for r in newest}
+    assert all(h["link"] == r for h, r in zip(sorted(unranked, key=lambda h: h["start_seconds"]),
+                                              [h["link"] for h in sorted(ranked, key=lambda h: h["start_seconds"])]))

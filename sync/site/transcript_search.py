@@ -33,6 +33,9 @@ __all__ = ["HITS_LIMIT", "HIT_COLUMNS", "MAX_QUERY_WORDS", "hits_sql", "link_sec
 
 MAX_QUERY_WORDS = 12
 HITS_LIMIT = 100  # the canned query's rows; /search shows fewer (sync/site/data.py)
+# A query matching this many segments or more is not ranked by bm25: its newest matches are
+# taken (see hits_sql). Ranking this many takes ~50 ms at a million segments.
+FREQUENT = 20_000
 _FTS = "transcript_segments_fts"
 _LIVE = "rowid not in (select id from transcript_segments where removed_at is not null)"
 _MARK = "char(1)"
@@ -153,14 +156,28 @@ with q as (  -- '""' matches nothing (FTS5 refuses a NULL expression)
          coalesce(transcript_phrase(:q, 'text'), '""') as phrase,
          coalesce(transcript_phrase(:q, 'boundary_text'), '""') as phrase_across
 ),
-{video_cte}plain as materialized (
-  select rowid, rank from {_FTS}
-  where {_FTS} match (select plain from q) and {_LIVE}{in_video}
-  order by rank + 0 limit :limit
+{video_cte}-- Ranking costs a few microseconds a match: a query that matches FREQUENT segments or more
+-- ("the", in nearly all of a million) takes its newest matches instead, in index order, and
+-- no phrase across segments (there are hits enough). The branch not taken matches '""'.
+size as materialized (
+  select count(*) >= {FREQUENT} as frequent from (
+    select 1 from {_FTS} where {_FTS} match (select plain from q){in_video} limit {FREQUENT})
+),
+plain as materialized (
+  select * from (
+    select rowid, rank from {_FTS}
+    where {_FTS} match (select case when frequent then '""' else plain end from q, size) and {_LIVE}{in_video}
+    order by rank + 0 limit :limit)
+  union all
+  select * from (
+    select rowid, 0 from {_FTS}
+    where {_FTS} match (select case when frequent then plain else '""' end from q, size) and {_LIVE}{in_video}
+    order by rowid desc limit :limit)
 ),
 across as materialized (
   select rowid, rank from {_FTS}
-  where {_FTS} match '(' || (select across from q) || ') NOT (' || (select plain from q) || ')'
+  where {_FTS} match (select case when frequent then '""' else '(' || across || ') NOT (' || plain || ')' end
+                      from q, size)
     and instr(highlight({_FTS}, 1, {_MARK}, {_MARK}), {_MARK}) < instr(boundary_text, char(10))
     and {_LIVE}{in_video}
   order by rank limit :limit
@@ -169,7 +186,7 @@ best as materialized (
   select rowid, rank, 0 as across from plain
   union all
   select rowid, rank, 1 from across
-  order by rank limit :limit
+  order by rank, rowid desc limit :limit
 ),
 said as materialized (
   select rowid, {shown} as shown, highlight({_FTS}, 0, {_MARK}, {_MARK}) as marked from {_FTS}
