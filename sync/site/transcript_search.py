@@ -7,16 +7,15 @@ opens (`register_functions`, from the plugin's prepare_connection):
     transcript_match(q, column)   the FTS5 expression: every typed word must match, in
                                   `column` (text, or boundary_text for a phrase said across
                                   two segments); CJK runs match text_cjk as character pairs
-    transcript_phrase(q, column)  the typed words as one phrase, to find where they are said
     transcript_second(start, word_times, text, marked, q)
                                   the second a hit links to: one before its first matched
                                   word (from the segment's word_times), never negative
 
-A hit's first matched word is where the typed words are said in a row, if they are, else
-the first word of the query that the segment holds; `marked` is the segment's text (or
-boundary text) with that word preceded by \\x01, from FTS5's own highlight(), so the
-tokenizer (stems, accents) decides what matched. Typed text is only ever quoted words,
-never FTS syntax.
+A hit's first matched word is where the typed words are said in a row, if they are (or run
+on into the next segment), else the first word of the query that the segment holds. FTS5's
+own highlight() marks the matched words in `marked` (\\x01word\\x04), so the tokenizer
+(stems, accents) decides what matched; `first_matched_offset` reads the runs. Typed text is
+only ever quoted words, never FTS syntax.
 """
 from __future__ import annotations
 
@@ -26,9 +25,9 @@ import re
 import sqlite3
 from typing import Optional
 
-from sync.core.text import cjk_query, cjk_runs
+from sync.core.text import cjk_query, cjk_runs, fold
 
-__all__ = ["HITS_LIMIT", "HIT_COLUMNS", "MAX_QUERY_WORDS", "hits_sql", "link_second", "match_expression", "phrase_expression",
+__all__ = ["HITS_LIMIT", "HIT_COLUMNS", "MAX_QUERY_WORDS", "hits_sql", "link_second", "match_expression",
            "query_words", "register_functions", "search_recordings_query"]
 
 MAX_QUERY_WORDS = 12
@@ -39,8 +38,8 @@ FREQUENT = 20_000
 _FTS = "transcript_segments_fts"
 _LIVE = "rowid not in (select id from transcript_segments where removed_at is not null)"
 _MARK = "char(1)"
-_SECOND = ("transcript_second(s.start_seconds, s.word_times, s.text,"
-           " coalesce(in_a_row.marked, in_a_row_across.marked, said.marked, said_across.marked), :q)")
+_MARKED = "char(1), char(4)"  # a matched word in `marked`: \x01word\x04
+_SECOND = "transcript_second(s.start_seconds, s.word_times, s.text, coalesce(said.marked, said_across.marked), :q)"
 
 
 def query_words(q: object) -> list[str]:
@@ -68,25 +67,52 @@ def match_expression(q: object, column: str = "text") -> Optional[str]:
     return " AND ".join(terms) if terms else None
 
 
-def phrase_expression(q: object, column: str = "text") -> Optional[str]:
-    """The typed words as one phrase in `column`. None for one word (its first match is the
-    first word highlight() marks anyway) and with CJK (found by position in the text)."""
-    words = query_words(q)
-    if len(words) < 2 or any(cjk_runs(w) for w in words) or column not in ("text", "boundary_text"):
-        return None
-    return f'{{{column}}} : "' + " ".join(words) + '"'
+_SPAN = re.compile("\x01([^\x01\x04]*)\x04")
+
+
+def _same_word(said: str, typed: str) -> bool:
+    """A marked word is the typed one: the tokenizer matched it, so its stem agrees; the first
+    four letters, folded, tell two query words apart well enough to find them in order."""
+    said, typed = fold(said), fold(typed)
+    return said[:4] == typed[:4]
+
+
+def first_matched_offset(marked: str, typed: list[str]) -> int:
+    """The offset, in the unmarked text, of the word a hit links to; -1 when nothing is marked.
+
+    `marked` is highlight() of the query's words (each matched word as \x01word\x04). Where
+    the typed words are said in a row (marked words in the typed order with nothing but spaces
+    and punctuation between them) wins; else where the first of them run on to the end of the
+    text (they go on into the next segment); else the first marked word."""
+    spans, text, at = [], "", 0
+    for match in _SPAN.finditer(marked):
+        text += marked[at:match.start()]
+        spans.append((len(text), len(text) + len(match.group(1)), match.group(1)))
+        text += match.group(1)
+        at = match.end()
+    text += marked[at:]
+    if not spans:
+        return -1
+    joined = [i > 0 and re.fullmatch(r"[\W_]*", text[spans[i - 1][1]:spans[i][0]]) is not None
+              for i in range(len(spans))]
+    k = len(typed)
+    for i in range(len(spans)):
+        n = 0
+        while n < k and i + n < len(spans) and (n == 0 or joined[i + n]) and _same_word(spans[i + n][2], typed[n]):
+            n += 1
+        end = text.split("\n", 1)[0]
+        if n == k or (n > 0 and i + n == len(spans) and spans[-1][1] <= len(end)
+                      and re.fullmatch(r"[\W_]*", end[spans[-1][1]:])):
+            return spans[i][0]
+    return spans[0][0]
 
 
 def link_second(start: float, word_times: Optional[str], text: str, marked: Optional[str], q: object) -> int:
     """The second a hit links to: one before the first matched word starts, never negative."""
-    offset = -1
-    if marked:
-        at = marked.find("\x01")
-        if at >= 0 and "\n" in marked:  # boundary text: this segment's last words, a newline, the next's first
-            tail = marked.replace("\x01", "").split("\n", 1)[0]
-            offset = len(text or "") - len(tail) + at
-        else:
-            offset = at
+    offset = first_matched_offset(marked, query_words(q)) if marked else -1
+    if offset >= 0 and "\n" in marked:  # boundary text: this segment's last words, a newline, the next's first
+        tail = _SPAN.sub(lambda m: m.group(1), marked).split("\n", 1)[0]
+        offset = len(text or "") - len(tail) + offset if offset < len(tail) else -1
     if offset < 0:  # CJK: its character pairs are another column; find the typed run in the text
         for run in (r for w in query_words(q) for r in cjk_runs(w)):
             offset = (text or "").find(run)
@@ -117,7 +143,6 @@ def _safe(function):
 def register_functions(conn: sqlite3.Connection) -> None:
     """The functions the transcript searches call, on one connection."""
     conn.create_function("transcript_match", 2, _safe(match_expression), deterministic=True)
-    conn.create_function("transcript_phrase", 2, _safe(phrase_expression), deterministic=True)
     conn.create_function("transcript_second", 5, _safe(link_second), deterministic=True)
 
 
@@ -152,9 +177,7 @@ def hits_sql(display: str, *, video: bool = False, order: str = "rank", projecti
     return f"""
 with q as (  -- '""' matches nothing (FTS5 refuses a NULL expression)
   select coalesce(transcript_match(:q, 'text'), '""') as plain,
-         coalesce(transcript_match(:q, 'boundary_text'), '""') as across,
-         coalesce(transcript_phrase(:q, 'text'), '""') as phrase,
-         coalesce(transcript_phrase(:q, 'boundary_text'), '""') as phrase_across
+         coalesce(transcript_match(:q, 'boundary_text'), '""') as across
 ),
 {video_cte}-- Ranking costs a few microseconds a match: a query that matches FREQUENT segments or more
 -- ("the", in nearly all of a million) takes its newest matches instead, in index order, and
@@ -189,32 +212,19 @@ best as materialized (
   order by rank, rowid desc limit :limit
 ),
 said as materialized (
-  select rowid, {shown} as shown, highlight({_FTS}, 0, {_MARK}, {_MARK}) as marked from {_FTS}
+  select rowid, {shown} as shown, highlight({_FTS}, 0, {_MARKED}) as marked from {_FTS}
   where {_FTS} match (select plain from q) and rowid in (select rowid from best where not across)
 ),
 said_across as materialized (
-  select rowid, {shown_across} as shown, highlight({_FTS}, 1, {_MARK}, {_MARK}) as marked from {_FTS}
+  select rowid, {shown_across} as shown, highlight({_FTS}, 1, {_MARKED}) as marked from {_FTS}
   where {_FTS} match (select across from q)
     and rowid in (select rowid from best where across)
-),
--- where the typed words are said in a row, in the segment or on into the next: the word a
--- link opens at
-in_a_row as materialized (
-  select rowid, highlight({_FTS}, 0, {_MARK}, {_MARK}) as marked from {_FTS}
-  where {_FTS} match (select phrase from q) and rowid in (select rowid from best where not across)
-),
-in_a_row_across as materialized (
-  select rowid, highlight({_FTS}, 1, {_MARK}, {_MARK}) as marked from {_FTS}
-  where {_FTS} match (select phrase_across from q) and rowid in (select rowid from best)
-    and instr(highlight({_FTS}, 1, {_MARK}, {_MARK}), {_MARK}) < instr(boundary_text, char(10))
 )
 select {projection.format(second=_SECOND)}
 from best
 join transcript_segments s on s.id = best.rowid
 left join said on said.rowid = best.rowid and not best.across
 left join said_across on said_across.rowid = best.rowid and best.across
-left join in_a_row on in_a_row.rowid = best.rowid
-left join in_a_row_across on in_a_row_across.rowid = best.rowid
 left join talks t on t.video_id = s.video_id and t.removed_at is null
 order by {order_by}"""
 
