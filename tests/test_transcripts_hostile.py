@@ -127,3 +127,13 @@ def test_bad_files_are_named_and_every_good_one_loads(runner, db_path, tmp_path)
     result = import_dir(runner, db_path, only)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert rows(db_path, "select count(*) n from captions") == [{"n": 5}]
+
+
+def test_a_track_key_that_is_no_language_is_not_a_track():
+    from sync.transcripts.fetch import choose_track
+
+    formats = [{"ext": "json3", "url": "https://www.youtube.com/api/timedtext?v=x&fmt=json3"}]
+    info = {"subtitles": {"../../x": formats, "en\x00": formats}, "automatic_captions": {"../../y-orig": formats}}
+    assert choose_track(info) is None
+    info["automatic_captions"]["de-orig"] = formats
+    assert choose_track(info).key == "de-orig"

@@ -25,7 +25,7 @@ def prepare_connection(conn):
 @hookimpl
 def canned_queries(datasette, database):
     # search_recordings is built from the same SQL as the archive's /search (one meaning, one link)
-    if database == views.DATABASE or database == next(iter(datasette.databases), None):
+    if database == views.DATABASE:  # `talks serve` always names the file so
         return {"search_recordings": transcript_search.search_recordings_query()}
     return None
 
