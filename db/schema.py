@@ -81,6 +81,24 @@ TABLES: dict[str, dict] = {
         "pk": "playlist_id",
         "columns": {"playlist_id": str, "title": str, "etag": str, "url": str, **SEEN},
     },
+    "playlist_pages": {
+        # The Data API's playlistItems pages as last answered, so that a sync can ask for
+        # every page conditionally (If-None-Match: its own etag) and reuse a page that
+        # answers 304. A cache, not a source: rewritten when a page changes, pages past
+        # the playlist's end deleted, nothing in `changes` (playlist_items is the record).
+        "pk": ("playlist_id", "page_number"),
+        "columns": {
+            "playlist_id": str,
+            "page_number": int,  # 1 = the first page
+            "etag": str,
+            "next_page_token": str,  # NULL on the last page
+            # JSON list of {"video_id", "position", "added_at"} (+ "state": "private" or
+            # "deleted" for YouTube's stub of an entry nobody can watch)
+            "items": str,
+            "item_count": int,
+            "fetched_run": int,  # the run whose 200 answer this is
+        },
+    },
     "playlist_items": {
         "pk": ("playlist_id", "video_id"),
         "columns": {

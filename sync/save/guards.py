@@ -41,7 +41,6 @@ def check_mass_disappearance(watchable: set[str], result, allow_shrink: bool) ->
     `watchable` is what the database held before this run wrote anything.
     """
     gone = {i for i, v in result.videos.items() if i in watchable and v.availability in VANISHED}
-    gone |= watchable & set(result.kept_unavailable)
     if allow_shrink or len(gone) < MASS_DISAPPEARANCE_MIN or len(gone) < len(watchable) * MASS_DISAPPEARANCE_RATIO:
         return
     raise ShrinkRefused(
