@@ -51,6 +51,13 @@ TABLES: dict[str, dict] = {
             **SEEN,
         },
     },
+    "speaker_aliases": {
+        # Every way the pages wrote a speaker's name ("Malih Alikhani", "Malihe Alikhani"):
+        # variants of one person's name are one speaker (sync/pages/people.py).
+        "pk": ("speaker_id", "name"),
+        "columns": {"speaker_id": int, "name": str, "name_ascii": str, **SEEN},
+        "foreign_keys": [("speaker_id", "speakers", "id")],
+    },
     "talk_speakers": {
         "pk": ("talk_id", "speaker_id"),
         "columns": {"talk_id": int, "speaker_id": int, "position": int, **SEEN},
@@ -217,6 +224,7 @@ TABLES: dict[str, dict] = {
 INDEXES = [
     ("talks", ["code"], True),
     ("speakers", ["name"], True),
+    ("speaker_aliases", ["name"], False),
     ("playlist_items", ["video_id"], False),
     ("changes", ["run_id"], False),
     ("changes", ["table_name", "row_key"], False),  # a row's history (talk_history)
