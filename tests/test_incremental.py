@@ -13,7 +13,7 @@ import math
 
 import pytest
 
-from .apiserver import make_video, playlist_item_for, private_item, running_api_server, video_ids
+from .apiserver import Fault, Seen, make_video, playlist_item_for, private_item, running_api_server, video_ids
 from .conftest import rows
 from .test_sync_youtube import KEY, ok, page_talks, talk_video, talks_sync
 
@@ -204,3 +204,23 @@ def test_an_unreadable_stored_page_is_asked_for_again_without_its_etag(runner, d
     assert "stored page 2 is unreadable" in result.stderr
     assert "0 rows changed" in result.stdout  # the same items: nothing to record
     assert rows(db_path, "SELECT count(*) n FROM playlist_pages WHERE items LIKE '[%'") == [{"n": 3}]
+
+
+def test_a_page_whose_etag_is_unusable_is_asked_for_unconditionally_and_the_others_still_304(runner, db_path, api):
+    status, first_page, _ = api.answer(Seen(0, "playlistItems", {"playlistId": PLAYLIST, "maxResults": "50",
+                                                                  "part": "snippet,contentDetails,status"}, None, KEY))
+    assert status == 200
+    api.faults.append(Fault.body_200({**first_page, "etag": "x" * 300}, at=1))  # longer than any etag is
+    ok(talks_sync(runner, db_path, playlist=PLAYLIST))
+    assert [r["etag"] is None for r in rows(db_path, "SELECT etag FROM playlist_pages ORDER BY page_number")] == [
+        True, False, False]
+    api.reset_log()
+
+    result = ok(talks_sync(runner, db_path, playlist=PLAYLIST))
+
+    assert [(p.if_none_match is not None, p.status) for p in api.seen("playlistItems")] == [
+        (False, 200), (True, 304), (True, 304)]
+    # the only change: playlists.etag (page 1's), which the first answer's was too long to keep
+    assert rows(db_path, "SELECT table_name, column_name FROM changes WHERE run_id = 2") == [
+        {"table_name": "playlists", "column_name": "etag"}]
+    assert "1 rows changed" in result.stdout

@@ -45,7 +45,7 @@ def _page_of(playlist_id: str, number: int, etag, next_page_token, items_text) -
         items.append(PlaylistItem(playlist_id, video_id, position, added_at))
         if row.get("state") in _GONE_STATES:
             gone[video_id] = row["state"]
-    if not isinstance(etag, str) or (next_page_token is not None and not isinstance(next_page_token, str)):
+    if not all(value is None or isinstance(value, str) for value in (etag, next_page_token)):
         raise ValueError("no usable etag or next page token")
     return PlaylistPage(playlist_id, number, etag, next_page_token, items, gone, fresh=False)
 
@@ -53,7 +53,8 @@ def _page_of(playlist_id: str, number: int, etag, next_page_token, items_text) -
 def stored_playlist_pages(db, playlist_ids: Iterable[str]) -> dict[str, list[PlaylistPage]]:
     """The stored pages of these playlists, first page first, as far as they run unbroken:
     a row that cannot be read (edited by hand, say) and every page after it are asked
-    for without an etag, which only costs the re-read of those pages."""
+    for without an etag, which only costs the re-read of those pages. A page kept
+    without an etag (its answer had none usable) is asked for unconditionally."""
     pages: dict[str, list[PlaylistPage]] = {}
     for playlist_id in dict.fromkeys(playlist_ids):
         kept: list[PlaylistPage] = []
@@ -61,7 +62,7 @@ def stored_playlist_pages(db, playlist_ids: Iterable[str]) -> dict[str, list[Pla
             "SELECT page_number, etag, next_page_token, items FROM playlist_pages WHERE playlist_id = ?"
             " ORDER BY page_number", [playlist_id]
         ).fetchall():
-            if number != len(kept) + 1 or not etag:  # a gap, or a page that came without an etag
+            if number != len(kept) + 1:  # a gap: the rest is asked for unconditionally
                 break
             try:
                 kept.append(_page_of(playlist_id, number, etag, token, items_text))
