@@ -32,9 +32,9 @@ def no_key(monkeypatch):
     monkeypatch.delenv("YOUTUBE_API_ENDPOINT", raising=False)
 
 
-def keyless_sync(monkeypatch, db_path, private=(), hang=(), extra=(), exit_code=0):
+def keyless_sync(monkeypatch, db_path, private=(), hang=(), extra=(), exit_code=0, unavailable=()):
     factory = recorded_ydl_factory(stand_in_for_unknown=True, private=private, hang=hang,
-                                   refusals={MISSING: REFUSALS["unavailable"]})
+                                   refusals={v: REFUSALS["unavailable"] for v in (MISSING, *unavailable)})
     monkeypatch.setattr(youtube, "default_ydl_factory", factory)
     result = CliRunner().invoke(cli, ["sync", "--db", str(db_path), "--page", str(WEBINAR), "--talks-page", str(TALKS),
                                       "--today", "2026-08-11", "--source", "ytdlp", "--playlist", YT_PLAYLIST, *extra])
@@ -66,6 +66,21 @@ def test_a_page_linked_recording_going_private_and_back_moves_its_talk_in_and_ou
     assert availability(db_path, OUTSIDE) == "public" and "S09E03" not in missing_codes(db_path)
     # the title seen while it was public survived the private spell
     assert rows(db_path, "SELECT title FROM videos WHERE video_id = ?", [OUTSIDE])[0]["title"] == f"Recording {OUTSIDE}"
+
+
+def test_yt_dlp_tells_a_known_video_deleted_from_an_id_never_found(tmp_path, monkeypatch):
+    """"Video unavailable" of a video YouTube described before: deleted (what the Data API
+    cannot tell from private); of an id never seen: not found, a broken link."""
+    db_path = tmp_path / "talks.db"
+    keyless_sync(monkeypatch, db_path)
+    assert availability(db_path, OUTSIDE) == "public" and availability(db_path, MISSING) == "not_found"
+
+    keyless_sync(monkeypatch, db_path, unavailable={OUTSIDE})
+
+    assert availability(db_path, OUTSIDE) == "deleted" and availability(db_path, MISSING) == "not_found"
+    reasons = {r["code"]: r["reason"] for r in rows(db_path, "SELECT code, reason FROM missing_recordings")}
+    assert reasons["S09E03"] == "deleted" and reasons["S01E02"] == "broken_link"
+    assert "S09E03" not in {r["code"] for r in rows(db_path, "SELECT code FROM stale_links")}
 
 
 def test_a_playlist_video_going_private_and_back_is_seen_each_time(tmp_path, monkeypatch):

@@ -79,6 +79,7 @@ def test_json_status_gives_runs_quota_by_pacific_day_and_counts(db, runner):
         "missing_recordings": len(rows(db, "select * from missing_recordings")),
         "stale_links": len(rows(db, "select * from stale_links")),
         "orphans": len(rows(db, "select * from unmatched_videos")),
+        "talks_to_fix": len(rows(db, "select talk_id from missing_recordings union select talk_id from stale_links")),
         "videos": rows(db, "select count(*) n from videos where removed_at is null")[0]["n"],
     }
     assert report["counts"] == expected and expected["talks"] == 30 and expected["recordings"] == 26

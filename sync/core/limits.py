@@ -12,6 +12,7 @@ DEFAULT_REQUEST_TIMEOUT = 30.0  # s, one page or API request, start to last byte
 DEFAULT_SYNC_DEADLINE = 3600.0  # s, a whole sync (--deadline)
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # one API answer; a real 50-video page is ~100 KB
 MAX_PLAYLIST_PAGES = 100  # a playlist holds at most 5,000 videos: 100 pages of 50
+MAX_ETAG_CHARS = 200  # an etag sent back as If-None-Match; YouTube's are ~27 characters
 MAX_TITLE_CHARS = 1_000  # YouTube allows 100
 MAX_DESCRIPTION_CHARS = 20_000  # YouTube allows 5,000 bytes
 MAX_FIELD_CHARS = 2_000  # any other text field (channel, URLs, dates, ids)

@@ -10,6 +10,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
+from db.reports import problem_counts
 from db.runs import open_readonly
 from db.syncs import kind_sql, last_sync
 
@@ -116,9 +117,7 @@ def read_status(db_path: str, max_age: dt.timedelta, now: Optional[dt.datetime] 
         counts = {
             "talks": _count(con, "SELECT count(*) FROM talks WHERE removed_at IS NULL"),
             "recordings": _count(con, "SELECT count(*) FROM talks WHERE removed_at IS NULL AND video_id IS NOT NULL"),
-            "missing_recordings": _count(con, "SELECT count(*) FROM missing_recordings"),
-            "stale_links": _count(con, "SELECT count(*) FROM stale_links"),
-            "orphans": _count(con, "SELECT count(*) FROM unmatched_videos"),
+            **problem_counts(con),  # db/reports.py: what the desk and the views count
             "videos": _count(con, "SELECT count(*) FROM videos WHERE removed_at IS NULL"),
         }
         captions = _captions(con, tables)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from db.reports import REPORT_VIDEOS_SQL
 from db.runs import utc_now
 from db.syncs import last_sync
 from sync.core.limits import REFRESH_CAP, REFRESH_DAYS, YTDLP_ROTATION
@@ -16,14 +17,11 @@ from sync.core.limits import REFRESH_CAP, REFRESH_DAYS, YTDLP_ROTATION
 
 def report_video_ids(db, linked: list[str]) -> list[str]:
     """Videos the reports depend on, described again on every sync: `linked` (page-linked
-    now or at the last sync, pinned), the matched recordings, and every video not public
-    or unlisted (it may have come back)."""
+    now or at the last sync, pinned), then db/reports.py's REPORT_VIDEOS_SQL (the matched
+    recordings, and every video nobody can watch: it may have come back). A playlist's
+    own private or deleted entry is not asked about: its page says so (sync.youtube)."""
     needed = list(linked)
-    needed += [r[0] for r in db.execute(
-        "SELECT video_id FROM matches WHERE removed_at IS NULL AND video_id IS NOT NULL"
-        " UNION SELECT video_id FROM videos WHERE removed_at IS NULL"
-        " AND availability NOT IN ('public', 'unlisted') ORDER BY 1"
-    ).fetchall()]
+    needed += [r[0] for r in db.execute(REPORT_VIDEOS_SQL).fetchall()]
     return list(dict.fromkeys(needed))
 
 

@@ -154,7 +154,7 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
             if result is not None:
                 report.videos_seen = save_youtube(db, run, result, options.allow_shrink, saved, item_plans)
                 if source in ("api", "ytdlp"):  # YouTube described them now (a snapshot is a recording)
-                    mark_checked(db, run, [i for i in [*result.videos, *result.kept_unavailable] if i not in saved])
+                    mark_checked(db, run, [i for i in result.videos if i not in saved])
             # The matcher reads talks, videos, playlist items and decisions only (not "today"):
             # a run that changed none of them (every change is in the ledger, rows_changed)
             # would reach the stored decisions again. Organizers' decisions rematch at once.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from db import reports
 from sync.core.text import cjk_runs, fold
 
 from .transcript_search import MAX_QUERY_WORDS, hits_sql, query_words
@@ -21,12 +22,8 @@ __all__ = [
     "talk",
 ]
 
-# The "today" of the reports (db/schema.py): the last successful sync's.
-TODAY = (
-    "coalesce((SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL"
-    " ORDER BY id DESC LIMIT 1), date('now'))"
-)
-WATCHABLE = ("public", "unlisted")
+# The "today" of the reports (db/reports.py): the last successful sync's.
+TODAY = reports.TODAY
 
 # bm25 weights by column name: a hit in the title or a speaker's name outranks one in a bio.
 _WEIGHTS = {"code": 10.0, "title": 8.0, "speakers": 6.0, "speakers_ascii": 6.0, "affiliation": 2.0,
@@ -75,7 +72,7 @@ async def talk(db, key: str) -> dict | None:
     missing = await _rows(db, "select reason, linked_video_id from missing_recordings where talk_id = :id",
                           {"id": t["id"]})
     t["missing"] = missing[0] if missing else None
-    t["watchable"] = bool(t["video_id"]) and (t["availability"] in WATCHABLE or t["availability"] is None)
+    t["watchable"] = reports.recording_is_watchable(t["video_id"], t["availability"])
     t["previous"] = t["next"] = None
     if t["season"] is not None and t["episode"] is not None:
         around = {"s": t["season"], "e": t["episode"]}
@@ -242,11 +239,9 @@ async def desk(db) -> dict:
     runs = await _rows(db, "select * from sync_runs order by id desc limit 10")
     missing = await _rows(db, "select * from missing_recordings")
     stale = await _rows(db, "select * from stale_links")
-    orphans = await _rows(db, """
-        select * from unmatched_videos where video_id not in (
-          select page_video_id from talks where page_video_id is not null
-          union select talks_page_video_id from talks where talks_page_video_id is not null)""")
-    # One problem per talk: a deleted recording is missing *and* a stale link, shown once.
+    orphans = await _rows(db, "select * from unmatched_videos")
+    # One entry per talk to fix: a talk with no recording whose page link is stale too
+    # (db/reports.py: talks_to_fix) is shown once, with both.
     problems: dict[int, dict] = {}
     for row in missing:
         problems.setdefault(row["talk_id"], {"talk_id": row["talk_id"], "code": row["code"], "title": row["title"],
@@ -255,4 +250,6 @@ async def desk(db) -> dict:
         problems.setdefault(row["talk_id"], {"talk_id": row["talk_id"], "code": row["code"], "title": row["title"],
                                              "date": None, "missing": None, "stale": None})["stale"] = row
     ordered = sorted(problems.values(), key=lambda p: (p["code"] is None, p["code"] or "", p["talk_id"]))
-    return {"runs": runs, "problems": ordered, "orphans": orphans}
+    counts = {"missing_recordings": len(missing), "stale_links": len(stale), "orphans": len(orphans),
+              "talks_to_fix": len(ordered)}
+    return {"runs": runs, "problems": ordered, "orphans": orphans, "counts": counts}
