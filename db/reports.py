@@ -53,12 +53,15 @@ def recording_is_watchable(video_id: Optional[str], availability: Optional[str])
 
 # ----------------------------------------------------------------------------- today
 
-# The "today" of the reports: the last successful sync's, so a snapshot database answers
-# the same on any day; date('now') for a database never synced. Runs without a today
-# (organizers' `talks match` decisions, caption runs) do not move it. The view
-# `report_today` (one row, one column `today`) is this; everything else reads the view.
+# The "today" of the reports: the last successful sync's (kind 'sync'), so a snapshot
+# database answers the same on any day; in a file only ever backfilled, the last replayed
+# commit's day; date('now') for a database never synced. Decisions and caption runs carry
+# no today, and a backfill run after a sync (its today is a commit's day, in the past) does
+# not move it. The view `report_today` (one row, one column `today`) is this; everything
+# else reads the view.
 REPORT_TODAY_SQL = """
 SELECT coalesce(
+  (SELECT today FROM sync_runs WHERE status = 'ok' AND kind = 'sync' AND today IS NOT NULL ORDER BY id DESC LIMIT 1),
   (SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL ORDER BY id DESC LIMIT 1),
   date('now')) AS today
 """

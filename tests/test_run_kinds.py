@@ -139,3 +139,35 @@ def test_after_a_failed_sync_only_a_good_sync_makes_the_archive_healthy(tmp_path
     assert [(r["kind"], r["status"]) for r in rows(path, "SELECT kind, status FROM sync_runs ORDER BY id")] == [
         ("sync", "ok"), ("sync", "failed"), ("decision", "ok"), ("captions", "ok"),
         ("backfill", "ok"), ("backfill", "ok"), ("sync", "ok")]
+
+
+def test_a_backfill_after_a_sync_leaves_the_reports_today_and_the_home_pages_last_sync(tmp_path):
+    """The reports count "past" from the last sync's today: a later backfill (its today is a
+    replayed commit's day, years back) must not move it, nor be shown as the last sync."""
+    path, repo = tmp_path / "talks.db", tmp_path / "site"
+    build_history_repo(repo, series_versions()[:2])
+    assert talks("sync", "--db", str(path), *PAGES, "-q").returncode == 0
+    (synced,) = rows(path, "SELECT today FROM report_today")
+    assert synced == {"today": TODAY}
+    assert talks("backfill", "--repo", str(repo), "--db", str(path), "-q").returncode == 0
+    replayed = rows(path, "SELECT today FROM sync_runs WHERE kind = 'backfill'")
+    assert replayed and all(r["today"] < TODAY for r in replayed)
+    assert rows(path, "SELECT today FROM report_today") == [synced]
+
+    import asyncio
+
+    from datasette.app import Datasette
+
+    from sync.site import data
+
+    home = asyncio.run(data.home(Datasette([str(path)]).get_database()))
+    assert home["last_sync"]["source"] == "none" and home["last_sync"]["started_at"] == rows(
+        path, "SELECT started_at FROM sync_runs WHERE kind = 'sync'")[0]["started_at"]
+
+
+def test_a_file_only_ever_backfilled_counts_from_its_last_commit(tmp_path):
+    path, repo = tmp_path / "talks.db", tmp_path / "site"
+    build_history_repo(repo, series_versions()[:2])
+    assert talks("backfill", "--repo", str(repo), "--db", str(path), "-q").returncode == 0
+    (last,) = rows(path, "SELECT today FROM sync_runs WHERE kind = 'backfill' ORDER BY id DESC LIMIT 1")
+    assert rows(path, "SELECT today FROM report_today") == [last]

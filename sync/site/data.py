@@ -185,7 +185,7 @@ async def home(db) -> dict:
         else:
             other.append(t)
     runs = await _rows(db, "select started_at, status, source, snapshot_date from sync_runs where status = 'ok' "
-                           "order by id desc limit 1")
+                           "and kind = 'sync' order by id desc limit 1")
     return {"upcoming": upcoming, "seasons": sorted(seasons.items(), reverse=True), "other": other,
             "last_sync": runs[0] if runs else None, "count": len(talks)}
 
