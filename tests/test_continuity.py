@@ -1,4 +1,4 @@
-"""`python -m sync.ops.continuity OLD NEW`, as the nightly job runs it before an upload:
+"""`talks check-continuity OLD NEW`, as the nightly job runs it before an upload:
 exit 0 when NEW keeps every run, decision, change and talk of OLD; exit 1 with one
 sentence per loss, or one sentence for a file that cannot be compared."""
 from __future__ import annotations
@@ -22,7 +22,7 @@ def talks(*args: str) -> None:
 
 
 def continuity(old: Path, new: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sync.ops.continuity", str(old), str(new)],
+    return subprocess.run([sys.executable, "-m", "sync", "check-continuity", str(old), str(new)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
@@ -145,6 +145,6 @@ def test_a_new_file_that_cannot_be_read_is_refused_with_one_sentence(kept, tmp_p
 
 
 def test_usage_errors_exit_2(kept):
-    done = subprocess.run([sys.executable, "-m", "sync.ops.continuity", str(kept)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "sync", "check-continuity", str(kept)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "OLD NEW" in done.stderr

@@ -1,4 +1,4 @@
-"""`python -m sync.ops.dbcopy SOURCE TARGET`: the one file the nightly job uploads and publishes
+"""`talks copy-db SOURCE TARGET`: the one file the nightly job uploads and publishes
 holds every committed row, also those still only in SOURCE's WAL, and needs no -wal or -shm."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow  # a sync and the copy as processes
 
 
 def dbcopy(source: Path, target: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sync.ops.dbcopy", str(source), str(target)],
+    return subprocess.run([sys.executable, "-m", "sync", "copy-db", str(source), str(target)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 

@@ -39,7 +39,7 @@ def archives(tmp_path_factory) -> list[bytes]:
     job, db, files = NightlyJob(folder / "job"), folder / "talks.db", []
     for _ in range(3):
         done = job.shell(f"talks sync --db {shlex.quote(str(db))} --source api -q && "
-                         f"python -m sync.ops.dbcopy {shlex.quote(str(db))} {shlex.quote(str(folder / 'copy.db'))}")
+                         f"python -m sync copy-db {shlex.quote(str(db))} {shlex.quote(str(folder / 'copy.db'))}")
         assert done.returncode == 0, done.stderr
         files.append((folder / "copy.db").read_bytes())
         (folder / "copy.db").unlink()
@@ -162,7 +162,7 @@ def test_a_night_that_lost_the_archive_is_refused_and_nothing_is_uploaded(job, a
     organizer = tmp_path / "organizer.db"  # an organizer's pin, kept the next night
     organizer.write_bytes(archives[1])
     pin = job.shell(f"talks match pin --db {organizer} S07E01 abcdefghijk && "
-                    f"python -m sync.ops.dbcopy {organizer} {organizer}.kept")
+                    f"python -m sync copy-db {organizer} {organizer}.kept")
     assert pin.returncode == 0, pin.stderr
     (job.release / "talks.db").write_bytes(Path(f"{organizer}.kept").read_bytes())
     kept = job.assets()

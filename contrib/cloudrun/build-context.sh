@@ -7,7 +7,7 @@
 #   FOLDER/src/         what `pip install` needs of this checkout: pyproject.toml, README.md,
 #                       metadata.yml and the packages sync/ and db/ (no databases, no caches;
 #                       links copied as files, so nothing depends on how they are uploaded)
-#   FOLDER/talks.db     a self-contained copy of DB (python -m sync.ops.dbcopy)
+#   FOLDER/talks.db     a self-contained copy of DB (talks copy-db)
 set -euo pipefail
 
 db=${1:?usage: build-context.sh DB FOLDER}
@@ -22,5 +22,5 @@ mkdir -p "$folder/src"
 cp "$root/contrib/cloudrun/Dockerfile" "$folder/Dockerfile"
 (cd "$root" && tar --dereference --exclude=__pycache__ --exclude='*.pyc' -cf - pyproject.toml README.md metadata.yml sync db/*.py) \
   | tar -xf - -C "$folder/src"
-python -m sync.ops.dbcopy "$db" "$folder/talks.db"
+talks copy-db "$db" "$folder/talks.db"
 echo "build-context: $folder holds the Dockerfile, the project and the database"

@@ -3,9 +3,9 @@
 #
 #   contrib/github/keep-db.sh DB
 #
-# 1. A self-contained copy of DB is made (the WAL folded in: python -m sync.ops.dbcopy).
+# 1. A self-contained copy of DB is made (the WAL folded in: talks copy-db).
 # 2. The kept talks.db is downloaded and the copy is compared with it
-#    (python -m sync.ops.continuity): a copy that lost any run, decision, change or talk
+#    (talks check-continuity): a copy that lost any run, decision, change or talk
 #    is refused, nothing is uploaded and the job fails.
 # 3. The copy is uploaded as a new dated asset talks-YYYYMMDDTHHMMSSZ.db, then replaces
 #    talks.db (gh deletes the old asset before uploading the new one, so the dated copy
@@ -29,7 +29,7 @@ dated="talks-$night.db"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir "$stage/kept" "$stage/upload"
-python -m sync.ops.dbcopy "$db" "$stage/upload/$LATEST"
+talks copy-db "$db" "$stage/upload/$LATEST"
 
 status=0
 assets=$(list_assets) || status=$?
@@ -38,7 +38,7 @@ case $status in
     size=$(asset_size "$LATEST" <<<"$assets")
     [ -n "$size" ] || fail "keep: the release \"$RELEASE\" has no $LATEST to compare with; nothing uploaded"
     download_asset "$LATEST" "$stage/kept" "$size"
-    python -m sync.ops.continuity "$stage/kept/$LATEST" "$stage/upload/$LATEST" \
+    talks check-continuity "$stage/kept/$LATEST" "$stage/upload/$LATEST" \
       || fail "keep: refused: tonight's database lost what the kept one has (above); nothing uploaded"
     ;;
   3) echo "keep: the release \"$RELEASE\" does not exist yet: creating it with tonight's database" ;;

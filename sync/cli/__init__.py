@@ -5,6 +5,7 @@
     reports       talks status, talks missing, talks match pin|reject
     transcripts   talks transcripts fetch|import
     serve         talks serve
+    ops           talks check-continuity, talks copy-db (the nightly job's kept database)
     logs          text and JSON log lines, redacted
 
 Exit codes: 0 success; 1 the command failed (one sentence on stderr says why);
@@ -19,6 +20,7 @@ import gc
 
 import click
 
+from .ops import check_continuity, copy_db
 from .options import (
     DEFAULT_DB, EXIT_FAILURE, EXIT_LOCKED, EXIT_MISSING, EXIT_SIGINT, EXIT_SIGTERM, EXIT_UNHEALTHY, EXIT_USAGE,
 )
@@ -26,6 +28,7 @@ from .reports import match, missing, status
 from .runs import backfill, sync
 from .serve import serve
 from .transcripts import transcripts
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="talks")
@@ -59,7 +62,7 @@ def main() -> None:
         gc.freeze()
 
 
-for command in (sync, backfill, serve, status, missing, match, transcripts):
+for command in (sync, backfill, serve, status, missing, match, transcripts, check_continuity, copy_db):
     cli.add_command(command)
 
 __all__ = [

@@ -5,7 +5,7 @@ went wrong unnoticed (a new file built from nothing) or something damaged the fi
 upload would silently throw away the archive's history: organizers' pins and rejects,
 the `changes` ledger, the runs, talks no page shows any more. So before any upload,
 
-    python -m sync.ops.continuity OLD NEW
+    talks check-continuity OLD NEW
 
 compares NEW (about to be uploaded) with OLD (the copy it would replace). It exits 0
 when NEW still has every run, decision, change and talk of OLD, and 1 with one sentence
@@ -19,9 +19,7 @@ Linear in the size of OLD: one primary-key lookup in NEW per row of OLD.
 """
 from __future__ import annotations
 
-import argparse
 import sqlite3
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -31,7 +29,6 @@ from db.runs import open_readonly
 from sync.core.dbfile import check_readable
 from sync.core.errors import DatabaseFileError
 
-EXIT_OK, EXIT_LOST = 0, 1
 EXAMPLES = 5  # keys quoted in a sentence about a loss
 
 
@@ -151,30 +148,3 @@ def losses(tallies: list[Tally], old_name: str, new_name: str) -> list[str]:
 def summary(tallies: list[Tally], old_name: str, new_name: str) -> str:
     counts = ", ".join(f"{t.kept.noun} {t.old_rows} -> {t.new_rows}" for t in tallies)
     return f"continuity ok: {new_name} keeps everything {old_name} had ({counts})"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m sync.ops.continuity",
-        description="Refuse to replace the kept database OLD with NEW if NEW lost any run, decision, "
-                    "change or talk of OLD. Exit 0: NEW may replace OLD; 1: it may not (one sentence "
-                    "per loss on stderr); 2: usage.")
-    parser.add_argument("old", metavar="OLD", help="the kept database (the copy about to be replaced)")
-    parser.add_argument("new", metavar="NEW", help="the database about to replace it")
-    args = parser.parse_args(argv)
-    try:
-        tallies = compare(args.old, args.new)
-    except DatabaseFileError as exc:
-        print(f"continuity: {exc}", file=sys.stderr)
-        return EXIT_LOST
-    lost = losses(tallies, args.old, args.new)
-    for sentence in lost:
-        print(f"continuity: {sentence}", file=sys.stderr)
-    if lost:
-        return EXIT_LOST
-    print(summary(tallies, args.old, args.new))
-    return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """A self-contained copy of a live database file: what the nightly job uploads and publishes.
 
-    python -m sync.ops.dbcopy SOURCE TARGET
+    talks copy-db SOURCE TARGET
 
 SQLite's online backup reads SOURCE as one consistent state (the WAL included, so a
 checkpoint is not needed first), and the copy is switched to the rollback journal:
@@ -11,9 +11,7 @@ Exit 0, or 1 with one sentence.
 """
 from __future__ import annotations
 
-import argparse
 import sqlite3
-import sys
 from pathlib import Path
 
 from db.runs import open_readonly
@@ -43,22 +41,3 @@ def copy_database(source: str, target: str) -> int:
                                 path=target) from None
     check_readable(target)
     return Path(target).stat().st_size
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sync.ops.dbcopy",
-                                     description="Copy a live talks database to one self-contained file.")
-    parser.add_argument("source", metavar="SOURCE")
-    parser.add_argument("target", metavar="TARGET", help="a new file")
-    args = parser.parse_args(argv)
-    try:
-        size = copy_database(args.source, args.target)
-    except DatabaseFileError as exc:
-        print(f"dbcopy: {exc}", file=sys.stderr)
-        return 1
-    print(f"dbcopy: {args.target} holds {args.source} ({size} bytes)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
