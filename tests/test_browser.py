@@ -15,10 +15,12 @@ from __future__ import annotations
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
+from icalendar import Calendar
 
 from tests.browser_support import (  # noqa: F401  (fixtures)
     JIMENEZ, JIMENEZ_VIDEO, ORPHAN_VIDEO, PRIVATE_CODE, STALE_CODE, START_TIMEOUT, XSS_ABSTRACT, XSS_TITLE,
@@ -159,7 +161,7 @@ def test_atom_feed_of_new_recordings(visit, site):
     assert href.endswith("/talks/new_recordings.atom")
     response = page.request.get(site.url + href)
     assert response.status == 200
-    assert response.headers["content-type"].startswith("application/xml")
+    assert response.headers["content-type"].startswith("application/atom+xml")
     ns = {"a": "http://www.w3.org/2005/Atom"}
     feed = ET.fromstring(response.body())
     assert feed.tag == "{http://www.w3.org/2005/Atom}feed"
@@ -169,7 +171,8 @@ def test_atom_feed_of_new_recordings(visit, site):
     assert len(set(ids)) == len(ids) and all(i.startswith("tag:") for i in ids)
     by_title = {e.findtext("a:title", namespaces=ns): e for e in entries}
     jimenez = next(e for t, e in by_title.items() if t.startswith("S07E01 "))
-    assert jimenez.find("a:link", ns).get("href") == f"https://www.youtube.com/watch?v={JIMENEZ_VIDEO}"
+    assert jimenez.find("a:link", ns).get("href") == f"{site.url}/talk/S07E01"  # the archive's page, not YouTube
+    assert jimenez.findtext("a:id", namespaces=ns).endswith(JIMENEZ_VIDEO)
     assert jimenez.findtext("a:author/a:name", namespaces=ns) == JIMENEZ
     assert not any(t.startswith(PRIVATE_CODE + " ") for t in by_title)
 
@@ -183,25 +186,14 @@ def test_icalendar_of_upcoming_talks(visit, site):
     assert response.status == 200
     assert response.headers["content-type"].startswith("text/calendar")
     text = response.text()
-    lines = text.replace("\r\n", "\n").replace("\n ", "").splitlines()  # unfold
-    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
-    events, event = [], None
-    for line in lines:
-        if line == "BEGIN:VEVENT":
-            event = {}
-        elif line == "END:VEVENT":
-            events.append(event)
-            event = None
-        elif event is not None and ":" in line:
-            name, value = line.split(":", 1)
-            event[name.split(";")[0]] = value
-    by_uid = {e["UID"]: e for e in events}
+    by_uid = {str(e["UID"]): e for e in Calendar.from_ical(response.body()).walk("VEVENT")}
     assert set(by_uid) == {
         f"talks-{site.dated_upcoming_id}@medical-datasets.github.io",
         f"talks-{site.xss_id}@medical-datasets.github.io",
     }
     dated = by_uid[f"talks-{site.dated_upcoming_id}@medical-datasets.github.io"]
-    assert dated["DTSTART"].startswith("20260914")
+    assert dated.decoded("DTSTART") == date(2026, 9, 14) and dated.decoded("DTEND") == date(2026, 9, 15)
+    assert str(dated["URL"]) == f"{site.url}/talk/{site.dated_upcoming_id}"
     for speakers in site.undated_upcoming_speakers:  # no date, no event
         assert speakers not in text
 

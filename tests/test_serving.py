@@ -29,6 +29,16 @@ _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 TITLE = "Challenges with equipoise and fairness in AI/ML datasets in dermatology"
 SYNCS = 5
 VISIBLE_WITHIN = 15.0  # seconds: generous on a busy machine; typically well under one
+# Run by the fresh venv's Python: imports every module of the installed packages (but the
+# CLI's __main__) and prints how many.
+IMPORT_EVERY_MODULE = """
+import importlib, pkgutil, db, sync
+names = [m.name for package in (sync, db) for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+         if not m.name.endswith("__main__")]
+for name in names:
+    importlib.import_module(name)
+print(len(names))
+"""
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -225,13 +235,16 @@ def test_any_file_name_is_served_as_the_database_talks_with_the_metadata(served_
 
 def test_a_regular_install_serves_archive_db_with_the_metadata(served_db, tmp_path):
     """`pip install .` (not editable) into a fresh venv, the source copy deleted, then
-    `talks serve --db archive.db`: metadata.yml, shipped as package data, applies.
+    `talks serve --db archive.db`: metadata.yml, shipped as package data, applies, and the
+    pages and feeds answer. Every module of the install imports, and pip finds every declared
+    dependency: a dependency release that breaks at import fails here, on the Python that
+    runs the suite (each CI leg runs it on its own Python, with what pip resolved there).
 
     Offline and quick: the fresh venv reaches this venv's packages (pip, setuptools,
     the dependencies) through a .pth file, and the build runs without isolation."""
     source, venv = tmp_path / "src", tmp_path / "venv"
     shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "build", "*.egg-info", "__pycache__", "*.db", "*.db-*", "*.lock", ".pytest_cache",
+        ".venv*", ".git", "build", "*.egg-info", "__pycache__", "*.db", "*.db-*", "*.lock", ".pytest_cache",
         ".hypothesis"))
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     [site_packages] = venv.glob("lib/python*/site-packages")
@@ -251,6 +264,13 @@ def test_a_regular_install_serves_archive_db_with_the_metadata(served_db, tmp_pa
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import sync; print(sync.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert where.stdout.startswith(str(site_packages)), where
+    imported = subprocess.run([str(venv / "bin" / "python"), "-c", IMPORT_EVERY_MODULE],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    assert int(imported.stdout) >= 40  # sync.*, sync.site.*, sync.youtube.*, db.*
+    check = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "check"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
 
     archive = tmp_path / "archive.db"
     archive.write_bytes(served_db.read_bytes())
@@ -259,6 +279,14 @@ def test_a_regular_install_serves_archive_db_with_the_metadata(served_db, tmp_pa
         status, home = get(f"{base}/")
         static = [get(f"{base}/static/{p.name}")[0] for p in (ROOT / "sync" / "site" / "static").glob("*.*")
                   if not p.name.startswith(".")]
+        pages = {path: get(base + path)[0] for path in ["/talk/S07E01", "/search?q=fairness", "/desk"]}
+        with _NO_PROXY.open(f"{base}/talks/new_recordings.atom", timeout=30) as atom:
+            atom_type, atom_body = atom.headers["content-type"], atom.read()
+        with _NO_PROXY.open(f"{base}/talks/upcoming_talks.ics", timeout=30) as ics:
+            ics_type, ics_body = ics.headers["content-type"], ics.read()
+    assert set(pages.values()) == {200}, pages
+    assert atom_type.startswith("application/atom+xml") and f"{base}/talk/S07E01".encode() in atom_body
+    assert ics_type.startswith("text/calendar") and ics_body.startswith(b"BEGIN:VCALENDAR\r\n")
     assert static and set(static) == {200}  # the site's static files came with the install
     assert metadata["title"] == "Datasets through the Looking-Glass: talk archive"
     assert status == 200 and b"Datasets through the Looking-Glass: talk archive" in home

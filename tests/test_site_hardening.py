@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import pytest
 
+from sync.core.limits import SITE_MAX_VALUE_BYTES
 from tests.browser_support import ROOT, START_TIMEOUT
 from tests.conftest import FIXTURES, TODAY
 from tests.datasette_process import serving
@@ -85,7 +86,7 @@ def test_replaced_plugins_are_not_loaded(site):
     status, body, _ = fetch(f"{site.url}/-/plugins.json")
     names = {plugin["name"] for plugin in json.loads(body)}
     assert "talks_site.py" in names
-    assert not names & {"datasette-youtube-embed", "datasette-render-markdown", "datasette-atom"}
+    assert not names & {"datasette-youtube-embed", "datasette-render-markdown", "datasette-atom", "datasette-ics"}
 
 
 def test_render_markdown_is_not_an_sql_function(site):
@@ -113,7 +114,7 @@ def test_bad_table_arguments_are_400(site, query, suffix):
 
 def test_atom_feed_with_no_recording_is_a_valid_empty_feed(site):
     status, body, headers = fetch(f"{site.url}/talks/new_recordings.atom")
-    assert status == 200 and headers["content-type"].startswith("application/xml")
+    assert status == 200 and headers["content-type"].startswith("application/atom+xml")
     feed = ET.fromstring(body.encode())
     assert feed.tag == f"{ATOM}feed"
     assert feed.findall(f"{ATOM}entry") == []
@@ -179,11 +180,64 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def test_without_setlimit_arbitrary_sql_is_refused(monkeypatch):
+def test_the_limits_hold_on_this_python():
+    """Python 3.10 has no Connection.setlimit: the limits are set through SQLite's C API there."""
     from sync.site import hooks
 
-    assert hooks.CAN_LIMIT is (sys.version_info >= (3, 11))
-    assert hooks.allow_arbitrary_sql() is (None if hooks.CAN_LIMIT else False)
-    monkeypatch.setattr(hooks, "CAN_LIMIT", False)  # Python 3.10: no Connection.setlimit
+    assert hooks.CAN_LIMIT and hooks.allow_arbitrary_sql() is None  # arbitrary SQL is allowed: it is bounded
+    conn = sqlite3.connect(":memory:")
+    hooks.limit_connection(conn)
+    assert conn.execute(f"select length(zeroblob({SITE_MAX_VALUE_BYTES}))").fetchone() == (SITE_MAX_VALUE_BYTES,)
+    with pytest.raises(sqlite3.DataError, match="too big"):
+        conn.execute(f"select zeroblob({SITE_MAX_VALUE_BYTES + 1})").fetchone()
+    with pytest.raises(sqlite3.OperationalError, match="too many columns"):
+        conn.execute("select " + ", ".join(["1"] * 201)).fetchone()
+    with pytest.raises((sqlite3.DataError, sqlite3.OperationalError), match="too (big|long|large)"):
+        conn.execute("select '" + "x" * 100_000 + "'").fetchone()
+
+
+def test_the_c_api_path_sets_what_sqlite_enforces():
+    """The 3.10 path, run on every Python the suite runs on (it is what 3.10 uses)."""
+    from sync.site.sqlite_limits import SQLITE_LIMIT_LENGTH, c_setlimit
+
+    setlimit = c_setlimit()
+    assert setlimit is not None
+    conn = sqlite3.connect(":memory:")
+    old = setlimit(conn, SQLITE_LIMIT_LENGTH, 5000)
+    assert old > 5000 and setlimit(conn, SQLITE_LIMIT_LENGTH, -1) == 5000
+    if hasattr(conn, "getlimit"):  # 3.11+: the module's own view agrees
+        assert conn.getlimit(SQLITE_LIMIT_LENGTH) == 5000
+    with pytest.raises(sqlite3.DataError):
+        conn.execute("select zeroblob(5001)").fetchone()
+    other = sqlite3.connect(":memory:")  # per connection: another one is untouched
+    assert other.execute("select length(zeroblob(5001))").fetchone() == (5001,)
+    conn.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        setlimit(conn, SQLITE_LIMIT_LENGTH, 5000)
+    with pytest.raises(TypeError):
+        setlimit(object(), SQLITE_LIMIT_LENGTH, 5000)
+
+
+def test_where_limits_cannot_be_set_arbitrary_sql_is_refused(monkeypatch):
+    from sync.site import hooks
+
+    monkeypatch.setattr(hooks, "CAN_LIMIT", False)  # no setlimit and the C API failed its proof
     assert hooks.allow_arbitrary_sql() is False
     hooks.limit_connection(sqlite3.connect(":memory:"))  # a no-op, not an AttributeError
+
+
+@pytest.mark.asyncio
+async def test_a_site_that_cannot_limit_answers_403_to_arbitrary_sql_and_serves_the_rest(monkeypatch, tmp_path):
+    from datasette.app import Datasette
+
+    from sync.site import PLUGINS, hooks
+
+    db_path = tmp_path / "talks.db"
+    sqlite3.connect(db_path).execute("create table t (x)").connection.close()
+    monkeypatch.setattr(hooks, "CAN_LIMIT", False)
+    datasette = Datasette([str(db_path)], plugins_dir=str(PLUGINS))
+    refused = await datasette.client.get("/talks.json?sql=select+1")
+    assert refused.status_code == 403
+    assert (await datasette.client.get("/talks/t.json")).status_code == 200
+    monkeypatch.setattr(hooks, "CAN_LIMIT", True)
+    assert (await datasette.client.get("/talks.json?sql=select+1")).status_code == 200

@@ -6,6 +6,7 @@ import functools
 import logging
 import math
 import os
+import signal
 import sqlite3
 import stat
 import sys
@@ -15,18 +16,22 @@ import click
 from sync.core.dbfile import database_error
 from sync.core.errors import LockHeld, TalksError
 from sync.core.redact import redact
+from sync.core.signals import Interrupted, stop_on_signals
 
 from . import logs, terminal
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_LOCKED, EXIT_MISSING, EXIT_UNHEALTHY = 1, 2, 3, 4, 5
+# Stopped by a signal (Interrupted.exit_code: 128 + its number, as a shell reports it): the
+# run in progress rolled back what it had not committed and is recorded `interrupted`.
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
 DEFAULT_DB = "db/talks.db"
 
 
-def _regular_file(ctx, param, value):
+def regular_file(ctx, param, value):
     """A FIFO, a device or a socket is no database: SQLite would block reading it for ever."""
     try:
         mode = os.stat(value).st_mode
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError):
         return value  # not there yet (a sync creates it), or unreadable: said by whoever opens it
     if not stat.S_ISREG(mode):
         raise click.BadParameter(f"{value!r} is not a regular file (a FIFO, device or socket); a database is a file")
@@ -40,7 +45,7 @@ def db_option(fn):
         default=DEFAULT_DB,
         show_default=True,
         type=click.Path(dir_okay=False),
-        callback=_regular_file,
+        callback=regular_file,
         help="SQLite database file.",
     )(fn)
 
@@ -90,6 +95,9 @@ def fail_cleanly(fn):
         except LockHeld as exc:
             say_error(str(exc))
             sys.exit(EXIT_LOCKED)
+        except Interrupted as exc:
+            say_error(redact(exc), step="interrupted")
+            sys.exit(exc.exit_code)
         except TalksError as exc:
             say_error(redact(exc))
             sys.exit(EXIT_FAILURE)
@@ -99,6 +107,18 @@ def fail_cleanly(fn):
                 raise
             say_error(redact(error))
             sys.exit(EXIT_FAILURE)
+
+    return wrapper
+
+
+def stops_on_signals(fn):
+    """SIGTERM and SIGINT end the command like an interruption (put under `fail_cleanly`,
+    which turns it into one sentence and exit 143 or 130)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with stop_on_signals():
+            return fn(*args, **kwargs)
 
     return wrapper
 

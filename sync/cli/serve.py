@@ -13,8 +13,10 @@ from .options import db_option, fail_cleanly
               help="TCP port; one in use is refused with a sentence.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on (0.0.0.0: every interface).")
+@click.option("--immutable", is_flag=True,
+              help="The file never changes while served (a published copy): no locking or change checks.")
 @fail_cleanly
-def serve(db_path, port, host):
+def serve(db_path, port, host, immutable):
     """Serve the database in Datasette, read-only, with metadata.yml.
 
     The file may have any name: it is served as the database `talks`. Syncs may
@@ -30,6 +32,6 @@ def serve(db_path, port, host):
 
     terminal.guard_process_output()  # Datasette prints the SQL of a failed anonymous query
     try:
-        run_server(db_path, host, port, announce=lambda line: terminal.echo(line, err=True))
+        run_server(db_path, host, port, announce=lambda line: terminal.echo(line, err=True), immutable=immutable)
     except KeyboardInterrupt:
         pass

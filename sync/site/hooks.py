@@ -3,9 +3,9 @@
 - `unregister_replaced_plugins`: drop installed plugins this site replaces, whatever is installed.
 - `limit_connection`: SQLite limits on every connection, so anonymous SQL cannot build
   huge values (the 1 s time limit does not interrupt one long C call like replace(hex(...)));
-  `allow_arbitrary_sql` refuses arbitrary SQL where the limits cannot be set (Python 3.10).
+  on every supported Python (sqlite_limits.py); `allow_arbitrary_sql` refuses arbitrary SQL
+  where they cannot be set.
 - `render_cell`: abstracts and bios as bounded safe markdown.
-- `render_atom`: datasette-atom's feed, plus a valid empty feed when there are no rows.
 - `refuse_writes`, `bad_request`: 405/400 instead of Datasette 0.65's 500s on bad requests.
 - `quiet_large_tables`: table pages of transcript_segments without the work that grows with it.
 """
@@ -14,14 +14,13 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from datetime import datetime, timezone
 
 from datasette.plugins import pm
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from .render import markdown
-from .sqlite_limits import LIMITS
+from .sqlite_limits import CAN_LIMIT, LIMITS, apply_limits
 
 __all__ = [
     "CAN_LIMIT",
@@ -29,16 +28,15 @@ __all__ = [
     "REPLACED_PLUGINS",
     "allow_arbitrary_sql",
     "bad_request",
-    "can_render_atom",
     "limit_connection",
     "quiet_large_tables",
     "refuse_writes",
-    "render_atom",
     "render_cell",
     "unregister_replaced_plugins",
 ]
 
-REPLACED_PLUGINS = ("datasette_youtube_embed", "datasette_render_markdown", "datasette_atom", "datasette_search_all")
+REPLACED_PLUGINS = ("datasette_youtube_embed", "datasette_render_markdown", "datasette_atom", "datasette_ics",
+                    "datasette_search_all")
 
 # LIMITS (sqlite_limits.py): the largest string or blob any statement may make or read
 # (every stored field is capped below it: sync/core/limits.py), a LIKE pattern's length,
@@ -55,15 +53,13 @@ def unregister_replaced_plugins() -> None:
             pm.unregister(plugin)
 
 
-# Connection.setlimit is Python 3.11+. Without it nothing bounds what a statement may
-# build, so arbitrary SQL is refused (canned queries and every page still work).
-CAN_LIMIT = hasattr(sqlite3.Connection, "setlimit")
+# CAN_LIMIT: Connection.setlimit on 3.11+, SQLite's C function on 3.10 (sqlite_limits.py).
+# Where neither works nothing bounds what a statement may build, so arbitrary SQL is
+# refused (canned queries and every page still work).
 
 
 def limit_connection(conn: sqlite3.Connection) -> None:
-    if CAN_LIMIT:
-        for category, value in LIMITS.items():
-            conn.setlimit(category, value)
+    apply_limits(conn)
 
 
 def allow_arbitrary_sql() -> bool | None:
@@ -80,34 +76,6 @@ def render_cell(value, column, table):
     if table == "talks" and column in MARKDOWN_COLUMNS and isinstance(value, str) and value:
         return _markdown_off_loop(value)
     return None
-
-
-# ----------------------------------------------------------------------------- feeds
-
-
-def can_render_atom(columns):
-    return {"atom_id", "atom_updated", "atom_title"}.issubset(columns)
-
-
-def render_atom(datasette, request, sql, columns, rows, database, table, query_name, view_name, data):
-    import datasette_atom
-    from feedgen.feed import FeedGenerator
-
-    if rows:
-        return datasette_atom.render_atom(
-            datasette, request, sql, columns, rows, database, table, query_name, view_name, data
-        )
-    if not can_render_atom(columns):
-        return datasette_atom.render_atom(  # its 400 for a query without the columns
-            datasette, request, sql, columns, rows, database, table, query_name, view_name, data
-        )
-    fg = FeedGenerator()
-    fg.id(request.url)
-    fg.link(href=request.url, rel="self")
-    title = ((datasette.metadata(database=database) or {}).get("queries") or {}).get(query_name or "", {})
-    fg.title(title.get("title") if isinstance(title, dict) and title.get("title") else "Datasette feed")
-    fg.updated(datetime.now(timezone.utc))  # an empty feed has no entry to date it by
-    return Response(fg.atom_str(pretty=True), content_type="application/xml; charset=utf-8", status=200)
 
 
 # ----------------------------------------------------------------------------- bad requests

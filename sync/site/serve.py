@@ -8,9 +8,10 @@ use is one sentence, not a traceback from deep inside the server.
 The file is served in Datasette's normal read-only mode (`mode=ro`), not
 immutable: SQLite's WAL gives every query the last committed state, so a sync
 may write under a running site, readers see the state before or after it, and
-the next query after its commit sees the new rows. The database is always
-named `talks` whatever the file is called, so metadata.yml (which describes the
-database `talks`) applies to `archive.db` too.
+the next query after its commit sees the new rows. `--immutable` is for a copy
+nothing writes (the published image): SQLite then skips locking and change
+checks. The database is always named `talks` whatever the file is called, so
+metadata.yml (which describes the database `talks`) applies to `archive.db` too.
 """
 from __future__ import annotations
 
@@ -64,31 +65,32 @@ def _datasette_arguments(extra: list[str]) -> dict:
     return dict(context.params)
 
 
-def build_datasette(db_path: str, extra: Optional[list[str]] = None):
-    """The Datasette app serving `db_path` as the database `talks` (read-only, not immutable)."""
+def build_datasette(db_path: str, extra: Optional[list[str]] = None, immutable: bool = False):
+    """The Datasette app serving `db_path` as the database `talks` (read-only; immutable if asked)."""
     from datasette.app import Database
     from datasette.cli import serve as datasette_serve
 
     params = _datasette_arguments(datasette_options() + list(extra or []))
     # Datasette's own `serve` builds the instance (settings, metadata, plugins, static
     # mounts) exactly as its command line would; return_instance stops it before it
-    # starts a server. The database is added below under our name, never immutable.
+    # starts a server. The database is added below under our name.
     params.update(files=(), immutable=(), return_instance=True, memory=False)
     datasette = datasette_serve.callback(**params)
     if "_memory" in datasette.databases:  # Datasette adds it when given no files
         datasette.remove_database("_memory")
-    datasette.add_database(Database(datasette, path=os.path.abspath(db_path), is_mutable=True), name=DATABASE_NAME)
+    datasette.add_database(Database(datasette, path=os.path.abspath(db_path), is_mutable=not immutable),
+                           name=DATABASE_NAME)
     return datasette
 
 
-def serve(db_path: str, host: str, port: int, announce=print) -> None:
+def serve(db_path: str, host: str, port: int, announce=print, immutable: bool = False) -> None:
     """Serve until SIGTERM or SIGINT; raise TalksError (one sentence) if it cannot start."""
     import uvicorn
 
     check_readable(db_path)
     sock = bind(host, port)
     try:
-        datasette = build_datasette(db_path)
+        datasette = build_datasette(db_path, immutable=immutable)
         asyncio.run(datasette.invoke_startup())
         announce(f"Serving {db_path} as /{DATABASE_NAME} at http://{host}:{sock.getsockname()[1]}/ (Ctrl-C stops)")
         config = uvicorn.Config(datasette.app(), log_level="warning", lifespan="on")

@@ -18,6 +18,7 @@ import time
 
 from sync.core.limits import SITE_SQL_WORKER_MEMORY
 from sync.site.sqlite_limits import apply_limits
+from sync.site.transcript_search import register_functions
 
 
 def _die_with_the_site() -> None:
@@ -95,8 +96,11 @@ def main(db_path: str) -> None:
     _die_with_the_site()
     _bound_memory()
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    # As the site's connections are set up (Datasette's own, then the plugin's
+    # prepare_connection): the same SQL must fail or succeed here as there.
     conn.text_factory = lambda data: str(data, "utf-8", "replace")
     apply_limits(conn)
+    register_functions(conn)
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         try:

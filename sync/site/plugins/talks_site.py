@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datasette import hookimpl
 
-from sync.site import hooks, views
+from sync.site import feeds, hooks, transcript_search, views
 from sync.site.admission import limit_arguments, limit_costly
 from sync.site.headers import security_headers
 from sync.site.sqltrial import trial_arbitrary_sql
@@ -14,8 +14,10 @@ from sync.site.sqltrial import trial_arbitrary_sql
 # Installed plugins this one replaces, dropped before Datasette builds its routes:
 # datasette-youtube-embed put `v=` unescaped into markup (stored XSS), and
 # datasette-render-markdown had no size bound (a 140 KB abstract stalled the server) and
-# exposed an unbounded render_markdown() to arbitrary SQL. datasette-atom is wrapped
-# (hooks.render_atom) so a feed with no entries is a valid empty feed, not a 500.
+# exposed an unbounded render_markdown() to arbitrary SQL. The feeds are the site's own
+# (sync/site/feeds.py): datasette-atom linked entries away from the archive, sent
+# application/xml and answered 500 on a control character or a bad date; datasette-ics
+# wrote no all-day events, DTSTAMP or URL, and its ics dependency fails to import on 3.12+.
 # datasette-search-all's search is the archive's /search (views.py redirects its address);
 # its menu link listed the searchable tables on every page render, through Datasette's
 # SQL threads, so one busy with anonymous queries held the archive's pages too.
@@ -25,6 +27,15 @@ hooks.unregister_replaced_plugins()
 @hookimpl
 def prepare_connection(conn):
     hooks.limit_connection(conn)
+    transcript_search.register_functions(conn)
+
+
+@hookimpl
+def canned_queries(datasette, database):
+    # search_recordings is built from the same SQL as the archive's /search (one meaning, one link)
+    if database == views.DATABASE:  # `talks serve` always names the file so
+        return {"search_recordings": transcript_search.search_recordings_query()}
+    return None
 
 
 @hookimpl
@@ -41,7 +52,10 @@ def render_cell(value, column, table, database, datasette):
 
 @hookimpl
 def register_output_renderer(datasette):
-    return {"extension": "atom", "render": hooks.render_atom, "can_render": hooks.can_render_atom}
+    return [
+        {"extension": "atom", "render": feeds.render_atom, "can_render": feeds.can_render_atom},
+        {"extension": "ics", "render": feeds.render_ics, "can_render": feeds.can_render_ics},
+    ]
 
 
 @hookimpl
