@@ -9,7 +9,11 @@ goes private, S06E03's is uploaded, and syncs fail.
 """
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -18,7 +22,7 @@ from tenacity import wait_none
 from sync import youtube
 from sync.cli import cli
 
-from .apiserver import make_video, private_item, running_api_server
+from .apiserver import deleted_item, make_video, private_item, running_api_server
 from .conftest import FIXTURES, rows
 from .receiver import running_receiver
 
@@ -52,6 +56,7 @@ ZAJAC_PRIVATE = [TRAILER_ITEM, private_item(ZAJAC, added_at="2024-03-28T11:00:00
 @pytest.fixture(autouse=True)
 def no_retry_waits(monkeypatch):
     monkeypatch.setattr(youtube, "BACKOFF", wait_none())
+    monkeypatch.setattr("sync.core.redact._KEPT", [])  # the URLs' secrets stay with each test
 
 
 @pytest.fixture
@@ -89,8 +94,8 @@ class Story:
         assert result.exit_code == expect, (result.output, result.exc_info)
         return result
 
-    def notify(self, *args: str, expect: int = 0):
-        result = CliRunner().invoke(cli, ["notify", "--db", self.db_path, *args])
+    def notify(self, *args: str, expect: int = 0, env=None):
+        result = CliRunner().invoke(cli, ["notify", "--db", self.db_path, *args], env=env)
         assert result.exit_code == expect, (result.output, result.exc_info)
         return result
 
@@ -197,3 +202,92 @@ def test_a_failed_sync_is_announced_once_and_its_end_too(story, hook, monkeypatc
     story.sync(FIRST)
     assert lines(hook.messages[-1]) == ["Solved:", "- The scheduled sync is healthy again."]
     assert hook.attempts == 3
+
+
+def test_a_problem_that_came_and_went_while_delivery_failed_is_told_as_solved(story, hook):
+    url = hook.url()
+    story.sync(FIRST, "--notify", url)
+    hook.status = 500
+    story.sync(ZAJAC_PRIVATE, "--notify", url)
+    story.sync(FIRST, "--notify", url)
+    hook.status = 200
+    story.notify("--notify", url)
+    assert lines(hook.messages[-1]) == [
+        "Solved:",
+        f"- S05E01 “{ZAJAC_TITLE}”: no longer missing (was: its recording is private)",
+    ]
+
+
+def test_a_recording_deleted_after_going_private_is_one_line_saying_both(story, hook):
+    url = hook.url()
+    story.sync(FIRST, "--notify", url)
+    story.sync(ZAJAC_PRIVATE, "--notify", url)
+    story.sync([TRAILER_ITEM, deleted_item(ZAJAC, added_at="2024-03-28T11:00:00Z"), REINKE_ITEM], "--notify", url)
+    assert hook.messages[-1]["title"] == "talks: 1 to do"
+    assert lines(hook.messages[-1]) == [
+        "To do:",
+        f"- S05E01 “{ZAJAC_TITLE}”: its recording was deleted (was: its recording is private)",
+    ]
+
+
+def test_a_url_added_later_hears_what_is_open_now_and_the_first_hears_nothing_again(story, hook):
+    first, second = hook.url(path="first"), hook.url(path="second")
+    story.sync(FIRST, "--notify", first)
+    story.sync(ZAJAC_PRIVATE, "--notify", first)
+    story.sync(ZAJAC_PRIVATE, "--notify", first, "--notify", second)
+    assert [r.path for r in hook.received] == ["/first", "/first", "/second"]
+    assert hook.messages[-1]["title"] == "talks: 3 to do"  # S05E01, S06E03, the trailer: nothing solved
+    assert [line[:8] for line in lines(hook.messages[-1])] == ["To do:", "- S05E01", "- S06E03", "- Video "]
+    targets = rows(story.db_path, "SELECT label FROM notify_targets ORDER BY first_seen_at, target")
+    assert len(targets) == 2 and all(re.fullmatch(r"json:// [0-9a-f]{8}", t["label"]) for t in targets)
+
+
+def test_notify_dry_run_prints_the_digest_and_changes_and_sends_nothing(story, hook, monkeypatch):
+    story.sync(FIRST)  # no URL: nothing told, nothing stored
+    tables = ("notify_events", "notify_targets", "notifications", "notify_state")
+    assert [rows(story.db_path, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in tables] == [0, 0, 0, 0]
+    shown = story.notify("--dry-run", "--site-url", SITE)
+    assert shown.output.startswith("== to a URL not seen before\ntalks: 2 to do\n\nTo do:\n- S06E03 ")
+    assert f"<{SITE}/talk/S06E03>" in shown.output
+    monkeypatch.setenv("TALKS_NOTIFY", hook.url())
+    again = story.notify("--dry-run", "--site-url", SITE)
+    assert re.match(r"== to json:// [0-9a-f]{8}\ntalks: 2 to do\n", again.output)
+    assert hook.attempts == 0
+    assert [rows(story.db_path, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in tables] == [0, 0, 0, 0]
+    story.notify()  # now for real
+    assert hook.messages[0]["title"] == "talks: 2 to do"
+    known = story.notify("--dry-run", env={"TALKS_NOTIFY": ""})  # no URL given: the targets the database knows
+    assert re.match(r"nothing to send", known.output)
+
+
+def test_a_sync_that_stopped_running_is_unhealthy_after_max_age(story, hook):
+    url = hook.url()
+    story.sync(FIRST, "--notify", url)
+    story.notify("--notify", url, "--max-age", "26h", "--now", "2099-01-01T00:00:00")
+    [line] = lines(hook.messages[-1])[1:]
+    assert line.startswith("- The scheduled sync is unhealthy: no sync succeeded within 26 h (the last success")
+
+
+def test_bad_notification_settings_are_usage_errors_that_do_not_show_the_url(story, monkeypatch):
+    result = CliRunner().invoke(cli, ["sync", "--db", story.db_path, "--snapshot", "--notify", "json://u:Pa55word@"])
+    assert result.exit_code == 2 and "Pa55word" not in result.output
+    assert "--notify: notification URL 1 (json://…) is not one Apprise can use" in result.output
+    monkeypatch.setenv("TALKS_NOTIFY", "ntfy://topic-one just-a-token-9")
+    result = CliRunner().invoke(cli, ["notify", "--db", story.db_path])
+    assert result.exit_code == 2 and "TALKS_NOTIFY: notification URL 2 is no URL (scheme://...)" in result.output
+    assert "just-a-token-9" not in result.output
+    monkeypatch.delenv("TALKS_NOTIFY")
+    result = CliRunner().invoke(cli, ["notify", "--db", story.db_path])
+    assert result.exit_code == 2 and "no notification URL" in result.output
+    result = CliRunner().invoke(cli, ["notify", "--db", story.db_path, "--dry-run", "--site-url", "javascript:x"])
+    assert result.exit_code == 2 and "must be an http(s) URL" in result.output
+    assert not Path(story.db_path).exists()  # nothing ran
+
+
+def test_a_sync_without_notification_urls_does_not_load_apprise(tmp_path):
+    probe = ("import sys; from sync.cli import cli; cli.main(sys.argv[1:], standalone_mode=False);"
+             " print('apprise' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "TALKS_NOTIFY"}
+    done = subprocess.run([sys.executable, "-c", probe, "sync", "--snapshot", "--db", str(tmp_path / "t.db"), "-q"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.stdout.strip().splitlines()[-1] == "False", done.stderr

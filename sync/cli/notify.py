@@ -67,6 +67,7 @@ def notify_after_sync(db_path: str, urls, site) -> None:
 @click.option("--max-age", default="36h", show_default=True, metavar="AGE",
               help="The job is unhealthy unless a sync succeeded within this long (as `talks status`).")
 @click.option("--dry-run", is_flag=True, help="Print the message each target would get now; change and send nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="Log each delivery, sent or not.")
 @click.option("-q", "--quiet", is_flag=True, help="Log only failures (away from a terminal, the default in text).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: one object a line on stderr, as `talks sync --log-format json`.")
@@ -74,7 +75,7 @@ def notify_after_sync(db_path: str, urls, site) -> None:
               hidden=True, help="Judge health as of this moment (tests); default: now.")
 @fail_cleanly
 @stops_on_signals
-def notify(db_path, notify, site_url, max_age, dry_run, quiet, log_format, now):
+def notify(db_path, notify, site_url, max_age, dry_run, verbose, quiet, log_format, now):
     """Tell organizers what changed: one message per target, only when something did.
 
     Reads what the syncs left (the reports, the ledger, the job's health), sends each
@@ -101,7 +102,7 @@ def notify(db_path, notify, site_url, max_age, dry_run, quiet, log_format, now):
         age = parse_age(max_age)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--max-age") from None
-    configure_logging(False, quiet, log_format)
+    configure_logging(verbose, quiet, log_format)
     urls, site = notify_setup(notify, site_url)
     if not urls and not dry_run:
         raise click.UsageError("no notification URL: pass --notify URL or set TALKS_NOTIFY (or use --dry-run)")

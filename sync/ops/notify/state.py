@@ -106,7 +106,11 @@ class Pending:
 
 
 def _ordered(rows) -> list[Event]:
-    return [Event.from_row(r) for r in sorted(rows, key=lambda r: (KIND_ORDER.index(r["kind"]), r["id"]))]
+    """By kind (KIND_ORDER), then talk code (talks without one last), then when detected."""
+    def key(r):
+        return KIND_ORDER.index(r["kind"]) if r["kind"] in KIND_ORDER else len(KIND_ORDER), \
+            r["code"] is None, r["code"] or "", r["id"]
+    return [Event.from_row(r) for r in sorted(rows, key=key)]
 
 
 def pending(db, target: dict) -> Pending:

@@ -21,6 +21,7 @@ SITE_ENV = "TALKS_SITE_URL"
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,31})://")
 # Shorter pieces are no secret worth the name, and blanking them would blank letters of every line.
 MIN_SECRET_CHARS = 4
+MIN_TOKEN_CHARS = 12  # a piece this long is a token to blank in every line of the process
 MAX_ERROR_CHARS = 300
 
 
@@ -37,18 +38,36 @@ class NotifyUrl:
         return f"{self.scheme}://…"
 
 
-def secret_parts(url: str) -> list[str]:
-    """The URL and every piece of it that could be a secret (user, password, host, path
-    segments, query values, fragment), as written and percent-decoded."""
+def _pieces(url: str) -> tuple[str, list[str]]:
+    """(the password, every piece that could be a secret: user, password, host, path
+    segments, query values, fragment)."""
     rest = url.split("://", 1)[-1]
     head, _, fragment = rest.partition("#")
     head, _, query = head.partition("?")
     netloc, _, path = head.partition("/")
     userinfo, _, host = netloc.rpartition("@")
     values = [pair.partition("=")[2] for pair in query.split("&")]
-    pieces = [url, rest, fragment, *userinfo.split(":"), host, *host.split(":"), *path.split("/"), *values]
-    found = {v for p in pieces if len(p) >= MIN_SECRET_CHARS for v in (p, unquote(p), unquote_plus(p))}
-    return sorted(found, key=len, reverse=True)
+    return userinfo.partition(":")[2], [rest, fragment, *userinfo.split(":"), host, *host.split(":"),
+                                        *path.split("/"), *values]
+
+
+def _forms(pieces, shortest: int) -> set[str]:
+    return {v for p in pieces if len(p) >= shortest for v in (p, unquote(p), unquote_plus(p))}
+
+
+def secret_parts(url: str) -> list[str]:
+    """The URL and every piece of it that could be a secret, as written and decoded:
+    blanked in whatever Apprise says about a delivery before it goes anywhere."""
+    return sorted(_forms([url, *_pieces(url)[1]], MIN_SECRET_CHARS), key=len, reverse=True)
+
+
+def process_secrets(url: str) -> list[str]:
+    """What every log line, error sentence and stored error of this process blanks: the
+    URL, its password and its long pieces (tokens). Short ones (a host, a word of a path)
+    are left readable there: nothing of ours prints a URL, and Apprise's own words are
+    blanked whole by `secret_parts`."""
+    password, pieces = _pieces(url)
+    return sorted(_forms([url, password], MIN_SECRET_CHARS) | _forms(pieces, MIN_TOKEN_CHARS), key=len, reverse=True)
 
 
 def from_sources(options: Iterable[str], environ=os.environ) -> list[NotifyUrl]:
@@ -59,7 +78,7 @@ def from_sources(options: Iterable[str], environ=os.environ) -> list[NotifyUrl]:
     for where, text in [*(("--notify", o) for o in options), (ENV, environ.get(ENV, ""))]:
         found += [(where, url) for url in (text or "").split()]
     for _, url in found:  # before anything can print them
-        keep_secret(*secret_parts(url))
+        keep_secret(*process_secrets(url))
     urls: list[NotifyUrl] = []
     for number, (where, url) in enumerate(found, 1):
         scheme = _SCHEME.match(url)
@@ -116,7 +135,10 @@ def _apprise(url: NotifyUrl):
 
 def _usable(url: NotifyUrl) -> bool:
     with _apprise_log():
-        return _apprise(url) is not None
+        try:
+            return _apprise(url) is not None
+        except Exception:  # a plugin that fails on this URL: unusable (its message could quote it)
+            return False
 
 
 def send(url: NotifyUrl, title: str, body: str) -> Optional[str]:
@@ -133,4 +155,4 @@ def send(url: NotifyUrl, title: str, body: str) -> Optional[str]:
     if ok:
         return None
     reason = caught[-1] if caught else "the service did not take it"
-    return redact(" ".join(reason.split()))[:MAX_ERROR_CHARS]
+    return redact(" ".join(reason.split()), tuple(secret_parts(url.url)))[:MAX_ERROR_CHARS]
