@@ -86,7 +86,8 @@ def notify(db_path, notify, site_url, max_age, dry_run, verbose, quiet, log_form
     that stopped running (no success within --max-age). URLs are never stored or shown.
 
     \b
-    Exit 1 when a delivery failed (one line each on stderr), 3 when a sync holds the lock.
+    Exit 1 when a delivery failed (one line each on stderr),
+    3 when a sync holds the lock.
 
     \b
     Examples:
