@@ -282,6 +282,19 @@ def test_bad_notification_settings_are_usage_errors_that_do_not_show_the_url(sto
     result = CliRunner().invoke(cli, ["notify", "--db", story.db_path, "--dry-run", "--site-url", "javascript:x"])
     assert result.exit_code == 2 and "must be an http(s) URL" in result.output
     assert not Path(story.db_path).exists()  # nothing ran
+    result = CliRunner().invoke(cli, ["notify", "--db", story.db_path, "--dry-run"])
+    assert result.exit_code == 1 and "does not exist; build it first" in result.output
+
+
+def test_notify_waits_for_no_sync_it_finds_holding_the_lock(story, hook):
+    from sync.core.lock import sync_lock
+
+    story.sync(FIRST)
+    with sync_lock(story.db_path):
+        held = story.notify("--notify", hook.url(), expect=3)
+    assert "another sync holds the lock" in held.output and hook.attempts == 0
+    story.notify("--notify", hook.url())
+    assert hook.attempts == 1
 
 
 def test_a_sync_without_notification_urls_does_not_load_apprise(tmp_path):

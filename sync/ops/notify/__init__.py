@@ -25,6 +25,7 @@ from typing import Optional
 
 from db.runs import open_database, utc_now, write_transaction
 from db.syncs import last_sync
+from sync.core.dbfile import check_readable
 from sync.core.lock import sync_lock
 
 from . import state
@@ -73,6 +74,7 @@ def run_notify(db_path: str, urls: list[NotifyUrl], *, site: Optional[str] = Non
     """One pass. A dry run changes nothing and sends nothing: its report holds the digest
     each target would get now (with no URL given: each target the database knows, or a
     new one)."""
+    check_readable(db_path)  # one sentence for a file that is missing, damaged or no talks database
     with contextlib.nullcontext() if lock_held else sync_lock(db_path):
         db = open_database(db_path)
         try:
