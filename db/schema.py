@@ -132,6 +132,14 @@ TABLES: dict[str, dict] = {
             # The last words of this segment, a newline, the first words of the next:
             # indexed so a phrase said across the boundary is found (search_recordings).
             "boundary_text": str,
+            # Each timed piece (a word of automatic captions, a cue of uploaded ones) as a flat
+            # JSON array [offset, ms, offset, ms, ...]: its first character in `text` and its
+            # start in milliseconds after start_seconds. A hit links to its first matched word.
+            "word_times": str,
+            # The Chinese, Japanese and Korean runs of `text` as overlapping pairs of characters
+            # ("まあ昨日" -> "まあ あ昨 昨日 日"; NULL without any): indexed so that words typed
+            # without spaces are found inside text written without spaces.
+            "text_cjk": str,
             **SEEN,
         },
     },
@@ -284,7 +292,7 @@ FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 FTS_CONFIG: dict[str, list[str]] = {
     "talks": ["code", "title", "abstract", "speakers", "speakers_ascii", "affiliation", "bio"],
     "videos": ["title", "description"],
-    "transcript_segments": ["text", "boundary_text"],
+    "transcript_segments": ["text", "boundary_text", "text_cjk"],
 }
 # Full-text indexes kept by their one writer instead of sqlite-utils' per-row triggers, with
 # the rows they index: sync/transcripts/save.py indexes each batch of new segments in one

@@ -274,6 +274,13 @@ def test_unchanged_captions_are_not_rewritten_and_a_video_gone_private_keeps_the
     assert (report.fetched, report.unchanged) == (0, 1)
     assert rows(snapshot_db, "select id from transcript_segments order by id") == ids
     assert captions_rows(snapshot_db)[S01E01]["attempts"] == 2
+    # A re-check that finds what is stored writes no ledger row and counts no changed row (issue
+    # #19): when it checked and when it checks next are bookkeeping, updated in place.
+    run = rows(snapshot_db, "select id, rows_changed from sync_runs order by id desc limit 1")[0]
+    assert run["rows_changed"] == 0
+    assert rows(snapshot_db, "select count(*) n from changes where run_id = ?", [run["id"]]) == [{"n": 0}]
+    row = captions_rows(snapshot_db)[S01E01]
+    assert (row["checked_at"], row["fetched_at"]) == (iso(NOW + dt.timedelta(days=2)), iso(NOW))
 
     videos[S01E01] = {"refusal": "private"}
     report = run_fetch(snapshot_db, max_videos=100, ydl_factory=factory, sleep=[].append, now=NOW + dt.timedelta(days=9))

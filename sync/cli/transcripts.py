@@ -24,6 +24,7 @@ def transcripts():
       talks transcripts import captions/           files fetched elsewhere:
           yt-dlp --skip-download --write-subs --write-auto-subs --sub-langs 'en,en-orig' \\
                  --sub-format 'json3/vtt' -o '%(id)s' URL      (names them <video_id>.<lang>.<ext>)
+      talks transcripts export out/                every talk's transcript as .vtt, .srt and .txt
 
     The captions table says, per video, what the last check found (uploaded,
     automatic, none, blocked, needs_token, unavailable) and when it is checked again.
@@ -89,7 +90,9 @@ def transcripts_import(db_path, directory, quiet):
 
     Per video the best file wins (uploaded English, then the original automatic
     track; json3 before vtt). A file that is not a caption file gets one error
-    line and nothing is stored from it; the rest are loaded, and the exit code is 1.
+    line naming it and nothing is stored from it; every other file is loaded.
+    The exit code is 1 only when files were bad and none could be loaded (or the
+    database failed); with some loaded it is 0, the bad ones listed.
     """
     from sync.transcripts.runs import run_import
 
@@ -97,5 +100,30 @@ def transcripts_import(db_path, directory, quiet):
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     report = run_import(db_path, directory, progress=progress_printer(quiet, sys.stderr.isatty() and not quiet))
     _report_captions(report, quiet)
-    if report.errors:
+    if report.errors and not report.loaded:
         sys.exit(EXIT_FAILURE)
+
+
+@transcripts.command("export")
+@db_option
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@fail_cleanly
+def transcripts_export(db_path, directory, quiet):
+    """Write every talk's transcript to DIRECTORY as CODE.vtt, CODE.srt and CODE.txt.
+
+    The same files as the talk pages' downloads: one cue per stored segment (a sentence or a
+    few seconds), timed as the captions were; talks without a code are talk-ID.*.
+    """
+    from db.runs import open_readonly
+    from sync.core.dbfile import check_readable
+    from sync.transcripts.export import export_transcripts
+
+    check_readable(db_path)
+    con = open_readonly(db_path)
+    try:
+        written = export_transcripts(con, Path(directory))
+    finally:
+        con.close()
+    if not quiet:
+        click.echo(f"{len(written) // 3} transcripts written to {directory} (.vtt, .srt, .txt)")

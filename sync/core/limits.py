@@ -24,3 +24,9 @@ REFRESH_CAP = 1_000  # ... at most this many of them a sync (20 videos.list unit
 YTDLP_PACE_SECONDS = 1.0  # between yt-dlp's HTTP requests (its sleep_interval_requests)
 MASS_DISAPPEARANCE_MIN = 5  # this many watchable videos vanishing at once is suspicious ...
 MASS_DISAPPEARANCE_RATIO = 0.5  # ... when they are at least this share of the watchable ones
+# Transcript segments, whatever the captions' punctuation or cue lengths: the site's FTS5
+# highlight()/snippet() cost grows with a segment's matches, so no segment is longer than
+# this (one uploaded cue of 7.9 MB was a single segment, and held the site for minutes) ...
+MAX_SEGMENT_CHARS = 500
+MAX_SEGMENT_SECONDS = 15.0  # ... nor spans more than this
+MAX_CAPTION_SECONDS = 48 * 3600  # a caption time past this is refused (YouTube's longest videos are 12 h)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -49,6 +50,7 @@ class CaptionsReport:
     stopped: Optional[str] = None  # why the caption work stopped early
     retry_at: Optional[str] = None
     errors: list[str] = field(default_factory=list)  # one line per bad caption file
+    loaded: int = 0  # videos an import stored or found unchanged
 
     def summary(self) -> str:
         line = (
@@ -232,7 +234,14 @@ def run_import(
                     "last_error": None,
                     "next_check_at": next_check(kind, attempts, now),
                 }
-                _store(state.db, state.run, state.report, video_id, segments, fields, loader)
+                try:
+                    _store(state.db, state.run, state.report, video_id, segments, fields, loader)
+                except sqlite3.OperationalError:
+                    raise  # the database itself (full, locked, damaged): for the user to fix, the run fails
+                except Exception as exc:  # this video's rows only: its savepoint is rolled back, the rest load
+                    state.report.errors.append(f"{files[0][0]}: could not be stored ({type(exc).__name__}: {exc})")
+                    continue
+                state.report.loaded += 1
 
     return _caption_run(db_path, now, work)
 
