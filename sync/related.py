@@ -2,15 +2,17 @@
 
 Each talk is a bag of terms as the search index cuts them (porter stems, accents
 folded: sync/save/related.py reads them from talks_fts), a title term counting
-TITLE_WEIGHT times. A term weighs (1 + log tf) * log(N / df): a word every talk uses
-says nothing about one, a word two talks share says a lot. Two talks are as related as
-the cosine of their vectors. Measured against hand-made judgements of the snapshot's 30
-talks (tests/related_eval.py, docs/design.md#related-talks): precision@3 0.64, against
-0.41 for "the same season" and 0.51 for FTS5's bm25 over the talk's own words.
+TITLE_WEIGHT times. A term weighs (1 + log tf) * log(N / df): a word most talks use says
+nothing about one, a word two talks share says a lot. Two talks are as related as the
+cosine of their vectors. Measured against hand-made judgements of the snapshot's 30 talks
+(tests/related_eval.py, docs/design.md#browsing-related-talks-seasons-narrowing):
+precision@3 0.64, against 0.41 for "the same season", 0.57 for FTS5's bm25 over the
+talk's own words and 0.62 for all-MiniLM-L6-v2 sentence embeddings.
 
-Talks x talks is never walked: an inverted index pairs only talks that share a term,
-and each talk keeps its MAX_TERMS heaviest terms, so the work grows with the words
-talks share, not with the square of the archive.
+An inverted index pairs only talks that share a term, a term in more than half the talks
+pairs none, and each talk keeps its MAX_TERMS heaviest terms. The work still grows with the square of the archive for words many talks share
+(30 talks: 20 ms; 300 synthetic talks: about 1 s), so a sync redoes it only when a
+talk's title, abstract or presence changed.
 """
 from __future__ import annotations
 
@@ -19,11 +21,14 @@ import math
 from collections import defaultdict
 from typing import Iterable, Mapping
 
-__all__ = ["MAX_TERMS", "PER_TALK", "STOP_WORDS", "TITLE_WEIGHT", "related_talks", "term_vectors"]
+__all__ = ["MAX_DF", "MAX_TERMS", "PER_TALK", "STOP_WORDS", "TITLE_WEIGHT", "related_talks", "term_vectors"]
 
 PER_TALK = 5  # related talks kept for each talk
 TITLE_WEIGHT = 2  # a title word counts as this many abstract words
 MAX_TERMS = 100  # heaviest terms kept per talk: bounds the pairing work, drops the long tail
+# A term in more than half the talks says little about one (its weight is below log 2) and
+# would pair every talk with every other: left out.
+MAX_DF = 0.5
 # Words that say nothing about a talk's subject: English function words and how every
 # abstract speaks of itself. Stemmed by the index's own tokenizer before use (P@3 0.64
 # with them, 0.62 without).
@@ -48,7 +53,8 @@ def term_vectors(counts: Mapping[int, Mapping[str, float]], max_terms: int = MAX
             df[term] += 1
     vectors = {}
     for talk, c in docs.items():
-        weights = {t: (1 + math.log(tf)) * math.log(n / df[t]) for t, tf in c.items() if tf >= 1 and df[t] < n}
+        weights = {t: (1 + math.log(tf)) * math.log(n / df[t]) for t, tf in c.items()
+                   if tf >= 1 and df[t] <= MAX_DF * n and df[t] < n}
         if len(weights) > max_terms:
             weights = dict(heapq.nlargest(max_terms, weights.items(), key=lambda kv: (kv[1], kv[0])))
         norm = math.sqrt(sum(w * w for w in weights.values()))

@@ -12,7 +12,7 @@ import pytest
 from db.runs import open_database
 from sync.cli import cli
 from sync.related import PER_TALK, related_talks, term_vectors
-from sync.save.related import save_related, talk_terms
+from sync.save.related import related_stale, save_related, talk_terms
 from tests.related_eval import precision, same_season, stored
 
 
@@ -36,7 +36,7 @@ def test_talks_sharing_rare_words_are_related_and_common_words_count_for_nothing
 
 
 def test_ranking_is_the_same_on_every_run_and_ties_go_to_the_lower_id():
-    counts = {7: {"x": 1, "y": 1}, 3: {"x": 1, "z": 1}, 5: {"x": 1, "z": 1}, 9: {"w": 1}}
+    counts = {7: {"x": 1, "y": 1}, 3: {"x": 1, "z": 1}, 5: {"x": 1, "z": 1}, 9: {"w": 1}, 11: {"v": 1}, 13: {"u": 1}}
     first = list(related_talks(counts))
     assert first == list(related_talks(dict(reversed(list(counts.items())))))
     assert [(t, r, o) for t, r, o, _ in first if t == 7] == [(7, 1, 3, ), (7, 2, 5)]
@@ -80,8 +80,24 @@ def test_related_talks_beat_the_season_by_the_judgements(snapshot_db):
     assert ours >= 0.6 and ours > season + 0.15, (ours, season)
 
 
-def test_terms_are_cut_as_search_cuts_them_without_function_words(snapshot_db):
-    db = open_database(str(snapshot_db))
+def copy_of(path, tmp_path):
+    """A copy of the module's database (its WAL included) for a test that writes."""
+    copy = tmp_path / "copy.db"
+    source, target = sqlite3.connect(path), sqlite3.connect(copy)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    return copy
+
+
+def test_a_word_in_more_than_half_the_talks_pairs_none():
+    counts = {1: {"common": 1, "a": 1}, 2: {"common": 1, "b": 1}, 3: {"common": 1, "c": 1}, 4: {"d": 1}}
+    assert list(related_talks(counts)) == []
+
+
+def test_terms_are_cut_as_search_cuts_them_without_function_words(snapshot_db, tmp_path):
+    db = open_database(str(copy_of(snapshot_db, tmp_path)))
     try:
         terms = talk_terms(db)
         s07e01 = db.execute("select id from talks where code = 'S07E01'").fetchone()[0]
@@ -95,5 +111,22 @@ def test_terms_are_cut_as_search_cuts_them_without_function_words(snapshot_db):
                           [s07e01]).fetchone()[0] == 0
         assert db.execute("select count(*) from related_talks").fetchone()[0] == PER_TALK * (len(terms) - 1)
         assert not db.execute("select name from sqlite_temp_master").fetchall()  # no temporary table left
+    finally:
+        db.close()
+
+
+def test_a_sync_rebuilds_related_talks_only_when_what_they_are_made_of_changed(snapshot_db, tmp_path):
+    db = open_database(str(copy_of(snapshot_db, tmp_path)))
+    try:
+        change = ("insert into changes (run_id, table_name, row_key, column_name, old_value, new_value)"
+                  " values (?, ?, '1', ?, 'old', 'new')")
+        assert not related_stale(db, 900)  # a run that changed nothing
+        db.execute(change, [901, "videos", "view_count"])
+        db.execute(change, [901, "talks", "bio"])
+        assert not related_stale(db, 901)  # nothing a talk's terms are made of
+        db.execute(change, [902, "talks", "abstract"])
+        assert related_stale(db, 902)
+        db.execute("delete from related_talks")
+        assert related_stale(db, 900)  # nothing related yet: made at the next sync
     finally:
         db.close()

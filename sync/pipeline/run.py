@@ -25,7 +25,7 @@ from sync.core.lock import sync_lock
 from sync.core.redact import redact
 from sync.pages.sources import load_snapshot
 from sync.save import check_mass_disappearance, mark_checked, save_talks, save_youtube, watchable_video_ids
-from sync.save.related import save_related
+from sync.save.related import related_stale, save_related
 from sync.save.stream import StreamedVideos
 
 from .inputs import fetch_youtube, read_pages
@@ -160,7 +160,7 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
                 rematch(db, run)
             else:
                 log.debug("nothing the matcher reads changed: the stored matches stand")
-            if run.rows_changed or not db.execute("SELECT 1 FROM related_talks LIMIT 1").fetchone():
+            if related_stale(db, run.run_id):
                 save_related(db)  # derived from the talks' words, rebuilt whole (sync/related.py)
             hold_deadlines()  # committing now: past --deadline or not, this run succeeds
     log.debug("committed")  # the end of the data transaction (the SIGKILL test times it)

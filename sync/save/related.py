@@ -1,7 +1,7 @@
 """save_related: rebuild `related_talks` from what the search index says each live talk is about.
 
-A derived table like the search index itself: rebuilt whole by every sync that changed
-something (sync/pipeline/run.py), never in `changes`. The terms come from talks_fts
+A derived table like the search index itself: rebuilt whole by a sync that changed a talk's
+title, abstract or presence (sync/pipeline/run.py), never in `changes`. The terms come from talks_fts
 through a temporary fts5vocab table, so they are cut exactly as search cuts them
 (porter stems, accents folded); the ranking is sync/related.py.
 """
@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from db.schema import FTS_TOKENIZE
 from sync.related import PER_TALK, STOP_WORDS, TITLE_WEIGHT, related_talks
 
-__all__ = ["save_related", "talk_terms"]
+__all__ = ["related_stale", "save_related", "talk_terms"]
 
 FIELD_WEIGHTS = {"title": TITLE_WEIGHT, "abstract": 1}
 
@@ -44,6 +44,19 @@ def talk_terms(db) -> dict[int, Counter]:
     finally:
         db.execute("DROP TABLE temp.related_terms")
     return dict(counts)
+
+
+# What related_talks is made of: a run that changed none of these for any talk leaves it as it is.
+_INPUTS = ("title", "abstract", "removed_at")
+
+
+def related_stale(db, run_id: int) -> bool:
+    """True when run `run_id` changed a talk's title, abstract or presence, or nothing is related yet."""
+    if db.execute("SELECT 1 FROM related_talks LIMIT 1").fetchone() is None:
+        return db.execute("SELECT 1 FROM talks LIMIT 1").fetchone() is not None
+    return db.execute(
+        f"SELECT 1 FROM changes WHERE run_id = ? AND table_name = 'talks' AND column_name IN {_INPUTS} LIMIT 1",
+        [run_id]).fetchone() is not None
 
 
 def save_related(db) -> int:

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 __all__ = ["Event", "talk_story"]
 
 QUOTE_LIMIT = 120  # characters of an old or new title quoted in a sentence
+# The order of a day's sentences: what the talk is, then what it is about, then its recording.
+ORDER = ("status", "code", "title", "topic", "date", "speakers", "affiliation", "abstract", "bio", "video_id",
+         "removed_at")
 
 
 @dataclass
@@ -99,8 +102,9 @@ def talk_story(rows: list[dict] | None) -> list[Event]:
     for index, ((changed_at, _run), run) in enumerate(runs.items()):
         changes = run["changes"]
         added = index == 0 and changes.get("status", ("", None))[0] is None and "status" in changes
+        ordered = sorted(changes.items(), key=lambda kv: ORDER.index(kv[0]) if kv[0] in ORDER else len(ORDER))
         sentences = [_first(changes)] if added else [
-            s for column, (old, new) in changes.items() if (s := _change(column, old, new, changes))]
+            s for column, (old, new) in ordered if (s := _change(column, old, new, changes))]
         if not sentences:
             continue
         day = changed_at[:10]
