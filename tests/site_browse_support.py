@@ -1,9 +1,9 @@
 """The archive staged for the browsing tests (issue #22): test_site_browse.py and test_user_tasks.py.
 
 The database of tests/test_site_pages.py (a private recording, a stale link, transcript
-segments for S07E01, a later title change, a failed sync), plus a recording length for
-S07E01 and five moments of S04E01's recording that say "hospitals" (S07E01 says it once),
-so transcript hits come in two groups, one with more moments than are shown open.
+segments for S07E01 and its recording's length, a later title change, a failed sync), plus
+five moments of S04E01's recording that say "hospitals" (S07E01 says it once), so
+transcript hits come in two groups, one with more moments than are shown open.
 
 `phone_problems` runs in the page: what a person on a phone would trip on.
 """
@@ -18,7 +18,6 @@ import pytest
 from tests.browser_support import START_TIMEOUT, build_database, stage_rows
 from tests.datasette_process import serving
 
-S07E01_SECONDS = 3725  # 1 h 02 min
 HOSPITAL_MOMENTS = [(30.0 * n, f"Moment {n}: the hospitals shared their scanners.") for n in range(1, 6)]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -39,8 +38,6 @@ def _stage_browse_rows(path: Path) -> dict:
     con = sqlite3.connect(path)
     try:
         with con:
-            con.execute("update videos set duration_seconds = ? where video_id = (select video_id from talks"
-                        " where code = 'S07E01')", [S07E01_SECONDS])
             video = con.execute("select video_id from talks where code = 'S04E01'").fetchone()[0]
             con.executemany("insert into transcript_segments (video_id, start_seconds, end_seconds, text, seq)"
                             " values (?, ?, ?, ?, ?)",

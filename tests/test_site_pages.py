@@ -67,6 +67,7 @@ def _stage_site_rows(path: Path) -> dict:
                         [DELETED_UPLOAD, f"https://www.youtube.com/watch?v={DELETED_UPLOAD}"])
             con.execute("update talks set page_video_id = ? where code = ?", [DELETED_UPLOAD, REPLACED_CODE])
             con.execute("update talks set bio = bio || ' She holds an M.Sc. in Physics.' where code = 'S07E01'")
+            con.execute("update videos set duration_seconds = 3725 where video_id = ?", [JIMENEZ_VIDEO])
             # The snapshot sync at a fixed time, so the screenshots change only when the pages do.
             con.execute("update sync_runs set started_at = '2026-08-11T06:00:00+00:00',"
                         " finished_at = '2026-08-11T06:00:01+00:00' where id = 1")
