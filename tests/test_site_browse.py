@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from tests.browser_support import JIMENEZ, PRIVATE_CODE, XSS_TITLE, browser, context, needs_chromium, visit  # noqa: F401
+from tests.browser_support import PRIVATE_CODE, XSS_TITLE, browser, context, needs_chromium, visit  # noqa: F401
 from tests.site_browse_support import DESKTOP, HOSPITAL_MOMENTS, PHONE, phone_problems, site  # noqa: F401
 
 pytestmark = pytest.mark.browser
