@@ -2,7 +2,9 @@
 
 A run's row is written and committed before its data transaction starts, so a
 run that fails (or is killed) still leaves a trace, while the data tables are
-left exactly as they were.
+left exactly as they were. A run's end is written in the transaction that commits
+its data (`finish_run` inside it), so data is never booked under a run that says
+otherwise; a run that fails or is interrupted rolls its data back first.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
-from .schema import ensure_schema
+from .schema import RUN_KINDS, ensure_schema
 
 
 def utc_now() -> str:
@@ -88,36 +90,54 @@ def checkpoint(db: sqlite_utils.Database) -> bool:
     return not busy and frames == copied
 
 
-def start_run(db: sqlite_utils.Database, **fields) -> int:
+def start_run(db: sqlite_utils.Database, kind: str, **fields) -> int:
+    """Record a run as `running` (committed at once); `kind` is one of RUN_KINDS."""
+    if kind not in RUN_KINDS:
+        raise ValueError(f"a run's kind is one of {RUN_KINDS}, not {kind!r}")
     with db.atomic():
         return db["sync_runs"].insert(
-            {"started_at": utc_now(), "status": "running", **fields}
+            {"started_at": utc_now(), "status": "running", "kind": kind, **fields}
         ).last_pk
 
 
 INTERRUPTED = (
-    "interrupted: the sync process ended before recording its end (killed or crashed);"
-    " its data transaction was applied whole or not at all"
+    "interrupted: the process ended before recording its end (killed or crashed);"
+    " what it had not committed was rolled back"
 )
 
 
 def close_interrupted_runs(db: sqlite_utils.Database) -> int:
-    """Mark runs still 'running' as failed; call with the sync lock held.
+    """Mark runs still 'running' as interrupted; call with the sync lock held.
 
-    Under the lock no other sync is alive, so a 'running' row belongs to a
+    Under the lock no other run is alive, so a 'running' row belongs to a
     process that was killed or crashed before `finish_run`.
     """
     with db.atomic():
         cursor = db.execute(
-            "UPDATE sync_runs SET status = 'failed', error = ? WHERE status = 'running'", [INTERRUPTED]
+            "UPDATE sync_runs SET status = 'interrupted', error = ? WHERE status = 'running'", [INTERRUPTED]
         )
     return cursor.rowcount
 
 
 def finish_run(
     db: sqlite_utils.Database, run_id: int, status: str, error: Optional[str] = None, **fields
-) -> None:
+) -> bool:
+    """Record a run's end, unless it has one already; False then.
+
+    Called inside a data transaction, the end commits with the data. A run whose
+    end committed stays as it is: a signal that lands just after that commit ends
+    the process, but cannot turn an `ok` run into an interrupted one.
+    """
+    values = {"finished_at": utc_now(), "status": status, "error": error, **fields}
     with db.atomic():
-        db["sync_runs"].update(
-            run_id, {"finished_at": utc_now(), "status": status, "error": error, **fields}
+        cursor = db.execute(
+            f"UPDATE sync_runs SET {', '.join(f'[{c}] = ?' for c in values)} WHERE id = ? AND status = 'running'",
+            [*values.values(), run_id],
         )
+    return cursor.rowcount == 1
+
+
+def book_changes(db: sqlite_utils.Database, run_id: int, rows_changed: int) -> None:
+    """A running run's count of changed rows, written in the transaction that changes
+    them: runs that commit piece by piece (captions) stay true to their data if killed."""
+    db.execute("UPDATE sync_runs SET rows_changed = ? WHERE id = ? AND status = 'running'", [rows_changed, run_id])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from .reports import REPORT_TODAY_SQL, REPORT_VIEWS, TODAY as REPORT_TODAY, missing_recordings_sql  # noqa: F401
+
 # Bookkeeping columns every sourced table carries: which run first and last saw
 # the row, and when its source stopped showing it (rows are never deleted).
 SEEN = {"first_seen_run": int, "last_seen_run": int, "removed_at": str}
@@ -49,6 +51,13 @@ TABLES: dict[str, dict] = {
             **SEEN,
         },
     },
+    "speaker_aliases": {
+        # Every way the pages wrote a speaker's name ("Malih Alikhani", "Malihe Alikhani"):
+        # variants of one person's name are one speaker (sync/pages/people.py).
+        "pk": ("speaker_id", "name"),
+        "columns": {"speaker_id": int, "name": str, "name_ascii": str, **SEEN},
+        "foreign_keys": [("speaker_id", "speakers", "id")],
+    },
     "talk_speakers": {
         "pk": ("talk_id", "speaker_id"),
         "columns": {"talk_id": int, "speaker_id": int, "position": int, **SEEN},
@@ -67,7 +76,7 @@ TABLES: dict[str, dict] = {
             "thumbnail_url": str,
             "view_count": int,
             "has_captions": int,
-            "availability": str,  # public | unlisted | private | deleted | not_found
+            "availability": str,  # public | unlisted | private | deleted | unavailable | not_found (db/reports.py)
             "url": str,
             # bookkeeping like last_seen_run (never in `changes`): the last run in which YouTube
             # itself described the video; the API path refreshes it again REFRESH_DAYS later
@@ -78,6 +87,24 @@ TABLES: dict[str, dict] = {
     "playlists": {
         "pk": "playlist_id",
         "columns": {"playlist_id": str, "title": str, "etag": str, "url": str, **SEEN},
+    },
+    "playlist_pages": {
+        # The Data API's playlistItems pages as last answered, so that a sync can ask for
+        # every page conditionally (If-None-Match: its own etag) and reuse a page that
+        # answers 304. A cache, not a source: rewritten when a page changes, pages past
+        # the playlist's end deleted, nothing in `changes` (playlist_items is the record).
+        "pk": ("playlist_id", "page_number"),
+        "columns": {
+            "playlist_id": str,
+            "page_number": int,  # 1 = the first page
+            "etag": str,
+            "next_page_token": str,  # NULL on the last page
+            # JSON list of {"video_id", "position", "added_at"} (+ "state": "private" or
+            # "deleted" for YouTube's stub of an entry nobody can watch)
+            "items": str,
+            "item_count": int,
+            "fetched_run": int,  # the run whose 200 answer this is
+        },
     },
     "playlist_items": {
         "pk": ("playlist_id", "video_id"),
@@ -132,6 +159,14 @@ TABLES: dict[str, dict] = {
             # The last words of this segment, a newline, the first words of the next:
             # indexed so a phrase said across the boundary is found (search_recordings).
             "boundary_text": str,
+            # Each timed piece (a word of automatic captions, a cue of uploaded ones) as a flat
+            # JSON array [offset, ms, offset, ms, ...]: its first character in `text` and its
+            # start in milliseconds after start_seconds. A hit links to its first matched word.
+            "word_times": str,
+            # The Chinese, Japanese and Korean runs of `text` as overlapping pairs of characters
+            # ("まあ昨日" -> "まあ あ昨 昨日 日"; NULL without any): indexed so that words typed
+            # without spaces are found inside text written without spaces.
+            "text_cjk": str,
             **SEEN,
         },
     },
@@ -158,7 +193,8 @@ TABLES: dict[str, dict] = {
     },
     "related_talks": {
         # Derived, like a search index: each live talk's nearest talks by what they are about
-        # (sync/related.py), rebuilt whole by a sync that changed something; not in `changes`.
+        # (sync/related.py), rebuilt whole by a sync that changed a talk's title, abstract or
+        # presence; not in `changes`.
         "pk": ("talk_id", "rank"),
         "columns": {"talk_id": int, "rank": int, "related_id": int, "score": float},
         "foreign_keys": [("talk_id", "talks", "id"), ("related_id", "talks", "id")],
@@ -169,8 +205,8 @@ TABLES: dict[str, dict] = {
             "id": int,
             "started_at": str,
             "finished_at": str,
-            "status": str,  # running | ok | failed
-            "source": str,  # none | api | ytdlp | snapshot
+            "status": str,  # running | ok | failed | interrupted
+            "source": str,  # none | api | ytdlp | snapshot; transcripts (captions); match (decision)
             "today": str,
             "snapshot_date": str,  # set when the data came from the bundled snapshot
             "pages": str,
@@ -184,6 +220,7 @@ TABLES: dict[str, dict] = {
             "page_playlists": str,  # the playlist ids the webinar page linked (comma-separated)
             "commit_id": str,  # `talks backfill`: the site repository's commit this run replayed
             "commit_date": str,  # ... and its committer date (ISO 8601, the committer's offset)
+            "kind": str,  # sync | backfill | captions | decision (RUN_KINDS)
         },
     },
     "changes": {
@@ -201,9 +238,21 @@ TABLES: dict[str, dict] = {
     },
 }
 
+# What a run was. Only `talks sync` writes kind 'sync': health, the keyless rotation and
+# re-matching ask db.syncs what "the last sync" is, and other runs never answer for one.
+RUN_KINDS = ("sync", "backfill", "captions", "decision")
+# A row written before the column existed, classified from what it holds (ensure_schema
+# fills it in; db.syncs reads a file no new version has opened yet the same way).
+RUN_KIND_OF_ROW = """CASE
+  WHEN commit_id IS NOT NULL THEN 'backfill'
+  WHEN source = 'transcripts' THEN 'captions'
+  WHEN source = 'match' THEN 'decision'
+  ELSE 'sync' END"""
+
 INDEXES = [
     ("talks", ["code"], True),
     ("speakers", ["name"], True),
+    ("speaker_aliases", ["name"], False),
     ("playlist_items", ["video_id"], False),
     ("changes", ["run_id"], False),
     ("changes", ["table_name", "row_key"], False),  # a row's history (talk_history)
@@ -219,7 +268,7 @@ FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 FTS_CONFIG: dict[str, list[str]] = {
     "talks": ["code", "title", "abstract", "speakers", "speakers_ascii", "affiliation", "bio"],
     "videos": ["title", "description"],
-    "transcript_segments": ["text", "boundary_text"],
+    "transcript_segments": ["text", "boundary_text", "text_cjk"],
 }
 # Full-text indexes kept by their one writer instead of sqlite-utils' per-row triggers, with
 # the rows they index: sync/transcripts/save.py indexes each batch of new segments in one
@@ -233,56 +282,6 @@ FTS_HASHSIZE: dict[str, int] = {"transcript_segments": 64 * 1024 * 1024}
 # Tokenizers that differ from FTS_TOKENIZE, by table. None today: FTS_TOKENIZE stems for
 # every table (it already starts with porter; "porter porter ..." stemmed twice).
 FTS_TOKENIZERS: dict[str, str] = {}
-
-# The "today" of the reports, defined once (the view `report_today`, one row, one column
-# `today`) and read by every view and canned query that counts "past" or "upcoming": the
-# last successful sync's, so a snapshot database answers the same on any day; date('now')
-# for a database never synced. Runs without a today (organizers' `talks match`
-# decisions) do not move it.
-REPORT_TODAY_SQL = """
-SELECT coalesce(
-  (SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL ORDER BY id DESC LIMIT 1),
-  date('now')) AS today
-"""
-REPORT_TODAY = "(SELECT today FROM report_today)"
-
-
-def missing_recordings_sql(today_sql: str = REPORT_TODAY) -> str:
-    """Past talks with no watchable recording; `today_sql` is an SQL expression.
-
-    A talk is past when its date is before today (a talk of today's date is not yet),
-    and never while it is announced (upcoming). A talk has a watchable recording when
-    the video chosen (talks.video_id) is public or unlisted, or is an organizer's pin of
-    a video no sync has seen yet (organizers know best; its availability is unknown).
-    The reason, first that applies: never_listed (announced, then gone without a code);
-    private, deleted, broken_link when the chosen video, the webinar page's link or the
-    talks page's link is private, deleted, or not found, in that order; else no_video.
-    """
-    return f"""
-SELECT
-  t.code, t.title, t.date, t.speakers,
-  CASE
-    WHEN t.status = 'unlisted' THEN 'never_listed'
-    WHEN 'private' IN (rec.availability, page.availability, talks_page.availability) THEN 'private'
-    WHEN 'deleted' IN (rec.availability, page.availability, talks_page.availability) THEN 'deleted'
-    WHEN 'not_found' IN (rec.availability, page.availability, talks_page.availability) THEN 'broken_link'
-    ELSE 'no_video'
-  END AS reason,
-  t.status,
-  coalesce(t.page_video_id, t.talks_page_video_id) AS linked_video_id,
-  t.video_id,
-  t.id AS talk_id
-FROM talks t
-LEFT JOIN videos rec ON rec.video_id = t.video_id
-LEFT JOIN videos page ON page.video_id = t.page_video_id
-LEFT JOIN videos talks_page ON talks_page.video_id = t.talks_page_video_id
-WHERE t.status IN ('listed', 'unlisted')
-  AND t.date IS NOT NULL
-  AND t.date < {today_sql}
-  AND (t.video_id IS NULL OR rec.availability NOT IN ('public', 'unlisted'))
-ORDER BY t.date, t.code, t.id
-"""
-
 
 # A talk's timeline: each change of its row in `talks`, oldest first, with the run that
 # made it and, for a backfilled run, the site commit and its date (else when the run
@@ -308,60 +307,9 @@ ORDER BY t.id, c.run_id, c.id
 """
 
 
-VIEWS: dict[str, str] = {
-    "report_today": REPORT_TODAY_SQL,  # first: the views below read it
-    "missing_recordings": missing_recordings_sql(),
-    "talk_history": TALK_HISTORY,
-    # Webinar-page links to fix. Only links a sync has looked up are judged (a pages-only
-    # sync knows nothing of YouTube), and "outside the playlist" only once a playlist has
-    # been read. reason, first that applies: not_found, deleted, private (the link points
-    # at a video nobody can watch); not_recording (it points at a watchable video that is
-    # not the talk's recording: a re-upload replaced it, it is another talk's, or the
-    # organizers rejected it); not_in_playlist (it is the recording, but the playlist
-    # does not hold it).
-    "stale_links": """
-SELECT
-  t.code, t.page_video_id, t.video_id,
-  CASE
-    WHEN linked.availability IN ('not_found', 'deleted', 'private') THEN linked.availability
-    WHEN t.video_id IS NULL OR t.video_id != t.page_video_id THEN 'not_recording'
-    ELSE 'not_in_playlist'
-  END AS reason,
-  t.title, t.status, t.id AS talk_id
-FROM talks t
-JOIN videos linked ON linked.video_id = t.page_video_id
-WHERE t.removed_at IS NULL
-  -- a link to the talk's own private or deleted recording is reported once, by
-  -- missing_recordings, as the recording that went
-  AND NOT (t.video_id IS t.page_video_id AND linked.availability IN ('private', 'deleted'))
-  AND (
-    linked.availability IN ('not_found', 'deleted', 'private')
-    OR t.video_id IS NULL
-    OR t.video_id != t.page_video_id
-    OR (EXISTS (SELECT 1 FROM playlists WHERE removed_at IS NULL)
-        AND NOT EXISTS (SELECT 1 FROM playlist_items pi
-                        WHERE pi.video_id = t.page_video_id AND pi.removed_at IS NULL))
-  )
-ORDER BY t.code, t.id
-""",
-    # Videos a live playlist holds that belong to no talk: extra uploads, decoys, and
-    # private or deleted entries (no title, no date: listed first). A private or deleted
-    # video is a talk's when it is its recording or a live talk's page links it (a
-    # re-upload replaced it): missing_recordings or stale_links reports it, not this.
-    "unmatched_videos": """
-SELECT
-  v.video_id, v.title, v.availability, v.published_at, v.duration_seconds, v.url,
-  group_concat(pi.playlist_id) AS playlists
-FROM videos v
-JOIN playlist_items pi ON pi.video_id = v.video_id AND pi.removed_at IS NULL
-WHERE v.video_id NOT IN (SELECT video_id FROM talks WHERE video_id IS NOT NULL)
-  AND NOT (v.availability IN ('private', 'deleted') AND v.video_id IN (
-    SELECT page_video_id FROM talks WHERE removed_at IS NULL AND page_video_id IS NOT NULL
-    UNION SELECT talks_page_video_id FROM talks WHERE removed_at IS NULL AND talks_page_video_id IS NOT NULL))
-GROUP BY v.video_id
-ORDER BY v.published_at, v.video_id
-""",
-}
+# The reports' views come from db/reports.py, which says what they mean (and is read by
+# everything else that counts problems); talk_history is a plain view of the ledger.
+VIEWS: dict[str, str] = {**REPORT_VIEWS, "talk_history": TALK_HISTORY}
 
 
 def _narrow_update_trigger(db: sqlite_utils.Database, table_name: str, columns: list[str]) -> None:
@@ -393,6 +341,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             for column, column_type in spec["columns"].items():
                 if column not in existing:
                     table.add_column(column, column_type)
+    db.execute(f"UPDATE sync_runs SET kind = {RUN_KIND_OF_ROW} WHERE kind IS NULL")
     for table_name, columns, unique in INDEXES:
         db[table_name].create_index(columns, unique=unique, if_not_exists=True)
     for table_name, columns in FTS_CONFIG.items():

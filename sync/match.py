@@ -44,16 +44,17 @@ from typing import Optional, TypeVar
 
 from rapidfuzz import fuzz
 
+from db import reports
 from sync.core.records import Match, Person, TalkRecord, VideoRecord
 from sync.core.text import words as _words  # local names `words` hold folded text
 
 K = TypeVar("K", bound=Hashable)
 
-WATCHABLE = frozenset({"public", "unlisted"})
-# A video that went private or was deleted is still the recording of the talk a page link
-# or its code ties it to (reported missing, not orphaned); an id YouTube never had
-# (not_found) is only a broken link.
-TIED_UNWATCHABLE = frozenset({"private", "deleted"})
+WATCHABLE = frozenset(reports.WATCHABLE)
+# A video that went private, was deleted or became unavailable (one of the two) is still
+# the recording of the talk a page link or its code ties it to (reported missing, not
+# orphaned); an id YouTube never described (not_found) is only a broken link (db/reports.py).
+TIED_UNWATCHABLE = frozenset(reports.GONE)
 
 # Breaks ties between equal scores, strongest first.
 METHOD_STRENGTH = {
@@ -104,7 +105,7 @@ _ELLIPSIS = re.compile(r"\.\.\.|\u2026")
 
 def is_watchable(video: Optional[VideoRecord]) -> bool:
     """Whether anyone with the link can watch it (public or unlisted)."""
-    return video is not None and video.availability in WATCHABLE
+    return video is not None and reports.is_watchable(video.availability)
 
 
 def episode_codes(text: Optional[str]) -> set[str]:

@@ -341,7 +341,7 @@ def bench_api(work: Path) -> list[Line]:
                 ))
             else:
                 lines.append(Line(
-                    "(e') the same sync again (playlist unchanged: 304)",
+                    "(e') the same sync again (every page unchanged: 304)",
                     f"{fmt_s(child.wall)} wall, peak RSS {child.rss_mb:.0f} MB, {run['requests']} requests "
                     f"({by_endpoint}), {run['quota_units']} quota units, rows changed {run['rows_changed']}",
                 ))

@@ -3,11 +3,15 @@
   - `talks sync --source api` of synthetic playlists of N = 100 ... 10,000 videos (in
     playlists of at most 5,000, YouTube's limit)
     against the stand-in API with 20 ms added to every request: a full sync into a
-    fresh database, then the same sync again (playlist unchanged). Requests, quota
-    units against the minimum, wall time, the API part (wall minus a pages-only run
-    of the same pages) against the page-chain bound ((pages + 1) x 20 ms: the pages
+    fresh database, then the same sync again (every page unchanged: 304). Requests,
+    quota units against the minimum, wall time, the API part (wall minus a pages-only
+    run of the same pages) against the page-chain bound ((pages + 1) x 20 ms: the pages
     are fetched one after the other, each needing the previous one's token), and the
     child's peak RSS.
+  - nights: a full sync, then one unchanged sync a night for NIGHTS nights (the ledger's
+    runs made a day older before each, as if a day had passed), at N = 100, 1,000 and
+    5,000: the requests of the night after the full read, and per night once the refresh
+    rotation is running (the third week), counted at the stand-in.
   - matching alone at 1k, 5k and 10k talks x videos.
   - start-up: `talks sync --snapshot` on an existing database, warm (byte code cached,
     even where the environment sets PYTHONDONTWRITEBYTECODE), and which network
@@ -26,16 +30,21 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from db.reports import REPORT_VIDEOS_SQL
 from sync.match import forget_prepared_videos, match_recordings
 from sync.core.records import Person, TalkRecord, VideoRecord
 
 MATCH_SIZES = (1_000, 5_000, 10_000)
 TARGET_MATCH_10K_S = 5.0
-SYNC_SIZES = (100, 1_000, 5_000, 10_000)
+SYNC_SIZES = (100, 1_000, 2_000, 5_000, 10_000)
+NIGHT_SIZES = (100, 1_000, 5_000)
+NIGHTS = 21  # three weeks: the rotation (REFRESH_DAYS = 7) runs from the second on
+STEADY_NIGHTS = range(15, 22)  # the third week
+TARGET_DAY_AFTER_BATCHES = 2  # videos.list batches the night after a full read, at 5,000
 LATENCY_S = 0.020  # added by the stand-in to every request
 PAGE_SIZE = 50
 PLAYLIST_MAX = 5_000  # videos one YouTube playlist can hold
-TARGET_API_RATIO = 1.5  # API part / page-chain bound, full sync at N >= 5,000
+TARGET_API_RATIO = 1.5  # API part / page-chain bound, full sync at N >= 2,000
 TARGET_RESYNC_RATIO = 1.5
 TARGET_RSS_MB = 300.0
 TARGET_STARTUP_S = 0.4
@@ -128,14 +137,17 @@ def _units_minimum(n: int, described: int) -> int:
     return pages + math.ceil(described / PAGE_SIZE)
 
 
-# Videos the reports depend on (`sync.pipeline.report_video_ids`): an unchanged re-sync
-# describes these again, and others only when the refresh cadence says they are due.
-DEPENDENT_SQL = """
-SELECT count(*) FROM videos WHERE removed_at IS NULL AND (
-  availability NOT IN ('public', 'unlisted')
-  OR video_id IN (SELECT video_id FROM matches WHERE removed_at IS NULL AND video_id IS NOT NULL)
-  OR video_id IN (SELECT page_video_id FROM talks WHERE page_video_id IS NOT NULL)
-  OR video_id IN (SELECT talks_page_video_id FROM talks WHERE talks_page_video_id IS NOT NULL))
+# Videos the reports depend on (`sync.pipeline.refresh.report_video_ids`: the pages' links
+# and db/reports.py's REPORT_VIDEOS_SQL), less the playlist's own private and deleted
+# entries, which their pages (304) vouch for: an unchanged re-sync describes these
+# again, and others only when the refresh cadence says they are due.
+DEPENDENT_SQL = f"""
+SELECT count(*) FROM (
+  {REPORT_VIDEOS_SQL.replace("ORDER BY 1", "")}
+  UNION SELECT page_video_id FROM talks WHERE removed_at IS NULL AND page_video_id IS NOT NULL
+  UNION SELECT talks_page_video_id FROM talks WHERE removed_at IS NULL AND talks_page_video_id IS NOT NULL
+  EXCEPT SELECT v.video_id FROM videos v JOIN playlist_items pi ON pi.video_id = v.video_id
+    AND pi.removed_at IS NULL WHERE v.availability IN ('private', 'deleted'))
 """
 
 
@@ -185,19 +197,21 @@ def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps: int = 3
                     child = sync(db, *args, env=env)
                     run = last_run(db)
                     pages = server.count("playlistItems")
+                    not_modified = sum(1 for s in server.seen("playlistItems") if s.status == 304)
                     described = len({i for s in server.seen("videos") for i in s.params.get("id", "").split(",") if i})
-                    measured.append((child, run, pages, described, server.count(), dependent))
-                child, run, pages, described, served, dependent = sorted(measured, key=lambda m: m[0].wall)[len(measured) // 2]
+                    measured.append((child, run, pages, not_modified, described, server.count(), dependent))
+                child, run, pages, not_modified, described, served, dependent = sorted(
+                    measured, key=lambda m: m[0].wall)[len(measured) // 2]
                 bound = (pages + 1) * LATENCY_S  # the chains one after the other, plus one round trip
                 if label == "full":
                     minimum = _units_minimum(n, described)
-                else:  # the 304 pages, then the videos the reports depend on (none due: just described)
-                    minimum = math.ceil(n / PLAYLIST_MAX) + math.ceil(dependent / PAGE_SIZE)
+                else:  # every page (304), then the videos the reports depend on (none due: just described)
+                    minimum = _units_minimum(n, 0) + math.ceil(dependent / PAGE_SIZE)
                 rows.append(SyncRow(
                     n=n, run=label, requests=run["requests"], served=served, units=run["quota_units"],
                     minimum=minimum, wall=child.wall, api=child.wall - pages_only, bound=bound,
                     ratio=(child.wall - pages_only) / bound, rss=child.rss_mb, changed=run["rows_changed"],
-                    reps=reps,
+                    reps=reps, pages=pages, not_modified=not_modified, batches=served - pages,
                 ))
     return rows, pages_only
 
@@ -205,15 +219,78 @@ def bench_sync_sizes(work: Path, sync: Callable, sizes=SYNC_SIZES, reps: int = 3
 def sync_table(rows: list[SyncRow], pages_only: float) -> str:
     out = [f"Stand-in API with {LATENCY_S * 1000:.0f} ms added per request; API part = wall - pages-only run "
            f"(the quickest of 3: {pages_only:.2f} s); bound = (playlist pages + 1) x {LATENCY_S * 1000:.0f} ms; "
-           "the minimum units of an unchanged re-sync are its 304 pages, one per playlist, and one videos.list per "
-           "50 videos the reports depend on (page-linked, matched, not public).", "",
-           "| N videos | sync | requests | quota units (minimum) | wall | API part / bound | rows changed | peak RSS |",
+           "the minimum units of an unchanged re-sync are its pages (each asked with its etag: 304) and one "
+           "videos.list per 50 videos the reports depend on (page-linked, matched, not watchable outside the "
+           "playlist's own stubs).", "",
+           "| N videos | sync | requests: pages (304) + videos.list | quota units (minimum) | wall | API part / bound "
+           "| rows changed | peak RSS |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         median = f" (median of {r['reps']})" if r["reps"] > 1 else ""
-        out.append(f"| {r['n']:,} | {r['run']} | {r['requests']} | {r['units']} ({r['minimum']}) | "
+        out.append(f"| {r['n']:,} | {r['run']} | {r['requests']}: {r['pages']} ({r['not_modified']}) + {r['batches']} | "
+                   f"{r['units']} ({r['minimum']}) | "
                    f"{r['wall']:.2f} s{median} | {r['api']:.2f} s / {r['bound']:.2f} s = {r['ratio']:.1f}x | "
                    f"{r['changed']} | {r['rss']:.0f} MB |")
+    return "\n".join(out)
+
+
+def _age_runs(db: Path, days: int = 1) -> None:
+    """Make every run of the ledger `days` older: the next sync comes a day later."""
+    import datetime as dt
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    with con:
+        for run_id, started in con.execute("SELECT id, started_at FROM sync_runs").fetchall():
+            when = dt.datetime.fromisoformat(started) - dt.timedelta(days=days)
+            con.execute("UPDATE sync_runs SET started_at = ? WHERE id = ?", [when.isoformat(), run_id])
+    con.close()
+
+
+def bench_nights(work: Path, sync: Callable, sizes=NIGHT_SIZES, nights: int = NIGHTS) -> list[dict]:
+    """Per size: a full sync, then an unchanged sync a night for `nights` nights; the
+    requests of each night as the stand-in saw them (pages, 304s, videos.list)."""
+    from tests.apiserver import TEST_KEY, running_api_server
+    from tests.bench import SNAPSHOT, SNAPSHOT_TODAY
+
+    real = [r for response in json.loads((SNAPSHOT / "snapshot.json").read_text())["youtube"]["videos"]
+            for r in response["items"]]
+    out = []
+    with running_api_server() as server:  # no added latency: requests are what is counted
+        env = {**os.environ, "YOUTUBE_API_KEY": TEST_KEY, "YOUTUBE_API_ENDPOINT": server.endpoint}
+        for n in sizes:
+            playlist = f"PLnights{n:07d}"
+            server.add_playlist(playlist, playlist_entries(n, real))
+            db = work / f"nights-{n}" / "talks.db"
+            db.parent.mkdir()
+            args = ["--source", "api", "--playlist", playlist, "--page", str(SNAPSHOT / "webinar.md"),
+                    "--talks-page", str(SNAPSHOT / "webinar_talks.md"), "--today", SNAPSHOT_TODAY]
+            sync(db, *args, env=env)  # night 0: the full read
+            per_night = []
+            for _ in range(nights):
+                _age_runs(db)
+                server.reset_log()
+                sync(db, *args, env=env)
+                pages = server.count("playlistItems")
+                per_night.append({"pages": pages, "batches": server.count() - pages, "requests": server.count(),
+                                  "not_modified": sum(1 for s in server.seen("playlistItems") if s.status == 304)})
+            steady = [per_night[night - 1]["requests"] for night in STEADY_NIGHTS]
+            out.append({"n": n, "day_after": per_night[0], "nights": per_night, "steady_mean": statistics.mean(steady),
+                        "steady_min": min(steady), "steady_max": max(steady), "week": sum(steady)})
+    return out
+
+
+def nights_table(nights: list[dict]) -> str:
+    out = [f"Nightly syncs of an unchanged playlist after a full read (night 0), one a night for {NIGHTS} nights, "
+           "requests as the stand-in counted them; the rotation describes each video again once it was last "
+           "described 7 days before, at most 1,000 a night (REFRESH_DAYS, REFRESH_CAP).", "",
+           "| N videos | night 1: pages (304) + videos.list | nights 15-21 (the rotation running): requests a night, "
+           "mean (min-max) | a week |",
+           "|---|---|---|---|"]
+    for r in nights:
+        d = r["day_after"]
+        out.append(f"| {r['n']:,} | {d['requests']}: {d['pages']} ({d['not_modified']}) + {d['batches']} | "
+                   f"{r['steady_mean']:.1f} ({r['steady_min']}-{r['steady_max']}) | {r['week']} |")
     return "\n".join(out)
 
 
@@ -278,6 +355,7 @@ def scale_report(work: Path, sync: Callable, line: Callable) -> tuple[str, list]
     wall, cpu, loaded = bench_startup(work, sync)
     client_import = bench_client_import()
     rows, pages_only = bench_sync_sizes(work, sync)
+    nights = bench_nights(work, sync)
     matching = bench_match_sizes()
     checks = [line(
         "(scale) importing the API client (google-api-python-client, httplib2) in a fresh interpreter, median of 5",
@@ -290,7 +368,7 @@ def scale_report(work: Path, sync: Callable, line: Callable) -> tuple[str, list]
         wall < TARGET_STARTUP_S and not loaded,
     )]
     for r in rows:
-        if r["run"] == "full" and r["n"] >= 5_000:
+        if r["run"] == "full" and r["n"] >= 2_000:
             checks.append(line(
                 f"(scale) full sync, N = {r['n']:,}: API part / page-chain bound, quota, RSS",
                 f"{r['ratio']:.1f}x, {r['units']} units (minimum {r['minimum']}), {r['rss']:.0f} MB",
@@ -300,25 +378,41 @@ def scale_report(work: Path, sync: Callable, line: Callable) -> tuple[str, list]
         if r["run"] == "unchanged" and r["n"] == 5_000:
             checks.append(line(
                 f"(scale) unchanged re-sync, N = {r['n']:,}: requests, API part / its bound",
-                f"{r['requests']} requests, {r['units']} units (minimum {r['minimum']}), {r['ratio']:.1f}x",
-                f"304 pages + the reports' videos, <= {TARGET_RESYNC_RATIO}x",
-                r["requests"] == r["units"] == r["minimum"] and r["ratio"] <= TARGET_RESYNC_RATIO,
+                f"{r['requests']} requests: {r['pages']} pages ({r['not_modified']} answered 304) + {r['batches']}"
+                f" videos.list, {r['units']} units (minimum {r['minimum']}), {r['ratio']:.1f}x",
+                f"every page, most 304, + <= {TARGET_DAY_AFTER_BATCHES} videos.list; <= {TARGET_RESYNC_RATIO}x",
+                r["requests"] == r["units"] == r["minimum"] and r["pages"] == _units_minimum(r["n"], 0)
+                and r["not_modified"] > r["pages"] // 2 and r["batches"] <= TARGET_DAY_AFTER_BATCHES
+                and r["ratio"] <= TARGET_RESYNC_RATIO,
+            ))
+    for r in nights:
+        if r["n"] == 5_000:
+            checks.append(line(
+                f"(scale) the night after a full read, N = {r['n']:,}: requests",
+                f"{r['day_after']['pages']} pages ({r['day_after']['not_modified']} answered 304) + "
+                f"{r['day_after']['batches']} videos.list",
+                f"every page + <= {TARGET_DAY_AFTER_BATCHES} videos.list",
+                r["day_after"]["pages"] == _units_minimum(r["n"], 0)
+                and r["day_after"]["batches"] <= TARGET_DAY_AFTER_BATCHES,
             ))
     n, seconds, _ = matching[-1]
     checks.append(line(f"(scale) matching {n:,} x {n:,}", f"{seconds:.2f} s", f"< {TARGET_MATCH_10K_S:.0f} s",
                        seconds < TARGET_MATCH_10K_S))
-    return sync_table(rows, pages_only) + "\n\n" + match_table(matching), checks
+    return sync_table(rows, pages_only) + "\n\n" + nights_table(nights) + "\n\n" + match_table(matching), checks
 
 
-if __name__ == "__main__":  # python -m tests.bench_scale [N ...]: the scale part alone
+if __name__ == "__main__":  # python -m tests.bench_scale [--nights] [N ...]: the scale part alone
     import sys
     import tempfile
 
     from tests.bench import Line, talks_sync
 
+    args = sys.argv[1:]
     with tempfile.TemporaryDirectory(prefix="talks-scale-") as tmp:
-        if sys.argv[1:]:
-            rows, pages_only = bench_sync_sizes(Path(tmp), talks_sync, [int(a) for a in sys.argv[1:]])
+        if args and args[0] == "--nights":
+            print(nights_table(bench_nights(Path(tmp), talks_sync, [int(a) for a in args[1:]] or NIGHT_SIZES)))
+        elif args:
+            rows, pages_only = bench_sync_sizes(Path(tmp), talks_sync, [int(a) for a in args])
             print(sync_table(rows, pages_only))
         else:
             text, checks = scale_report(Path(tmp), talks_sync, Line)

@@ -6,7 +6,8 @@ writer (`TranscriptLoader`, as `talks transcripts import` uses it: batches of
 of the writes and the last checkpoint, and the child's peak RSS. Text generation is not timed. The words follow a Zipf law over ~20,000 words
 in which function words are the most frequent and ~130 words of the series'
 field (annotation, label, noise, segmentation, fairness, ...) sit among the
-next thousand, like talk transcripts; segments hold 20-60 words (8-25 s of speech).
+next thousand, like talk transcripts; segments hold 15-40 words (3-20 s of speech), each
+word timed (`word_times`), as the caption parser bounds them.
 
 Search: for every search the site offers (the archive's /search page, the canned
 queries search_recordings and search_talks, table search on transcript_segments and
@@ -36,7 +37,7 @@ from typing import Callable, Optional
 from urllib.parse import urlencode
 
 SEGMENTS = 1_000_000
-SEGMENTS_PER_VIDEO = 500  # ~2 h of talk at ~15 s a segment
+SEGMENTS_PER_VIDEO = 500  # ~1.5 h of talk at ~10 s a segment
 TARGET_LOAD_S = 30.0
 TARGET_SEARCH_P95_MS = 100.0
 SEARCHES = 200
@@ -79,12 +80,19 @@ def vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
     return ranked, cumulative
 
 
-def text_pool(rng: random.Random) -> list[str]:
+def text_pool(rng: random.Random) -> list[tuple[str, str]]:
+    """(text, word_times) of TEXT_POOL segments: 15-40 words said 0.2-0.5 s apart, every word timed
+    (as automatic captions are), so links are computed from word times as on real captions."""
     words, cumulative = vocabulary(rng)
     pool = []
     for _ in range(TEXT_POOL):
-        n = rng.randint(20, 60)
-        pool.append(" ".join(rng.choices(words, cum_weights=cumulative, k=n)))
+        chosen = rng.choices(words, cum_weights=cumulative, k=rng.randint(15, 40))
+        times, offset, ms = [], 0, 0
+        for word in chosen:
+            times += [offset, ms]
+            offset += len(word) + 1
+            ms += rng.randint(200, 500)
+        pool.append((" ".join(chosen), "[" + ",".join(map(str, times)) + "]"))
     return pool
 
 
@@ -108,7 +116,7 @@ def load(db_path: str, segments: int) -> dict:
     talk_videos = [r[0] for r in db.execute("select video_id from talks where video_id is not null order by code")]
     videos = -(-segments // SEGMENTS_PER_VIDEO)
     ids = talk_videos[:videos] + [f"bench{n:06d}" for n in range(max(0, videos - len(talk_videos)))]
-    run_id = start_run(db, source="transcripts")
+    run_id = start_run(db, "captions", source="transcripts")
     run = RunContext(run_id, dt.datetime.now(dt.timezone.utc).isoformat())
     timed = cpu = 0.0
     left = segments
@@ -119,9 +127,10 @@ def load(db_path: str, segments: int) -> dict:
         batch = []
         start = 0.0
         for _ in range(count):
-            length = rng.uniform(8, 25)
-            batch.append(TranscriptSegment(video_id, round(start, 3), round(start + length, 3), rng.choice(pool),
-                                           watch_url_at(video_id, start)))
+            text, times = rng.choice(pool)
+            length = json.loads(times)[-1] / 1000 + 0.5
+            batch.append(TranscriptSegment(video_id, round(start, 3), round(start + length, 3), text,
+                                           watch_url_at(video_id, start), times))
             start += length + rng.uniform(0, 2)
         fields = {"state": "automatic", "language": "en", "track": "en-orig", "format": "json3", "source": "import"}
         began, began_cpu = time.perf_counter(), time.process_time()
@@ -165,7 +174,15 @@ SITE_SEARCHES = [
            lambda q: "/talks/transcript_segments?" + urlencode({"_search": q}), _no_rows),
     Search("/talks/talks?_search= (table search, defaults)",
            lambda q: "/talks/talks?" + urlencode({"_search": q}), _no_rows),
+    # a talk page's own search (one video's 500 segments among the million)
+    Search("/talk/S03E01?q= (search inside a talk)",
+           lambda q: "/talk/S03E01?" + urlencode({"q": q}), lambda body: b"No results for" in body),
+    # Chinese/Japanese typed without spaces: character pairs, none in this English corpus
+    Search("/search?q=<CJK> (the archive's search page, Japanese typed without spaces)",
+           lambda q: "/search?" + urlencode({"q": CJK_QUERIES[len(q) % len(CJK_QUERIES)]}),
+           lambda body: b'class="no-results"' in body),
 ]
+CJK_QUERIES = ["大変な", "昨日", "データ", "学習", "変"]
 
 
 def search_latencies(port: int, terms: list[str], search: Search = SITE_SEARCHES[1]) -> tuple[list[float], int]:

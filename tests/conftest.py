@@ -51,7 +51,7 @@ def rows(path, sql, params=()):
 # replays whole histories: `slow`, like every browser test and the tests marked one by one.
 PROCESS_MODULES = {
     "test_backfill", "test_dbfile", "test_deploy", "test_logs", "test_serving", "test_site_hardening",
-    "test_startup", "test_transcripts_site",
+    "test_startup", "test_transcripts_real", "test_transcripts_site",
 }
 
 

@@ -32,9 +32,9 @@ def no_key(monkeypatch):
     monkeypatch.delenv("YOUTUBE_API_ENDPOINT", raising=False)
 
 
-def keyless_sync(monkeypatch, db_path, private=(), hang=(), extra=(), exit_code=0):
+def keyless_sync(monkeypatch, db_path, private=(), hang=(), extra=(), exit_code=0, unavailable=()):
     factory = recorded_ydl_factory(stand_in_for_unknown=True, private=private, hang=hang,
-                                   refusals={MISSING: REFUSALS["unavailable"]})
+                                   refusals={v: REFUSALS["unavailable"] for v in (MISSING, *unavailable)})
     monkeypatch.setattr(youtube, "default_ydl_factory", factory)
     result = CliRunner().invoke(cli, ["sync", "--db", str(db_path), "--page", str(WEBINAR), "--talks-page", str(TALKS),
                                       "--today", "2026-08-11", "--source", "ytdlp", "--playlist", YT_PLAYLIST, *extra])
@@ -68,6 +68,21 @@ def test_a_page_linked_recording_going_private_and_back_moves_its_talk_in_and_ou
     assert rows(db_path, "SELECT title FROM videos WHERE video_id = ?", [OUTSIDE])[0]["title"] == f"Recording {OUTSIDE}"
 
 
+def test_yt_dlp_tells_a_known_video_deleted_from_an_id_never_found(tmp_path, monkeypatch):
+    """"Video unavailable" of a video YouTube described before: deleted (what the Data API
+    cannot tell from private); of an id never seen: not found, a broken link."""
+    db_path = tmp_path / "talks.db"
+    keyless_sync(monkeypatch, db_path)
+    assert availability(db_path, OUTSIDE) == "public" and availability(db_path, MISSING) == "not_found"
+
+    keyless_sync(monkeypatch, db_path, unavailable={OUTSIDE})
+
+    assert availability(db_path, OUTSIDE) == "deleted" and availability(db_path, MISSING) == "not_found"
+    reasons = {r["code"]: r["reason"] for r in rows(db_path, "SELECT code, reason FROM missing_recordings")}
+    assert reasons["S09E03"] == "deleted" and reasons["S01E02"] == "broken_link"
+    assert "S09E03" not in {r["code"] for r in rows(db_path, "SELECT code FROM stale_links")}
+
+
 def test_a_playlist_video_going_private_and_back_is_seen_each_time(tmp_path, monkeypatch):
     db_path = tmp_path / "talks.db"
     keyless_sync(monkeypatch, db_path)
@@ -97,6 +112,29 @@ def test_the_rest_is_refreshed_on_a_rotation_that_covers_every_video(tmp_path, m
             assert len(turn) <= YTDLP_ROTATION
             seen |= turn
         assert seen == set(fillers)
+    finally:
+        db.close()
+
+
+def test_the_rotation_moves_on_only_after_a_keyless_sync_succeeded(tmp_path, monkeypatch):
+    """A keyless sync that failed or was interrupted re-checked nothing for good (its run
+    rolled back): the next one takes the same turn. Other runs do not move it either."""
+    db_path = tmp_path / "talks.db"
+    keyless_sync(monkeypatch, db_path)
+    db = open_db(db_path)
+    try:
+        fillers = [f"z{n:010d}" for n in range(2 * YTDLP_ROTATION + 7)]
+        db["videos"].insert_all([{"video_id": v, "title": "x", "availability": "public"} for v in fillers])
+        turn = ytdlp_recheck(db, [])
+        for run in ({"source": "ytdlp", "status": "failed"}, {"source": "ytdlp", "status": "interrupted"},
+                    {"source": "ytdlp", "status": "running"}, {"source": "api", "status": "ok", "kind": "sync"},
+                    {"source": "transcripts", "status": "ok", "kind": "captions"}):
+            db["sync_runs"].insert(run)
+            assert ytdlp_recheck(db, []) == turn, run
+        db["sync_runs"].insert({"source": "ytdlp", "status": "ok", "kind": "sync"})
+        following = ytdlp_recheck(db, [])
+        rotated = set(turn[-YTDLP_ROTATION:])
+        assert len(rotated) == YTDLP_ROTATION and not rotated & set(following[-YTDLP_ROTATION:])
     finally:
         db.close()
 

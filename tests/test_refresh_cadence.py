@@ -74,19 +74,23 @@ def test_unchanged_resync_describes_only_the_videos_the_reports_depend_on(runner
     n = len(api.playlists[PLAYLIST])
     every = {r["video_id"] for r in rows(db_path, "SELECT video_id FROM videos")}
     quiet = unwatched(db_path)
-    dependent = every - quiet
+    # the playlist's own private and deleted entries: their 304 pages still say so
+    stubs = {r["video_id"] for r in rows(db_path, "SELECT v.video_id FROM videos v JOIN playlist_items pi"
+                                                  " ON pi.video_id = v.video_id WHERE v.availability IN ('private', 'deleted')")}
+    dependent = every - quiet - stubs
     assert n == 55 + 120 + 60 and quiet == set(UPLOADS) | set(FILLERS)
-    assert {MISSING, OUTSIDE} | set(HIDDEN) <= dependent and len(dependent) == 27 + 60
+    assert set(HIDDEN) <= stubs and {MISSING, OUTSIDE} <= dependent and len(dependent) == 27 - 2
     api.reset_log()
 
     result = ok(talks_sync(runner, db_path))
 
-    assert [s.status for s in api.seen("playlistItems")] == [304]
+    pages = math.ceil(n / 50)
+    assert [s.status for s in api.seen("playlistItems")] == [304] * pages
     assert sorted(asked(api)) == sorted(dependent)
     spent = api.count()
-    assert spent == 1 + math.ceil(len(dependent) / 50) == 3  # not 1 + ceil(every / 50) = 6
+    assert spent == pages + math.ceil(len(dependent) / 50) == 5 + 1  # not pages + ceil(every / 50) = 5 + 5
     assert f"{spent} requests, {spent} quota units" in result.stdout and "0 rows changed" in result.stdout
-    # the quiet videos keep their rows and stay live: the 304 confirmed them
+    # the quiet videos keep their rows and stay live: the 304s confirmed them
     assert rows(db_path, "SELECT count(*) n FROM videos WHERE removed_at IS NULL AND last_seen_run = 2") == [
         {"n": len(every)}]
     assert {r["video_id"] for r in rows(db_path, "SELECT video_id FROM videos WHERE checked_run = 1")} == quiet
@@ -95,7 +99,7 @@ def test_unchanged_resync_describes_only_the_videos_the_reports_depend_on(runner
 def test_a_video_due_by_the_cadence_is_refreshed_and_a_vanished_one_found_out(runner, db_path, api):
     ok(talks_sync(runner, db_path))  # run 1 describes everything
     gone, counted = UPLOADS[0], UPLOADS[1]
-    del api.videos[gone]  # YouTube no longer has it; the playlist page looks the same (304)
+    del api.videos[gone]  # videos.list no longer returns it; its playlist page looks the same (304)
     api.videos[counted]["statistics"]["viewCount"] = "5000"
     api.reset_log()
 
@@ -113,17 +117,17 @@ def test_a_video_due_by_the_cadence_is_refreshed_and_a_vanished_one_found_out(ru
     api.reset_log()
     result = ok(talks_sync(runner, db_path))
 
-    assert [s.status for s in api.seen("playlistItems")] == [304]
+    assert {s.status for s in api.seen("playlistItems")} == {304}
     assert set(UPLOADS) | set(FILLERS) <= set(asked(api))
-    assert api.count() == 1 + math.ceil(len(asked(api)) / 50)
+    assert api.count() == api.count("playlistItems") + math.ceil(len(asked(api)) / 50)
     assert rows(db_path, "SELECT video_id, availability, view_count, removed_at FROM videos WHERE video_id IN (?, ?)"
                          " ORDER BY video_id", [gone, counted]) == [
-        {"video_id": gone, "availability": "not_found", "view_count": 0, "removed_at": None},  # still listed
+        {"video_id": gone, "availability": "unavailable", "view_count": 0, "removed_at": None},  # still listed
         {"video_id": counted, "availability": "public", "view_count": 5000, "removed_at": None},
     ]
     assert rows(db_path, "SELECT row_key, column_name, old_value, new_value FROM changes WHERE run_id = 4"
                          " AND table_name = 'videos' ORDER BY row_key") == [
-        {"row_key": gone, "column_name": "availability", "old_value": "public", "new_value": "not_found"},
+        {"row_key": gone, "column_name": "availability", "old_value": "public", "new_value": "unavailable"},
         {"row_key": counted, "column_name": "view_count", "old_value": "1", "new_value": "5000"},
     ]
     assert "2 rows changed" in result.stdout
@@ -168,18 +172,21 @@ def test_videos_never_described_are_due_first(runner, db_path, api):
 
 
 def test_the_module_describes_every_known_video_of_a_304_playlist_without_a_cadence(api):
-    """`fetch_youtube_api` without `refresh` keeps the old contract; with it, only those named."""
+    """`fetch_youtube_api` without `refresh` describes every video of an unchanged page
+    again; with it, only those named (a playlist's stubs never: their pages say it all)."""
     first = youtube.fetch_youtube_api([PLAYLIST], [], api_key=KEY, endpoint=api.endpoint)
-    stored = {PLAYLIST: [item.video_id for item in first.items]}
-    etags = {PLAYLIST: first.playlists[0].etag}
+    stored = {PLAYLIST: first.pages[PLAYLIST]}
+    listed = [item.video_id for item in first.items]
 
     api.reset_log()
-    whole = youtube.fetch_youtube_api([PLAYLIST], [], api_key=KEY, endpoint=api.endpoint, etags=etags, known_items=stored)
-    assert whole.unchanged_playlists == {PLAYLIST} and len(asked(api)) == len(set(stored[PLAYLIST]))
+    whole = youtube.fetch_youtube_api([PLAYLIST], [], api_key=KEY, endpoint=api.endpoint, stored_pages=stored)
+    assert {p.fresh for p in whole.pages[PLAYLIST]} == {False}
+    stubs = {i for i in listed if first.videos[i].availability in ("private", "deleted")}
+    assert set(HIDDEN) < stubs and sorted(asked(api)) == sorted(set(listed) - stubs)
 
     api.reset_log()
-    some = youtube.fetch_youtube_api([PLAYLIST], [OUTSIDE], api_key=KEY, endpoint=api.endpoint, etags=etags,
-                                     known_items=stored, refresh=[UPLOADS[3], HIDDEN[0], "notInThePlaylist"])
-    assert asked(api) == [UPLOADS[3], HIDDEN[0], OUTSIDE]  # playlist order, then the page's links
-    assert set(some.videos) == {UPLOADS[3], OUTSIDE} and some.kept_unavailable == {HIDDEN[0]}
-    assert some.units == api.count() == 2
+    some = youtube.fetch_youtube_api([PLAYLIST], [OUTSIDE], api_key=KEY, endpoint=api.endpoint, stored_pages=stored,
+                                     refresh=[UPLOADS[3], HIDDEN[0], "notInThePlaylist"])
+    assert asked(api) == [UPLOADS[3], OUTSIDE]  # playlist order, then the page's links
+    assert {UPLOADS[3], OUTSIDE, HIDDEN[0]} <= set(some.videos) and some.videos[HIDDEN[0]].availability == "private"
+    assert some.units == api.count() == len(stored[PLAYLIST]) + 1

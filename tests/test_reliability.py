@@ -600,7 +600,37 @@ def test_sigkill_inside_the_transaction_leaves_the_database_as_before(tmp_path):
             assert exact_dump(work) == before, f"data changed by a run killed after {step}"
             report = sync(work, api)
             assert {r["id"]: r["status"] for r in runs(work)}[report.run_id] == "ok"
-            assert INTERRUPTED in [r["error"] for r in runs(work) if r["status"] == "failed"]
+            assert INTERRUPTED in [r["error"] for r in runs(work) if r["status"] == "interrupted"]
+
+
+@pytest.mark.slow
+def test_sigkill_just_after_the_commit_finds_the_run_ok_with_what_it_spent(tmp_path):
+    """The run's end commits with its data: killed as soon as the transaction committed
+    (`_run` returned), the data is the run's and its row says `ok`, with the requests and
+    quota units the stand-in saw, not `running` (then interrupted, with 0 requests)."""
+    path, hook = tmp_path / "talks.db", tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(STOP_AFTER)
+    with running_api_server(KEY) as api:
+        serve_series(api, extra=KILL_FILLERS, version=1)
+        sync(path, api, page=OLDER_WEBINAR, playlists=(PLAYLIST,))
+        serve_series(api, extra=KILL_FILLERS, version=2)
+        before = exact_dump(path)
+        api.reset_log()
+        env = {**subprocess_env(api), "PYTHONPATH": str(hook), "TALKS_TEST_STOP_AFTER": "_run"}
+        process = subprocess.Popen(talks_command(path, "-v"), cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        _, status = os.waitpid(process.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status), process.stderr.read()
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        process.stderr.close()
+        sent = api.count()
+        assert integrity(path) == "ok" and exact_dump(path) != before
+        killed = runs(path)[-1]
+        assert (killed["status"], killed["requests"], killed["quota_units"]) == ("ok", sent, sent)
+        sync(path, api)
+        assert runs(path)[-2] == killed and all(r["status"] == "ok" for r in runs(path))
 
 
 @pytest.mark.slow
@@ -679,13 +709,16 @@ def test_sigkill_at_20_moments_never_leaves_a_broken_or_partial_database(tmp_pat
                 outcome = "before the transaction"
             outcomes.append((since, round(delay, 2), outcome))
             killed_runs = [r["id"] for r in runs(work) if r["status"] == "running"]
+            # the data and its run's end commit together: the data is there iff the run says ok
+            this_run = [r["status"] for r in runs(work)[1:]]  # the base's own sync is the first
+            assert this_run == ["ok"] if state == "after" else this_run in ([], ["running"]), (state, this_run)
 
             report = sync(work, api)  # the next sync completes with the full content
             assert content_dump(work) == after
             ledger = {r["id"]: r for r in runs(work)}
             assert ledger[report.run_id]["status"] == "ok"
             assert all(r["status"] != "running" for r in ledger.values())
-            assert all(ledger[i]["status"] == "failed" and ledger[i]["error"] == INTERRUPTED for i in killed_runs)
+            assert all(ledger[i]["status"] == "interrupted" and ledger[i]["error"] == INTERRUPTED for i in killed_runs)
             wal = Path(f"{work}-wal")
             assert not wal.exists() or wal.stat().st_size == 0
             assert len(table_rows(f"file:{work}?immutable=1", "videos", uri=True)) == len(table_rows(work, "videos"))

@@ -75,24 +75,24 @@ def test_a_phrase_said_across_two_segments_is_found_once_with_its_second(site):
     hits = transcript_hits(search_page(site, "label noise"))
     assert len(hits) == 1  # the boundary hit, counted once (not also as the next segment's)
     href, snippet = hits[0]
-    assert href == "/talk/S03E01?t=60#player"
+    assert href == "/talk/S03E01?t=62#player"  # a second before "label" (63.8 s)
     assert "<mark>label</mark> <mark>noise</mark>" in snippet
 
 
 def test_one_word_hits_each_segment_that_says_it(site):
     hits = transcript_hits(search_page(site, "noise"))
-    assert [h for h, _ in hits] == ["/talk/S03E01?t=66#player"]  # the segment that says it, no boundary hit
+    assert [h for h, _ in hits] == ["/talk/S03E01?t=65#player"]  # the segment that says it (66.5 s), no boundary hit
     hits = transcript_hits(search_page(site, "spurious correlation"))
-    assert [h for h, _ in hits] == ["/talk/S04E01?t=10#player"]
+    assert [h for h, _ in hits] == ["/talk/S04E01?t=9#player"]
     assert "<mark>spurious</mark> <mark>correlation</mark>" in hits[0][1]
 
 
 def test_the_best_hits_are_shown_and_highlighted_and_no_replaced_segment(site):
     hits = transcript_hits(search_page(site, COMMON))
     assert len(hits) == TRANSCRIPT_HITS  # of the TRANSCRIPT_HITS + 22 live and replaced segments that say it
-    assert "t=5000" in hits[0][0]  # says it four times: ranks first
+    assert "t=4999" in hits[0][0]  # says it four times: ranks first
     assert all(f"<mark>{COMMON}</mark>" in snippet for _, snippet in hits)
-    assert not any("t=6000" in href for href, _ in hits)
+    assert not any("t=5999" in href for href, _ in hits)
 
 
 def test_talks_still_come_before_transcript_hits(site):

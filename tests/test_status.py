@@ -68,8 +68,8 @@ def test_json_status_gives_runs_quota_by_pacific_day_and_counts(db, runner):
     assert report["last_success"] == "2026-11-27T07:02:03+00:00"
     assert report["last_run"] == {
         "id": 4, "started_at": "2026-11-27T07:00:00+00:00", "finished_at": "2026-11-27T07:02:03+00:00",
-        "status": "ok", "source": "api", "duration_seconds": 123.0, "requests": 100, "quota_units": 100,
-        "rows_changed": 4, "error": None,
+        "status": "ok", "kind": "sync", "source": "api", "duration_seconds": 123.0, "requests": 100,
+        "quota_units": 100, "rows_changed": 4, "error": None,
     }
     assert [r["id"] for r in report["runs"]] == [4, 3, 2, 1]
     assert report["runs"][1]["error"] == "quota exceeded"
@@ -79,6 +79,7 @@ def test_json_status_gives_runs_quota_by_pacific_day_and_counts(db, runner):
         "missing_recordings": len(rows(db, "select * from missing_recordings")),
         "stale_links": len(rows(db, "select * from stale_links")),
         "orphans": len(rows(db, "select * from unmatched_videos")),
+        "talks_to_fix": len(rows(db, "select talk_id from missing_recordings union select talk_id from stale_links")),
         "videos": rows(db, "select count(*) n from videos where removed_at is null")[0]["n"],
     }
     assert report["counts"] == expected and expected["talks"] == 30 and expected["recordings"] == 26

@@ -329,7 +329,7 @@ def test_the_mass_disappearance_guard_judges_the_state_before_the_streamed_write
 
     ok(talks_sync(db_path, "--allow-shrink"))
     availability = dict((r["video_id"], r["availability"]) for r in rows(db_path, "SELECT * FROM videos"))
-    assert [availability[v] for v in SMALL[:6]] == ["deleted"] * 3 + ["not_found"] * 3
+    assert [availability[v] for v in SMALL[:6]] == ["deleted"] * 3 + ["unavailable"] * 3
     assert {availability[v] for v in NEW + SMALL[6:]} == {"public"}
 
 

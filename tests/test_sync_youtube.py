@@ -295,27 +295,31 @@ def test_retried_requests_are_charged_too(runner, db_path, api_env):
 def test_unchanged_playlist_is_read_conditionally_and_keeps_its_items(runner, db_path, api_env):
     ok(talks_sync(runner, db_path))
     before = without_last_seen(db_path)
-    etag = rows(db_path, "SELECT etag FROM playlists")[0]["etag"]
+    stored = rows(db_path, "SELECT page_number, etag, next_page_token, item_count FROM playlist_pages ORDER BY 1")
+    assert [(p["page_number"], p["item_count"]) for p in stored] == [(1, 50), (2, 5)]
+    assert stored[0]["etag"] == rows(db_path, "SELECT etag FROM playlists")[0]["etag"]
     api_env.reset_log()
 
     result = ok(talks_sync(runner, db_path))
 
-    first_page = api_env.seen("playlistItems")
-    assert len(first_page) == 1
-    assert first_page[0].if_none_match == etag and first_page[0].status == 304
+    # every page is asked for, each with its own etag, and each answers 304
+    pages = api_env.seen("playlistItems")
+    assert [(p.if_none_match, p.status) for p in pages] == [(p["etag"], 304) for p in stored]
+    assert pages[1].params["pageToken"] == stored[0]["next_page_token"]  # the stored token leads on
     assert "0 rows changed" in result.stdout
     assert without_last_seen(db_path) == before
-    # the 304 confirmed the items: still live, and seen by this run
+    # the 304s confirmed the items: still live, and seen by this run
     assert rows(db_path, "SELECT count(*) n FROM playlist_items WHERE removed_at IS NULL AND last_seen_run = 2") == [{"n": 55}]
     assert rows(db_path, "SELECT count(*) n FROM videos WHERE removed_at IS NULL AND last_seen_run = 2") == [{"n": 57}]
-    # The 304 page, then the videos the reports depend on refreshed in one batch: every
-    # page-linked or matched one and those not public (PRIVATE, DELETED, MISSING). The 30
-    # uploads no page links were described in run 1 and are not due (REFRESH_DAYS).
+    # The 304 pages, then the videos the reports depend on refreshed in one batch: every
+    # page-linked or matched one and MISSING (not found). PRIVATE and DELETED are their
+    # pages' stubs, which the 304s confirm; the 30 uploads no page links were described
+    # in run 1 and are not due (REFRESH_DAYS).
     asked = [i for batch in api_env.seen("videos") for i in batch.ids]
     every = {r["video_id"] for r in rows(db_path, "SELECT video_id FROM videos")}
-    assert len(every) == 57 and sorted(asked) == sorted(every - set(FILLERS))
+    assert len(every) == 57 and sorted(asked) == sorted(every - set(FILLERS) - {PRIVATE, DELETED})
     spent = api_env.count()
-    assert spent == 1 + math.ceil(len(asked) / 50) == 1 + 1
+    assert spent == 2 + math.ceil(len(asked) / 50) == 2 + 1
     assert runs(db_path)[1]["quota_units"] == spent and f"{spent} quota units" in result.stdout
     checked = rows(db_path, "SELECT checked_run, count(*) n FROM videos GROUP BY checked_run ORDER BY 1")
     assert checked == [{"checked_run": 1, "n": 30}, {"checked_run": 2, "n": 27}]
@@ -365,12 +369,13 @@ def test_video_back_in_the_playlist_is_live_again(runner, db_path, api_env):
     assert rows(db_path, "SELECT count(*) n FROM playlist_items WHERE removed_at IS NULL") == [{"n": 55}]
 
 
-def test_video_gone_from_an_unchanged_playlist_becomes_not_found(runner, db_path, api_env):
-    """The playlist answers 304 but videos.list no longer knows one of its public videos.
+def test_video_gone_from_an_unchanged_playlist_becomes_unavailable(runner, db_path, api_env):
+    """The playlist's pages answer 304 but videos.list no longer returns one of its public videos.
 
     S05E01's recording is page-linked and matched, so the reports depend on it and every
     sync describes it again (the refresh cadence); a video due only by age is covered in
-    tests/test_refresh_cadence.py."""
+    tests/test_refresh_cadence.py. The playlist still lists it, so it exists: private or
+    deleted, which the API cannot tell (`unavailable`), and still S05E01's recording."""
     ok(talks_sync(runner, db_path))
     gone = "cQGKHaYj4Ak"
     del api_env.videos[gone]
@@ -378,19 +383,21 @@ def test_video_gone_from_an_unchanged_playlist_becomes_not_found(runner, db_path
 
     ok(talks_sync(runner, db_path))
 
-    assert api_env.seen("playlistItems")[0].status == 304
+    assert {s.status for s in api_env.seen("playlistItems")} == {304}
     row = video(db_path, gone)
-    assert (row["availability"], row["title"][:6], row["removed_at"]) == ("not_found", "S05E01", None)
+    assert (row["availability"], row["title"][:6], row["removed_at"]) == ("unavailable", "S05E01", None)
     assert rows(db_path, "SELECT old_value, new_value FROM changes WHERE run_id = 2 AND table_name = 'videos'") == [
-        {"old_value": "public", "new_value": "not_found"}
+        {"old_value": "public", "new_value": "unavailable"}
     ]
     # still listed, so the private and deleted entries keep what they were
     assert (video(db_path, PRIVATE)["availability"], video(db_path, DELETED)["availability"]) == ("private", "deleted")
     assert rows(db_path, "SELECT code, reason FROM missing_recordings ORDER BY code") == [
         {"code": "S01E02", "reason": "broken_link"},
         {"code": "S02E03", "reason": "private"},
-        {"code": "S05E01", "reason": "broken_link"},  # the page links a video YouTube no longer has
+        {"code": "S05E01", "reason": "unavailable"},  # its recording, gone: reported once, as that
     ]
+    assert rows(db_path, "SELECT code FROM stale_links WHERE code = 'S05E01'") == []
+    assert gone not in {r["video_id"] for r in rows(db_path, "SELECT video_id FROM unmatched_videos")}
 
 
 # ------------------------------------------------------------------ failures change nothing

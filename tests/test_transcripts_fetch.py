@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import random
 import socket
 import threading
@@ -273,6 +274,13 @@ def test_unchanged_captions_are_not_rewritten_and_a_video_gone_private_keeps_the
     assert (report.fetched, report.unchanged) == (0, 1)
     assert rows(snapshot_db, "select id from transcript_segments order by id") == ids
     assert captions_rows(snapshot_db)[S01E01]["attempts"] == 2
+    # A re-check that finds what is stored writes no ledger row and counts no changed row (issue
+    # #19): when it checked and when it checks next are bookkeeping, updated in place.
+    run = rows(snapshot_db, "select id, rows_changed from sync_runs order by id desc limit 1")[0]
+    assert run["rows_changed"] == 0
+    assert rows(snapshot_db, "select count(*) n from changes where run_id = ?", [run["id"]]) == [{"n": 0}]
+    row = captions_rows(snapshot_db)[S01E01]
+    assert (row["checked_at"], row["fetched_at"]) == (iso(NOW + dt.timedelta(days=2)), iso(NOW))
 
     videos[S01E01] = {"refusal": "private"}
     report = run_fetch(snapshot_db, max_videos=100, ydl_factory=factory, sleep=[].append, now=NOW + dt.timedelta(days=9))
@@ -319,3 +327,41 @@ def test_fetch_command_checks_at_most_max_videos(runner, snapshot_db, server, mo
     assert factory.calls == [S01E01, S01E02, S01E03] and len(pauses) == 2
     assert rows(snapshot_db, "select count(*) n from captions") == [{"n": 3}]
     assert runner.invoke(cli, ["transcripts", "fetch", "--db", snapshot_db, "--max-videos", "0"]).exit_code == 2
+
+
+def test_sync_with_transcripts_fetches_the_same_captions_with_json_logs(runner, tmp_path, server, monkeypatch):
+    """JSON logs change nothing but the logs: `sync --transcripts --log-format json` (the
+    systemd unit's format) fetches and stores what the text format does, and says it as
+    one JSON object on stderr instead of the summary line on stdout."""
+    factory = factory_for({S01E01: automatic_only(server, "hDKuw28ATe4.en-orig.json3")})
+    monkeypatch.setattr(transcripts, "_default_factory", factory)
+    monkeypatch.setattr(transcripts, "_pause", [].append)
+    stored, said = {}, {}
+    for log_format in ("text", "json"):
+        db_path = str(tmp_path / f"{log_format}.db")
+        factory.calls.clear()
+        result = runner.invoke(cli, ["sync", "--snapshot", "--transcripts", "--db", db_path,
+                                     "--log-format", log_format])
+        assert result.exit_code == 0, result.output
+        assert len(factory.calls) == 10 and factory.calls[0] == S01E01  # the default --max-videos
+        assert rows(db_path, "select id, kind, source, status from sync_runs") == [
+            {"id": 1, "kind": "sync", "source": "snapshot", "status": "ok"},
+            {"id": 2, "kind": "captions", "source": "transcripts", "status": "ok"}]
+        when = ("checked_at", "fetched_at", "next_check_at")  # the real now: differs between the two runs
+        stored[log_format] = {v: {k: c for k, c in row.items() if k not in when}
+                              for v, row in captions_rows(db_path).items()}
+        said[log_format] = (result, list(factory.calls))
+    assert said["json"][1] == said["text"][1]  # the same videos asked, in the same order
+    said = {log_format: result for log_format, (result, _) in said.items()}
+    assert stored["json"] == stored["text"]
+    assert len(stored["text"]) == 10 and stored["text"][S01E01]["state"] == "automatic"
+    assert said["text"].stdout.splitlines()[-1] == "captions: 1 fetched, 0 unchanged, 9 none, 0 blocked"
+    assert said["json"].stdout == ""
+    lines = [json.loads(line) for line in said["json"].stderr.splitlines()]  # every line is one object
+    captions = [line for line in lines if line.get("step") == "captions"]
+    assert captions == [{**captions[0], "level": "INFO", "run_id": 2,
+                         "message": "captions: 1 fetched, 0 unchanged, 9 none, 0 blocked",
+                         "counts": {"fetched": 1, "unchanged": 0, "none": 9, "blocked": 0,
+                                    "needs_token": 0, "unavailable": 0, "deferred": 0}}]
+    assert [line.get("step") for line in lines if line.get("step") in ("done", "captions")] == ["done", "captions"]
+

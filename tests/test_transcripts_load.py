@@ -12,7 +12,7 @@ from collections import Counter
 
 import sqlite_utils
 
-from db.schema import FTS_TOKENIZE, ensure_schema
+from db.schema import FTS_CONFIG, FTS_TOKENIZE, ensure_schema
 from db.store import RunContext
 from sync.transcripts.captions import TranscriptSegment, watch_url_at
 from sync.cli import cli
@@ -60,9 +60,10 @@ def totals(con: sqlite3.Connection, schema: str, fts: str) -> list[int]:
 def assert_index_holds_exactly_the_live_segments(path) -> Counter:
     con = sqlite3.connect(path)
     try:
-        con.execute(f"CREATE VIRTUAL TABLE temp.expected USING fts5(text, boundary_text, tokenize='{FTS_TOKENIZE}')")
-        con.execute("INSERT INTO temp.expected (rowid, text, boundary_text)"
-                    " SELECT id, text, boundary_text FROM transcript_segments WHERE removed_at IS NULL")
+        columns = ", ".join(FTS_CONFIG["transcript_segments"])
+        con.execute(f"CREATE VIRTUAL TABLE temp.expected USING fts5({columns}, tokenize='{FTS_TOKENIZE}')")
+        con.execute(f"INSERT INTO temp.expected (rowid, {columns})"
+                    f" SELECT id, {columns} FROM transcript_segments WHERE removed_at IS NULL")
         expected = index_instances(con, "temp", "expected")
         indexed = index_instances(con, "main", "transcript_segments_fts")
         live = {r[0] for r in con.execute("SELECT id FROM transcript_segments WHERE removed_at IS NULL")}

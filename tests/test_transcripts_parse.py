@@ -27,8 +27,8 @@ from tests.conftest import FIXTURES
 CAPTIONS = FIXTURES / "captions"
 
 
-def seg(video_id, start, end, text):
-    return TranscriptSegment(video_id, start, end, text, watch_url_at(video_id, start))
+def seg(video_id, start, end, text, word_times):
+    return TranscriptSegment(video_id, start, end, text, watch_url_at(video_id, start), word_times)
 
 
 def load(name):
@@ -41,21 +41,24 @@ def test_uploaded_vtt_cues_kept_whole_and_grouped_into_sentences():
     captions, segments = load("Z_wULE3_exE.en.vtt")
     assert captions.kind == "uploaded"
     assert segments == [
-        # sentence end once 8 s long: "everyone." at 4 s does not close, "AI." at 10 s does
+        # a sentence end once 4 s long: "everyone." at 4 s does not close (3 s), "AI." at 10 s does;
+        # each cue's text is timed as a whole: [offset, ms after the start] per cue
         seg("Z_wULE3_exE", 1.0, 10.0,
-            "Welcome, everyone. Today I'll talk about shortcut learning & how to detect it in medical AI."),
-        # a 3 s pause (13 -> 16) closes it before the sentence is 8 s long
-        seg("Z_wULE3_exE", 10.0, 13.0, ">> A shortcut is a spurious correlation, as Jiménez showed."),
-        # 25 s at most: the cue that would end at 46 s starts a new segment
-        seg("Z_wULE3_exE", 16.0, 41.0, "We trained on chest X-rays from three hospitals and the model "
-            "learned to recognise the hospital rather than the disease"),
-        seg("Z_wULE3_exE", 41.0, 46.0, "in the image."),
+            "Welcome, everyone. Today I'll talk about shortcut learning & how to detect it in medical AI.",
+            "[0,0,19,3500,59,6500]"),
+        # a 3 s pause (13 -> 16) closes it before the sentence is 4 s long
+        seg("Z_wULE3_exE", 10.0, 13.0, ">> A shortcut is a spurious correlation, as Jiménez showed.", "[0,0]"),
+        # 15 s at most (MAX_SEGMENT_SECONDS): the cue that would end at 36 s starts a new segment
+        seg("Z_wULE3_exE", 16.0, 31.0, "We trained on chest X-rays from three hospitals and the model learned",
+            "[0,0,27,5000,48,10000]"),
+        seg("Z_wULE3_exE", 31.0, 46.0, "to recognise the hospital rather than the disease in the image.",
+            "[0,0,26,5000,50,10000]"),
     ]
     assert [s.url for s in segments] == [
         "https://www.youtube.com/watch?v=Z_wULE3_exE&t=0s",
         "https://www.youtube.com/watch?v=Z_wULE3_exE&t=9s",
         "https://www.youtube.com/watch?v=Z_wULE3_exE&t=15s",
-        "https://www.youtube.com/watch?v=Z_wULE3_exE&t=40s",
+        "https://www.youtube.com/watch?v=Z_wULE3_exE&t=30s",
     ]
 
 
@@ -69,8 +72,9 @@ def test_rolling_automatic_vtt_reads_each_word_once_at_its_own_time():
     ]
     assert segments == [
         # "label" ends at 64.8 (a word lasts 1 s at most); "noise" at 66.5 is after a 1.7 s pause
-        seg("VlHRsMC96y0", 60.0, 64.8, "so annotation cost is the main problem with label"),
-        seg("VlHRsMC96y0", 66.5, 68.8, "noise in radiology reports"),
+        seg("VlHRsMC96y0", 60.0, 64.8, "so annotation cost is the main problem with label",
+            "[0,0,3,480,14,1120,19,1600,22,2320,26,2560,31,2880,39,3520,44,3800]"),
+        seg("VlHRsMC96y0", 66.5, 68.8, "noise in radiology reports", "[0,0,6,400,9,700,19,1300]"),
     ]
     assert segments[1].url == "https://www.youtube.com/watch?v=VlHRsMC96y0&t=65s"
 
@@ -84,13 +88,15 @@ def test_automatic_json3_skips_window_append_and_blank_events():
     )
     assert captions.words[1].start == 1.6  # tStartMs 1200 + tOffsetMs 400
     assert segments == [
-        seg("hDKuw28ATe4", 1.2, 6.0, "today we talk about fair models and the datasets behind them"),
-        seg("hDKuw28ATe4", 8.5, 12.4, "equipoise means genuine uncertainty among clinicians"),
+        seg("hDKuw28ATe4", 1.2, 6.0, "today we talk about fair models and the datasets behind them",
+            "[0,0,6,400,9,700,14,1000,20,1400,25,1900,32,2200,36,2500,40,2700,49,3300,56,3800]"),
+        seg("hDKuw28ATe4", 8.5, 12.4, "equipoise means genuine uncertainty among clinicians",
+            "[0,0,10,700,16,1100,24,1600,36,2500,42,2900]"),
     ]
     assert segments[1].url == "https://www.youtube.com/watch?v=hDKuw28ATe4&t=7s"
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in CAPTIONS.iterdir()))
+@pytest.mark.parametrize("name", sorted(p.name for p in CAPTIONS.iterdir() if p.is_file()))
 def test_no_word_is_said_twice(name):
     captions, segments = load(name)
     timed = Counter((w.start, w.text) for w in captions.words)
@@ -115,7 +121,8 @@ def test_uploaded_json3_events_are_cues():
     ]}
     captions = parse_json3(json.dumps(doc).encode())
     assert captions.kind == "uploaded"
-    assert segment(captions.words, "abcdefghijk") == [seg("abcdefghijk", 0.0, 9.5, "Hello world. Data & models.")]
+    assert segment(captions.words, "abcdefghijk") == [
+        seg("abcdefghijk", 0.0, 9.5, "Hello world. Data & models.", "[0,0,13,2500]")]
 
 
 @pytest.mark.parametrize("data, fmt, message", [
@@ -170,5 +177,6 @@ def test_content_hash_follows_the_words_not_the_bytes():
     _, segments = load("hDKuw28ATe4.en-orig.json3")
     again = parse_json3(json.dumps(json.loads((CAPTIONS / "hDKuw28ATe4.en-orig.json3").read_text())).encode())
     assert content_hash(segment(again.words, "hDKuw28ATe4")) == content_hash(segments)
-    changed = segments[:1] + [seg("hDKuw28ATe4", 8.5, 12.4, "equipoise means real uncertainty among clinicians")]
+    changed = segments[:1] + [seg("hDKuw28ATe4", 8.5, 12.4, "equipoise means real uncertainty among clinicians",
+                                  segments[1].word_times)]
     assert content_hash(changed) != content_hash(segments)

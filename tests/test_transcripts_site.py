@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -48,7 +49,7 @@ def test_datasette_finds_the_talk_and_the_second(site):
     assert [(h["code"], h["title"], h["link"]) for h in hits] == [(
         "S04E01", "Detecting shortcut learning for fair medical AI", "https://youtu.be/Z_wULE3_exE?t=9")]
     hits = search_json(site, "label noise")  # said across two caption segments
-    assert [(h["code"], h["link"]) for h in hits] == [("S03E01", "https://youtu.be/VlHRsMC96y0?t=59")]
+    assert [(h["code"], h["link"]) for h in hits] == [("S03E01", "https://youtu.be/VlHRsMC96y0?t=62")]
     assert [h["code"] for h in search_json(site, "fairness")] == ["S01E01"]
 
 
@@ -94,3 +95,22 @@ def test_a_reader_clicks_through_to_the_second(site):
         finally:
             browser.close()
     assert outside == ["https://youtu.be/Z_wULE3_exE?t=9"]
+
+
+def test_talk_page_offers_the_transcript_as_vtt_srt_and_text(site, tmp_path):
+    with _NO_PROXY.open(f"{site}/talk/S03E01", timeout=10) as r:
+        page = r.read().decode()
+    for ext in ("vtt", "srt", "txt"):
+        assert f'href="/talk/S03E01/transcript.{ext}"' in page
+    with _NO_PROXY.open(f"{site}/talk/S03E01/transcript.vtt", timeout=10) as r:
+        assert r.headers["Content-Type"] == "text/vtt; charset=utf-8"
+        assert r.headers["Content-Disposition"] == 'attachment; filename="S03E01.vtt"'
+        served = r.read().decode()
+    assert served.startswith("WEBVTT\n\n00:01:00.000 --> 00:01:04.800\nso annotation cost")
+    with _NO_PROXY.open(f"{site}/talk/S03E01/transcript.srt", timeout=10) as r:
+        assert r.read().decode().startswith("1\n00:01:00,000 --> 00:01:04,800\n")
+    try:  # a talk without a transcript has nothing to download
+        _NO_PROXY.open(f"{site}/talk/S02E01/transcript.txt", timeout=10)
+        raise AssertionError("expected 404")
+    except urllib.error.HTTPError as error:
+        assert error.code == 404

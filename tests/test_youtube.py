@@ -44,6 +44,7 @@ from tests.apiserver import (  # noqa: F401  (api_server is a fixture)
     api_server,
     deleted_item,
     make_video,
+    playlist_item_for,
     private_item,
     video_ids,
 )
@@ -231,7 +232,7 @@ def test_503_twice_then_success_with_the_exposed_retrying_callable(api_server, w
 
     fetched = fetch_playlist_items(client, PLAYLIST, quota, execute=execute)
 
-    assert len(fetched.items) == 3 and not fetched.unchanged
+    assert len(fetched.items) == 3 and [p.fresh for p in fetched.pages] == [True]
     assert execute.statistics["attempt_number"] == 3
     assert len(waits) == 2 and waits[1] >= 2  # exponential: 1 s, then 2 s, plus jitter
     assert (quota.requests, quota.units) == (3, 3)
@@ -389,49 +390,55 @@ def first_sync(server, n=60):
     entries[3] = private_item(entries[3]["id"])
     server.add_playlist(PLAYLIST, entries)
     result = sync_api(server)
-    stored_items = {PLAYLIST: [item.video_id for item in result.items]}
-    return result, stored_items
+    return result, {PLAYLIST: result.pages[PLAYLIST]}
 
 
-def test_unchanged_playlist_answers_304_and_videos_are_still_refreshed(api_server):
+def test_unchanged_pages_answer_304_and_give_their_stored_items(api_server):
     first, stored = first_sync(api_server)
+    assert [(p.number, len(p.items), p.fresh) for p in stored[PLAYLIST]] == [(1, 50, True), (2, 10, True)]
     api_server.reset_log()
 
-    second = sync_api(api_server, etags={PLAYLIST: first.playlists[0].etag}, known_items=stored)
-
-    page = api_server.seen("playlistItems")
-    assert len(page) == 1 and page[0].if_none_match == first.playlists[0].etag and page[0].status == 304
-    assert second.unchanged_playlists == {PLAYLIST}
-    assert second.items == []
-    assert second.playlists[0].etag == first.playlists[0].etag
-    private_id = stored[PLAYLIST][3]
-    assert second.kept_unavailable == {private_id}  # not wrongly "not_found"
-    assert set(second.videos) == set(stored[PLAYLIST]) - {private_id}
-    assert second.units == api_server.count() == 1 + 2  # the 304 page is charged too
-
-
-def test_changed_playlist_is_read_again_with_the_header_on_page_one_only(api_server):
-    first, stored = first_sync(api_server)
-    api_server.append_to_playlist(PLAYLIST, make_video("NEWtalk0001", "A new talk"))
-    api_server.reset_log()
-
-    second = sync_api(api_server, etags={PLAYLIST: first.playlists[0].etag}, known_items=stored)
+    second = sync_api(api_server, stored_pages=stored)
 
     pages = api_server.seen("playlistItems")
-    assert [p.if_none_match for p in pages] == [first.playlists[0].etag, None]
-    assert [p.status for p in pages] == [200, 200]
-    assert second.unchanged_playlists == set()
-    assert second.items[-1].video_id == "NEWtalk0001" and len(second.items) == 61
-    assert second.playlists[0].etag != first.playlists[0].etag
+    assert [(p.if_none_match, p.status) for p in pages] == [(page.etag, 304) for page in stored[PLAYLIST]]
+    assert [p.fresh for p in second.pages[PLAYLIST]] == [False, False]
+    assert second.items == first.items  # the stored items, in order
+    assert second.playlists[0].etag == first.playlists[0].etag
+    private_id = first.items[3].video_id
+    assert second.videos[private_id].availability == "private"  # the stored page's stub, never asked
+    assert private_id not in {i for s in api_server.seen("videos") for i in s.ids}
+    # without a cadence (`refresh`) every other video of the unchanged pages is described again
+    assert set(second.videos) == {i.video_id for i in first.items}
+    assert second.units == api_server.count() == 2 + 2  # the 304 pages are charged too
 
 
-def test_etag_is_not_sent_without_the_stored_items(api_server):
-    first, _ = first_sync(api_server)
+def test_a_change_on_page_two_is_read_while_page_one_answers_304(api_server):
+    first, stored = first_sync(api_server, n=120)
+    items = api_server.playlists[PLAYLIST]
+    items[60] = playlist_item_for(make_video("NEWtalk0001", "S09E09 A new talk"))  # page 2 only
     api_server.reset_log()
 
-    second = sync_api(api_server, etags={PLAYLIST: first.playlists[0].etag})
+    second = sync_api(api_server, stored_pages=stored, refresh=[])
 
-    assert {p.if_none_match for p in api_server.seen("playlistItems")} == {None}
+    pages = api_server.seen("playlistItems")
+    assert [p.if_none_match for p in pages] == [page.etag for page in stored[PLAYLIST]]
+    assert [p.status for p in pages] == [304, 200, 304]
+    assert [p.fresh for p in second.pages[PLAYLIST]] == [False, True, False]
+    assert second.items[60].video_id == "NEWtalk0001" and len(second.items) == 120
+    assert second.pages[PLAYLIST][1].etag != stored[PLAYLIST][1].etag
+    # only the changed page's videos are described (the cadence asked for none)
+    assert sorted(i for s in api_server.seen("videos") for i in s.ids) == sorted(i.video_id for i in second.items[50:100])
+
+
+def test_pages_without_a_stored_etag_are_asked_unconditionally(api_server):
+    first, stored = first_sync(api_server)
+    api_server.reset_log()
+
+    second = sync_api(api_server, stored_pages={PLAYLIST: stored[PLAYLIST][:1]})  # page 2 was never stored
+
+    assert [(p.if_none_match, p.status) for p in api_server.seen("playlistItems")] == [
+        (stored[PLAYLIST][0].etag, 304), (None, 200)]
     assert len(second.items) == 60
 
 

@@ -10,7 +10,8 @@
 Exit codes: 0 success; 1 the command failed (one sentence on stderr says why);
 2 usage error; 3 another sync holds the database's lock; 4 `talks missing
 --fail-if-any` found missing recordings; 5 `talks status` found the last sync
-failed or none succeeded within --max-age.
+failed or interrupted, or none succeeded within --max-age; 130 / 143 stopped by
+SIGINT / SIGTERM (the run rolled back what it had not committed; `interrupted`).
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import gc
 
 import click
 
-from .options import DEFAULT_DB, EXIT_FAILURE, EXIT_LOCKED, EXIT_MISSING, EXIT_UNHEALTHY, EXIT_USAGE
+from .options import (
+    DEFAULT_DB, EXIT_FAILURE, EXIT_LOCKED, EXIT_MISSING, EXIT_SIGINT, EXIT_SIGTERM, EXIT_UNHEALTHY, EXIT_USAGE,
+)
 from .reports import match, missing, status
 from .runs import backfill, sync
 from .serve import serve
@@ -38,7 +41,8 @@ def cli():
     \b
     Exit codes: 0 ok, 1 failed (one sentence on stderr), 2 usage,
     3 another sync holds the lock, 4 missing recordings found (--fail-if-any),
-    5 unhealthy (talks status: last sync failed, or none ok within --max-age).
+    5 unhealthy (talks status: last sync failed, or none ok within --max-age),
+    130 / 143 stopped by SIGINT / SIGTERM (rolled back, recorded `interrupted`).
     """
 
 
@@ -59,5 +63,6 @@ for command in (sync, backfill, serve, status, missing, match, transcripts):
     cli.add_command(command)
 
 __all__ = [
-    "DEFAULT_DB", "EXIT_FAILURE", "EXIT_LOCKED", "EXIT_MISSING", "EXIT_UNHEALTHY", "EXIT_USAGE", "cli", "main",
+    "DEFAULT_DB", "EXIT_FAILURE", "EXIT_LOCKED", "EXIT_MISSING", "EXIT_SIGINT", "EXIT_SIGTERM", "EXIT_UNHEALTHY",
+    "EXIT_USAGE", "cli", "main",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import signal
 import sqlite3
 import sys
 
@@ -12,10 +13,14 @@ import click
 from sync.core.dbfile import database_error
 from sync.core.errors import LockHeld, TalksError
 from sync.core.redact import redact
+from sync.core.signals import Interrupted, stop_on_signals
 
 from . import logs
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_LOCKED, EXIT_MISSING, EXIT_UNHEALTHY = 1, 2, 3, 4, 5
+# Stopped by a signal (Interrupted.exit_code: 128 + its number, as a shell reports it): the
+# run in progress rolled back what it had not committed and is recorded `interrupted`.
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
 DEFAULT_DB = "db/talks.db"
 
 
@@ -57,6 +62,9 @@ def fail_cleanly(fn):
         except LockHeld as exc:
             say_error(str(exc))
             sys.exit(EXIT_LOCKED)
+        except Interrupted as exc:
+            say_error(redact(exc), step="interrupted")
+            sys.exit(exc.exit_code)
         except TalksError as exc:
             say_error(redact(exc))
             sys.exit(EXIT_FAILURE)
@@ -66,6 +74,18 @@ def fail_cleanly(fn):
                 raise
             say_error(redact(error))
             sys.exit(EXIT_FAILURE)
+
+    return wrapper
+
+
+def stops_on_signals(fn):
+    """SIGTERM and SIGINT end the command like an interruption (put under `fail_cleanly`,
+    which turns it into one sentence and exit 143 or 130)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with stop_on_signals():
+            return fn(*args, **kwargs)
 
     return wrapper
 

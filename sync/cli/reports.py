@@ -12,7 +12,7 @@ import click
 
 from sync.core.redact import redact
 
-from .options import EXIT_MISSING, EXIT_UNHEALTHY, db_option, fail_cleanly
+from .options import EXIT_MISSING, EXIT_UNHEALTHY, db_option, fail_cleanly, stops_on_signals
 
 
 def _age(ctx, param, value):
@@ -120,6 +120,7 @@ def match():
 
 
 def _decide(db_path: str, code: str, video_id: str, action: str) -> None:
+    from db.reports import is_watchable
     from sync.reports import record_decision
 
     if not Path(db_path).exists():
@@ -131,7 +132,7 @@ def _decide(db_path: str, code: str, video_id: str, action: str) -> None:
             f"note: no sync has seen {done.video_id} yet; it is pinned anyway (organizers know best)"
             " and counts as the recording while its availability is unknown"
         )
-    elif action == "pin" and done.availability not in ("public", "unlisted"):
+    elif action == "pin" and not is_watchable(done.availability):
         lines.append(
             f"note: {done.video_id} is {done.availability} on YouTube, so {done.code} stays in"
             " missing_recordings until it is watchable"
@@ -156,6 +157,7 @@ def _decision_command(action: str, help_text: str):
     @click.argument("code")
     @click.argument("video_id")
     @fail_cleanly
+    @stops_on_signals
     def decide(db_path, code, video_id):
         _decide(db_path, code, video_id, action)
 

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import click
 
-from sync.core.errors import LockHeld, TalksError
+from sync.core.errors import TalksError
 from sync.core.redact import redact
+from sync.core.signals import Interrupted
 
 from . import logs
 from .logs import configure_logging
-from .options import EXIT_FAILURE, EXIT_LOCKED, db_option, fail_cleanly, finish_lines, progress_printer, say_error, today_option
+from .options import (
+    db_option, fail_cleanly, finish_lines, progress_printer, say_error, stops_on_signals, today_option,
+)
 from .transcripts import fetch_transcripts
 
 
@@ -43,13 +46,16 @@ from .transcripts import fetch_transcripts
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: one object a line on stderr (time, level, step, counts, error), INFO and up unless -q.")
 @fail_cleanly
+@stops_on_signals
 def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playlists, snapshot, allow_shrink,
          timeout, deadline, with_transcripts, verbose, quiet, log_format):
     """Read the pages and the playlist, match recordings, update the database.
 
     Idempotent and safe to run from cron: one transaction under a lock; a failed
-    run changes no data and records why in sync_runs. Away from a terminal it
-    prints only warnings, errors and its summary line (-v: every step).
+    run changes no data and records why in sync_runs. SIGTERM or SIGINT (Ctrl-C)
+    stops it the same way: rolled back, recorded `interrupted` with the requests
+    and quota units spent, exit 143 (SIGTERM) or 130 (SIGINT). Away from a terminal
+    it prints only warnings, errors and its summary line (-v: every step).
 
     \b
     Examples:
@@ -84,16 +90,18 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
     live_line = not quiet and not as_json and sys.stderr.isatty()
     try:
         report = run_sync(options, progress=progress_printer(quiet, live_line))
-    except TalksError as exc:
+    except (TalksError, Interrupted) as exc:
         if live_line:
             click.echo("\r\x1b[K", err=True, nl=False)
         spent = {"requests": exc.requests, "quota_units": exc.units}
+        stopped = isinstance(exc, Interrupted)
         if as_json:
-            say_error(redact(exc), step="failed", counts=spent)
-            sys.exit(EXIT_LOCKED if isinstance(exc, LockHeld) else EXIT_FAILURE)
+            say_error(redact(exc), step="interrupted" if stopped else "failed", counts=spent)
+            sys.exit(exc.exit_code)
         # Failed requests cost quota too: say what was spent before the error sentence.
         if spent["requests"]:
-            click.echo(f"sync failed after {spent['requests']} requests, {spent['quota_units']} quota units", err=True)
+            click.echo(f"sync {'stopped' if stopped else 'failed'} after {spent['requests']} requests, "
+                       f"{spent['quota_units']} quota units", err=True)
         raise
     if live_line:
         click.echo("\r\x1b[K", err=True, nl=False)  # the summary replaces the live step line
@@ -104,13 +112,13 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
                   ("talks_seen", "videos_seen", "rows_changed", "requests", "quota_units")}
         logs.event(logging.INFO, f"sync {report.run_id} ok ({report.source})", step="done", run_id=report.run_id,
                    counts=counts)
-        return
-    finish_lines(report.warnings, quiet, (
-        f"sync {report.run_id} ok ({report.source}): {report.talks_seen} talks, "
-        f"{report.videos_seen} videos, {report.rows_changed} rows changed, "
-        f"{report.requests} requests, {report.quota_units} quota units"
-    ))
-    if with_transcripts:
+    else:
+        finish_lines(report.warnings, quiet, (
+            f"sync {report.run_id} ok ({report.source}): {report.talks_seen} talks, "
+            f"{report.videos_seen} videos, {report.rows_changed} rows changed, "
+            f"{report.requests} requests, {report.quota_units} quota units"
+        ))
+    if with_transcripts:  # in either log format: JSON changes only how it is said
         fetch_transcripts(db_path, None, quiet)
 
 
@@ -126,6 +134,7 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
               help="The talks page's path inside the repository.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
 @fail_cleanly
+@stops_on_signals
 def backfill(db_path, repo, since, webinar_path, talks_path, quiet):
     """Replay the site repository's history of the pages into the database.
 
@@ -138,7 +147,8 @@ def backfill(db_path, repo, since, webinar_path, talks_path, quiet):
 
     Exit 1 when the path is no git repository or has no page history, or when a
     commit's pages could not be used (the others are replayed); 3 when a sync
-    holds the database's lock.
+    holds the database's lock; 143 or 130 when SIGTERM or SIGINT stopped it (the
+    commit in hand is rolled back and recorded `interrupted`, earlier ones stay).
 
     \b
     Examples:

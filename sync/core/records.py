@@ -71,7 +71,8 @@ class WebinarPage:
 class VideoRecord:
     """What YouTube says of one video as of a sync.
 
-    `availability` is one of "public", "unlisted", "private", "deleted", "not_found".
+    `availability` is one of "public", "unlisted", "private", "deleted", "unavailable"
+    (private or deleted: the Data API cannot tell which), "not_found" (db/reports.py).
     """
 
     video_id: str
@@ -101,7 +102,22 @@ class PlaylistItem:
 class Playlist:
     playlist_id: str
     title: Optional[str] = None
-    etag: Optional[str] = None  # of the first playlistItems page, for conditional re-syncs
+    etag: Optional[str] = None  # of the first playlistItems page
+
+
+@dataclass
+class PlaylistPage:
+    """One playlistItems page as the Data API last answered it (`playlist_pages`): the next
+    sync sends `etag` as If-None-Match, and on a 304 reuses `items` and `next_page_token`."""
+
+    playlist_id: str
+    number: int  # 1 = the first page
+    etag: Optional[str]
+    next_page_token: Optional[str]
+    items: list[PlaylistItem] = field(default_factory=list)
+    # the entries YouTube shows as a stub, by video id: "private" or "deleted"
+    gone: dict[str, str] = field(default_factory=dict)
+    fresh: bool = True  # answered 200 in this run (False: a 304, the stored page reused)
 
 
 @dataclass

@@ -54,3 +54,41 @@ def clean_text(value: object, limit: int) -> tuple[Optional[str], bool]:
     if "\x00" in text:
         text = text.replace("\x00", "")
     return text, truncated
+
+
+# Scripts written without spaces between words: Han, kana, CJK punctuation, fullwidth forms.
+# Two pieces of these are joined with no space (Japanese automatic captions time each token).
+_NO_SPACE = re.compile("[\u3000-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+                       "\U00020000-\U0002fa1f]")
+# Letters a word index cannot split into words (Han, kana, Hangul with its particles): search
+# reads them as overlapping pairs of characters (`cjk_bigrams`), so `大変な` finds `大変なことが`.
+_CJK_RUN = re.compile("[\u3040-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+                      "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f\uff66-\uff9f\U00020000-\U0002fa1f]+")
+
+
+def is_cjk(char: str) -> bool:
+    """Whether `char` is of a script written without spaces between words."""
+    return bool(char) and _NO_SPACE.match(char) is not None
+
+
+def cjk_runs(text: Optional[str]) -> list[str]:
+    return _CJK_RUN.findall(text or "")
+
+
+def cjk_bigrams(text: Optional[str]) -> Optional[str]:
+    """The CJK runs of `text` as overlapping character pairs and each run's last character,
+    space-separated ("まあ昨日" -> "まあ あ昨 昨日 日"), or None when it has none.
+
+    Indexed beside the words: the pairs of a typed run, as a phrase, match exactly where
+    the run occurs; a single typed character matches as a prefix (`cjk_query`)."""
+    tokens = []
+    for run in cjk_runs(text):
+        tokens += [run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]]
+    return " ".join(tokens) or None
+
+
+def cjk_query(run: str) -> str:
+    """The FTS5 expression for one typed CJK run against `cjk_bigrams` text."""
+    if len(run) == 1:
+        return f'"{run}" *'
+    return '"' + " ".join(run[i:i + 2] for i in range(len(run) - 1)) + '"'

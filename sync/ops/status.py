@@ -10,7 +10,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
+from db.reports import problem_counts
 from db.runs import open_readonly
+from db.syncs import kind_sql, last_sync
 
 from sync.core.dbfile import check_readable
 
@@ -74,6 +76,7 @@ def _run_row(row: dict) -> dict:
         "started_at": row["started_at"],
         "finished_at": row["finished_at"],
         "status": row["status"],
+        "kind": row["run_kind"],
         "source": row["source"],
         "duration_seconds": round((finished - started).total_seconds(), 1) if started and finished else None,
         "requests": row["requests"] or 0,
@@ -106,15 +109,15 @@ def read_status(db_path: str, max_age: dt.timedelta, now: Optional[dt.datetime] 
     con = open_readonly(db_path)
     try:
         con.row_factory = lambda cursor, row: {d[0]: v for d, v in zip(cursor.description, row)}
-        runs = [_run_row(r) for r in con.execute("SELECT * FROM sync_runs ORDER BY id DESC")]
+        runs = [_run_row(r) for r in con.execute(
+            f"SELECT *, {kind_sql(con)} AS run_kind FROM sync_runs ORDER BY id DESC")]
         tables = {r["name"] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
         con.row_factory = None
+        last, success = last_sync(con, outcome="finished").run, last_sync(con).run
         counts = {
             "talks": _count(con, "SELECT count(*) FROM talks WHERE removed_at IS NULL"),
             "recordings": _count(con, "SELECT count(*) FROM talks WHERE removed_at IS NULL AND video_id IS NOT NULL"),
-            "missing_recordings": _count(con, "SELECT count(*) FROM missing_recordings"),
-            "stale_links": _count(con, "SELECT count(*) FROM stale_links"),
-            "orphans": _count(con, "SELECT count(*) FROM unmatched_videos"),
+            **problem_counts(con),  # db/reports.py: what the desk and the views count
             "videos": _count(con, "SELECT count(*) FROM videos WHERE removed_at IS NULL"),
         }
         captions = _captions(con, tables)
@@ -123,14 +126,15 @@ def read_status(db_path: str, max_age: dt.timedelta, now: Optional[dt.datetime] 
 
     day = pacific_day(now)
     used = sum(r["quota_units"] for r in runs if r["started_at"] and pacific_day(_when(r["started_at"])) == day)
-    finished = [r for r in runs if r["status"] != "running"]
-    successes = [r for r in finished if r["status"] == "ok"]
-    last_success = successes[0]["finished_at"] if successes else None
+    # Only syncs count (db.syncs): a decision, a caption run or a backfill after a failed
+    # sync neither heals it nor is a success.
+    last_success = success["finished_at"] if success else None
     problem = None
-    if not finished:
+    if last is None:
         problem = "no sync has finished yet"
-    elif finished[0]["status"] != "ok":
-        problem = f"the last sync (run {finished[0]['id']}) failed: {finished[0]['error']}"
+    elif last["status"] != "ok":
+        ended = "was interrupted" if last["status"] == "interrupted" else "failed"
+        problem = f"the last sync (run {last['id']}) {ended}: {last['error']}"
     elif now - (_when(last_success) or now) > max_age:
         problem = f"no sync succeeded within {_age_text(max_age)} (the last success finished {last_success})"
     return Status(

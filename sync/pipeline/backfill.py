@@ -20,6 +20,7 @@ import sqlite_utils
 from sync.core.errors import RepositoryError, TalksError
 from sync.pages.gitrepo import Commit, GitRepository
 from sync.core.lock import sync_lock
+from sync.core.signals import Interrupted
 from sync.pipeline import SyncOptions, run_sync
 
 WEBINAR_PATH = "_pages/webinar.md"
@@ -84,6 +85,7 @@ def commit_sync_options(options: BackfillOptions, commit: Commit, webinar: bytes
         source="none",
         allow_shrink=True,
         page_bytes=(webinar, talks),
+        kind="backfill",
         run_fields={"commit_id": commit.commit_id, "commit_date": commit.committed},
         now=commit.utc,
         lock_held=True,
@@ -118,6 +120,9 @@ def backfill(
                 result = run_sync(commit_sync_options(options, commit, webinar, talks), progress=lambda m: None)
             except RepositoryError:
                 raise  # git itself failed: stop here
+            except Interrupted as stop:  # SIGTERM, SIGINT: this commit's run says so; the replayed ones stay
+                raise stop.says(f"backfill stopped at {commit.short} ({commit.committed[:10]}): {stop}; "
+                                "the commits replayed before it are kept") from None
             except TalksError as exc:
                 # This version's pages are unusable; the run row says so and history goes on.
                 report.failed.append(f"{commit.short} ({commit.committed[:10]}): {exc}")

@@ -1,6 +1,7 @@
 """What a sync reads: both pages (parsed, abstracts attached), and YouTube by the path chosen."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Optional
 
@@ -11,6 +12,7 @@ from sync.core.records import AbstractRecord, WebinarPage
 from sync.pages.identity import attach_abstracts
 from sync.pages.parse import decode_page, parse_talks_page, parse_webinar_page
 from sync.pages.sources import load_snapshot, read_page_bytes
+from sync.save import stored_playlist_pages
 
 from .options import SyncOptions
 from .refresh import api_refresh, ytdlp_recheck
@@ -74,19 +76,16 @@ def fetch_youtube(db, options: SyncOptions, pages: PageInput, source: str, strea
             playlist.title = f"reconstructed from the webinar page's links ({pages.snapshot_date})"
         return result
     if source == "api":
-        etags = {r["playlist_id"]: r["etag"] for r in db["playlists"].rows_where("etag IS NOT NULL")}
-        known_items = {}
-        for row in db.execute(
-            "SELECT playlist_id, video_id FROM playlist_items WHERE removed_at IS NULL ORDER BY position"
-        ).fetchall():
-            known_items.setdefault(row[0], []).append(row[1])
+        previously = dict(db.execute(
+            "SELECT video_id, availability FROM videos WHERE video_id IN (SELECT value FROM json_each(?))",
+            [json.dumps(linked)]).fetchall())
         return youtube.fetch_youtube_api(
             playlist_ids,
             linked,
+            stored_pages=stored_playlist_pages(db, playlist_ids),
+            previously=previously,
             api_key=options.api_key,
             endpoint=options.api_endpoint,
-            etags=etags,
-            known_items=known_items,
             refresh=api_refresh(db, linked),
             timeout=options.timeout,
             on_described=stream.add if stream is not None else None,

@@ -26,6 +26,7 @@ class SyncOptions:
     # Pages already in hand, as bytes (webinar, talks or None): `talks backfill` reads
     # them from git; webinar_page/talks_page then only name them.
     page_bytes: Optional[tuple[bytes, Optional[bytes]]] = None
+    kind: str = "sync"  # sync_runs.kind: `talks backfill` replays commits as kind 'backfill'
     run_fields: dict = field(default_factory=dict)  # more sync_runs columns (commit_id, commit_date)
     now: Optional[str] = None  # the time stamped into removed_at; default the real now (backfill: the commit's)
     lock_held: bool = False  # the caller holds <db>.lock already (talks backfill, for its whole replay)

@@ -9,20 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from db.reports import REPORT_VIDEOS_SQL
 from db.runs import utc_now
+from db.syncs import last_sync
 from sync.core.limits import REFRESH_CAP, REFRESH_DAYS, YTDLP_ROTATION
 
 
 def report_video_ids(db, linked: list[str]) -> list[str]:
     """Videos the reports depend on, described again on every sync: `linked` (page-linked
-    now or at the last sync, pinned), the matched recordings, and every video not public
-    or unlisted (it may have come back)."""
+    now or at the last sync, pinned), then db/reports.py's REPORT_VIDEOS_SQL (the matched
+    recordings, and every video nobody can watch: it may have come back). A playlist's
+    own private or deleted entry is not asked about: its page says so (sync.youtube)."""
     needed = list(linked)
-    needed += [r[0] for r in db.execute(
-        "SELECT video_id FROM matches WHERE removed_at IS NULL AND video_id IS NOT NULL"
-        " UNION SELECT video_id FROM videos WHERE removed_at IS NULL"
-        " AND availability NOT IN ('public', 'unlisted') ORDER BY 1"
-    ).fetchall()]
+    needed += [r[0] for r in db.execute(REPORT_VIDEOS_SQL).fetchall()]
     return list(dict.fromkeys(needed))
 
 
@@ -50,9 +49,9 @@ def ytdlp_recheck(db, linked: list[str]) -> list[str]:
     """Known videos the keyless path looks at again this sync, most needed first.
 
     Every sync: those the reports depend on (`report_video_ids`). Then a rotation
-    through all the others: keyless sync number k re-checks the YTDLP_ROTATION of them
-    that follow position k * YTDLP_ROTATION in video id order, so each is seen again
-    within ceil(n / YTDLP_ROTATION) keyless syncs.
+    through all the others: after k successful keyless syncs the next re-checks the
+    YTDLP_ROTATION of them that follow position k * YTDLP_ROTATION in video id order,
+    so each is seen again within ceil(n / YTDLP_ROTATION) successful keyless syncs.
     """
     needed = report_video_ids(db, linked)
     needed_set = set(needed)
@@ -61,7 +60,7 @@ def ytdlp_recheck(db, linked: list[str]) -> list[str]:
     ).fetchall() if r[0] not in needed_set]
     if not others:
         return needed
-    (keyless_runs,) = db.execute("SELECT count(*) FROM sync_runs WHERE source = 'ytdlp'").fetchone()
-    start = (max(keyless_runs - 1, 0) * YTDLP_ROTATION) % len(others)
+    done = last_sync(db, source="ytdlp").number  # keyless syncs that succeeded: a failed one saved no turn
+    start = (done * YTDLP_ROTATION) % len(others)
     turn = (others[start:] + others[:start])[:YTDLP_ROTATION]
     return needed + turn

@@ -17,12 +17,14 @@ from typing import Callable
 
 from db.runs import checkpoint, close_interrupted_runs, finish_run, open_database, start_run, utc_now, write_transaction
 from db.store import RunContext
+from db.syncs import last_sync
 from sync import youtube
 from sync.core.deadlines import Deadline, hold_deadlines, time_limit
 from sync.core.dbfile import database_error
 from sync.core.errors import TalksError
 from sync.core.lock import sync_lock
 from sync.core.redact import redact
+from sync.core.signals import Interrupted
 from sync.pages.sources import load_snapshot
 from sync.save import check_mass_disappearance, mark_checked, save_talks, save_youtube, watchable_video_ids
 from sync.save.related import related_stale, save_related
@@ -48,14 +50,21 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
         try:
             interrupted = close_interrupted_runs(db)
             if interrupted:
-                log.warning("%d earlier sync(s) had been interrupted; marked failed in sync_runs", interrupted)
-            run_id = start_run(db, source=source, today=options.today.isoformat(), **options.run_fields)
+                log.warning("%d earlier run(s) had been interrupted; marked so in sync_runs", interrupted)
+            run_id = start_run(db, options.kind, source=source, today=options.today.isoformat(), **options.run_fields)
             report = SyncReport(run_id=run_id, source=source)
             secrets = (options.api_key,) if options.api_key else ()
             deadline = Deadline(options.deadline, "the sync", " (--deadline); nothing was changed")
             try:
                 with time_limit(deadline), _collector_paused():
-                    _run(db, options, source, report, progress)
+                    _run(db, options, source, report, progress)  # records the run `ok` as it commits
+            except Interrupted as stop:  # SIGTERM, SIGINT: rolled back by now, unless it came after the commit
+                if stop.requests:
+                    report.requests, report.quota_units = stop.requests, stop.units
+                if finish_run(db, run_id, "interrupted", error=f"{stop} before it finished; nothing was changed",
+                              **_run_counts(report)):
+                    raise stop.says(f"sync {run_id} {stop}; nothing was changed") from None
+                raise stop.says(f"{stop} after sync {run_id} had committed") from None
             except TalksError as exc:
                 if exc.requests:
                     report.requests, report.quota_units = exc.requests, exc.units
@@ -70,7 +79,6 @@ def run_sync(options: SyncOptions, progress: Callable[[str], None] = log.info) -
                 error = redact(f"{type(exc).__name__}: {exc}", secrets)
                 finish_run(db, run_id, "failed", error=error, **_run_counts(report))
                 raise
-            finish_run(db, run_id, "ok", **_run_counts(report))
             return report
         finally:
             checkpoint(db)
@@ -90,10 +98,6 @@ def _collector_paused():
     finally:
         if enabled:
             gc.enable()
-
-
-def _synced_before(db, run_id: int) -> bool:
-    return db.execute("SELECT 1 FROM sync_runs WHERE id < ? AND status = 'ok' LIMIT 1", [run_id]).fetchone() is not None
 
 
 def _run_counts(report: SyncReport) -> dict:
@@ -151,17 +155,18 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
             if result is not None:
                 report.videos_seen = save_youtube(db, run, result, options.allow_shrink, saved, item_plans)
                 if source in ("api", "ytdlp"):  # YouTube described them now (a snapshot is a recording)
-                    mark_checked(db, run, [i for i in [*result.videos, *result.kept_unavailable] if i not in saved])
+                    mark_checked(db, run, [i for i in result.videos if i not in saved])
             # The matcher reads talks, videos, playlist items and decisions only (not "today"):
             # a run that changed none of them (every change is in the ledger, rows_changed)
             # would reach the stored decisions again. Organizers' decisions rematch at once.
             progress("matching recordings")
-            if run.rows_changed or not _synced_before(db, report.run_id):
+            if run.rows_changed or last_sync(db, before=report.run_id).run is None:
                 rematch(db, run)
             else:
                 log.debug("nothing the matcher reads changed: the stored matches stand")
             if related_stale(db, run.run_id):
                 save_related(db)  # derived from the talks' words, rebuilt whole (sync/related.py)
             hold_deadlines()  # committing now: past --deadline or not, this run succeeds
+            report.rows_changed = run.rows_changed
+            finish_run(db, report.run_id, "ok", **_run_counts(report))  # commits with the data
     log.debug("committed")  # the end of the data transaction (the SIGKILL test times it)
-    report.rows_changed = run.rows_changed

@@ -9,6 +9,7 @@ from db.runs import checkpoint, finish_run, open_database, start_run, utc_now
 from db.store import RunContext
 from sync.core.errors import TalksError
 from sync.core.lock import sync_lock
+from sync.core.signals import Interrupted
 from sync.core.video_ids import is_video_id, video_id_from_url
 from sync.pages.parse import normalize_code
 from sync.pipeline import rematch
@@ -61,16 +62,20 @@ def record_decision(db_path: str, code: str, video_id: str, action: str) -> Deci
             talk_id = talks[0]["id"]
             # A decision is no sync: it leaves `today` unset, so the reports keep counting
             # from the last sync's.
-            run_id = start_run(db, source="match")
+            run_id = start_run(db, "decision", source="match")
             run = RunContext(run_id, utc_now())
             try:
                 with db.atomic():
                     save_decision(db, run, talk_id, code, video_id, action, _decision_time(db))
                     rematch(db, run)
+                    finish_run(db, run_id, "ok", rows_changed=run.rows_changed)  # commits with the decision
+            except Interrupted as stop:
+                if finish_run(db, run_id, "interrupted", error=f"{stop}; the decision was not stored"):
+                    raise stop.says(f"{stop}; the decision was not stored") from None
+                raise
             except Exception as exc:
                 finish_run(db, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
                 raise
-            finish_run(db, run_id, "ok", rows_changed=run.rows_changed)
             video = db["videos"].get(video_id) if db["videos"].count_where("video_id = ?", [video_id]) else None
             match = list(db["matches"].rows_where("talk_id = ? AND removed_at IS NULL", [talk_id], limit=1))
             return DecisionOutcome(

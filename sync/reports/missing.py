@@ -6,7 +6,7 @@ from typing import Optional
 
 import sqlite_utils
 
-from db.schema import missing_recordings_sql
+from db.reports import missing_recordings_sql
 
 
 def missing_report(db_path: str, today: Optional[dt.date] = None) -> tuple[list[str], list[dict]]:

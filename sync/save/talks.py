@@ -8,12 +8,13 @@ from typing import Iterable, Optional
 
 import sqlite_utils
 
-from db.store import RunContext, live_count, mark_removed, row_key, save_row
+from db.store import RunContext, live_count, mark_removed, save_row
 from sync.core.records import AbstractRecord, Person, TalkRecord
 from sync.core.text import fold
 from sync.pages.identity import find_talk, settle_duplicate_codes
 
 from .guards import check_shrink
+from .speakers import SpeakerBook, retire_speakers, save_speakers
 
 
 # Columns a newer page version may leave out without meaning "now empty": the
@@ -51,27 +52,9 @@ def _talk_values(record: TalkRecord, status: str) -> dict:
     return values
 
 
-def save_speakers(db, run: RunContext, talk_id: int, speakers: list[Person]) -> None:
-    seen = []
-    for position, person in enumerate(speakers):
-        values = {"name": person.name, "name_ascii": fold(person.name)}
-        if person.honorific:
-            values["honorific"] = person.honorific
-        if person.url:
-            values["url"] = person.url
-        existing = list(db["speakers"].rows_where("name = ?", [person.name], limit=1))
-        if existing:
-            values["id"] = existing[0]["id"]
-        speaker = save_row(db, run, "speakers", values)
-        link = {"talk_id": talk_id, "speaker_id": speaker["id"], "position": position}
-        save_row(db, run, "talk_speakers", link)
-        seen.append(row_key("talk_speakers", link))
-    mark_removed(db, run, "talk_speakers", seen, "talk_id = ?", [talk_id])
-
-
 def save_talk(
     db, run: RunContext, record: TalkRecord, status: Optional[str], claimed: set[int],
-    page_code: Optional[str] = None,
+    page_code: Optional[str] = None, book: Optional[SpeakerBook] = None,
 ) -> dict:
     """Save one talk; status None (a talks-page section) keeps a stored talk's status.
     `page_code`: the code the webinar page printed on its line (even one another talk holds)."""
@@ -99,7 +82,7 @@ def save_talk(
     row = save_row(db, run, "talks", values)
     claimed.add(row["id"])
     if record.speakers and not announcement_of_listed:
-        save_speakers(db, run, row["id"], record.speakers)
+        save_speakers(db, run, row["id"], record.speakers, book or SpeakerBook(db))
     return row
 
 
@@ -116,13 +99,14 @@ def save_talks(
     (a code given to two talks) are appended to `warnings`."""
     check_shrink(db, "webinar page", live_count(db, "talks", "status = 'listed'"), len(listed), allow_shrink)
     claimed: set[int] = set()
+    book = SpeakerBook(db)
     settled, duplicates = settle_duplicate_codes(db, listed)
     if warnings is not None:
         warnings += duplicates
     for printed, record in zip(listed, settled):
-        save_talk(db, run, record, "listed", claimed, page_code=printed.code)
+        save_talk(db, run, record, "listed", claimed, page_code=printed.code, book=book)
     for record in upcoming:
-        save_talk(db, run, record, "upcoming", claimed)
+        save_talk(db, run, record, "upcoming", claimed, book=book)
     for section in unattached:
         record = TalkRecord(
             status="unlisted",
@@ -134,7 +118,7 @@ def save_talks(
             bio=section.bio,
             talks_page_video_id=section.video_id,
         )
-        save_talk(db, run, record, None, claimed)
+        save_talk(db, run, record, None, claimed, book=book)
     seen = [str(i) for i in claimed]
     # Announced talks that vanished unlisted were never given a code. This run did not
     # see them: a derived update, so last_seen_run stays the run that last showed them.
@@ -142,15 +126,5 @@ def save_talks(
         if row["id"] not in claimed:
             save_row(db, run, "talks", {"id": row["id"], "status": "unlisted"}, seen=False)
     mark_removed(db, run, "talks", seen)
-    retire_speakers(db, run)
+    retire_speakers(db, run, book)
     return sorted(claimed)
-
-
-def retire_speakers(db, run: RunContext) -> None:
-    """Speakers of no live talk any more get removed_at (kept, like every sourced row);
-    one who speaks again is seen again by save_speakers."""
-    live = [str(r[0]) for r in db.execute(
-        "SELECT DISTINCT ts.speaker_id FROM talk_speakers ts JOIN talks t ON t.id = ts.talk_id"
-        " WHERE ts.removed_at IS NULL AND t.removed_at IS NULL"
-    ).fetchall()]
-    mark_removed(db, run, "speakers", live)

@@ -10,6 +10,7 @@ from sync.core.records import Playlist, PlaylistItem, VideoRecord
 from sync.core.video_ids import watch_url
 
 from .guards import check_shrink
+from .pages import save_playlist_pages
 
 log = logging.getLogger("talks.sync")
 
@@ -70,17 +71,6 @@ def save_playlist_items(
     mark_removed(db, run, "playlist_items", seen, "playlist_id = ?", [playlist_id])
 
 
-def confirm_playlist_items(db, run: RunContext, playlist_id: str) -> None:
-    """A playlist answered 304 (unchanged): its live items were seen by this run.
-
-    Bookkeeping only: nothing changed, so nothing goes to `changes`.
-    """
-    db.execute(
-        "UPDATE playlist_items SET last_seen_run = ? WHERE playlist_id = ? AND removed_at IS NULL",
-        [run.run_id, playlist_id],
-    )
-
-
 def mark_checked(db, run: RunContext, video_ids: Iterable[str]) -> None:
     """YouTube described these videos in this run (`videos.checked_run`, the refresh cadence).
 
@@ -89,46 +79,27 @@ def mark_checked(db, run: RunContext, video_ids: Iterable[str]) -> None:
     db.conn.executemany("UPDATE videos SET checked_run = ? WHERE video_id = ?", [(run.run_id, i) for i in video_ids])
 
 
-# Availabilities YouTube can leave out of videos.list while a playlist still lists the video.
-LISTED_BUT_HIDDEN = {"private", "deleted"}
-
-
-def settle_videos(
-    db,
-    run: RunContext,
-    described: set[str],
-    referenced: Iterable[str],
-    kept_unavailable: Iterable[str] = (),
-) -> None:
+def settle_videos(db, run: RunContext, described: set[str], referenced: Iterable[str]) -> None:
     """After `save_videos`: which stored videos this run saw, and which it saw nowhere.
 
     `referenced` are the ids a live playlist item or a live talk's page link points to
     once this run's talks and items are saved. Their stored rows are seen by this run,
-    also when the source left them undescribed (a playlist that answered 304, a video
-    yt-dlp knew already or could not read); `described` are the ids `save_videos` just
-    saved. `kept_unavailable` are ids of a 304 playlist that videos.list left out:
-    stored as private or deleted they stay so; stored as anything else the video has
-    gone since, so it becomes not_found. Every other stored video is referenced by
-    nothing any more: it keeps its row and gets removed_at (even if described this run,
-    as a link the previous page version had is checked once more).
+    also when the source left them undescribed (a playlist page that answered 304, a
+    video yt-dlp knew already or could not read); `described` are the ids `save_videos`
+    just saved. Every other stored video is referenced by nothing any more: it keeps
+    its row and gets removed_at (even if described this run, as a link the previous
+    page version had is checked once more).
     """
-    kept = set(kept_unavailable)
-    referenced = list(dict.fromkeys([*referenced, *kept]))
-    stored = {r[0]: r[1:] for r in db.execute("SELECT video_id, availability, removed_at FROM videos")}
+    referenced = list(dict.fromkeys(referenced))
+    stored = dict(db.execute("SELECT video_id, removed_at FROM videos").fetchall())
     rows, sighted = [], []
     for video_id in referenced:
-        if video_id in described and video_id not in kept:
-            continue  # saved (and so seen) by save_videos
-        if video_id not in stored:
-            continue  # nothing known of it yet: no row to invent
-        availability, removed_at = stored[video_id]
-        values = {"video_id": video_id}
-        if video_id in kept and availability not in LISTED_BUT_HIDDEN:
-            values["availability"] = "not_found"
-        elif removed_at is None:
+        if video_id in described or video_id not in stored:
+            continue  # saved (and so seen) by save_videos, or nothing known of it: no row to invent
+        if stored[video_id] is None:
             sighted.append((run.run_id, video_id))  # seen, nothing changed: bookkeeping only
-            continue
-        rows.append(values)
+        else:
+            rows.append({"video_id": video_id})  # seen again: removed_at cleared, in the ledger
     # What save_rows would do for these, without reading every stored video into Python.
     db.conn.executemany("UPDATE videos SET last_seen_run = ? WHERE video_id = ?", sighted)
     if rows:
@@ -167,16 +138,14 @@ def save_youtube(
 ) -> int:
     """Save what `result` holds. From a read that streamed (`StreamedVideos`): `saved`
     maps the ids of videos saved meanwhile to those records (only the others are saved
-    now), and `item_plans` holds each changed playlist's items, worked out."""
+    now), and `item_plans` holds each playlist's items, worked out."""
     for playlist in result.playlists:
         save_playlist(db, run, playlist)
-        if playlist.playlist_id in result.unchanged_playlists:
-            # 304: the stored items stand, and this run saw them (bookkeeping, not a change)
-            confirm_playlist_items(db, run, playlist.playlist_id)
-            continue
         items = [i for i in result.items if i.playlist_id == playlist.playlist_id]
         plan = (item_plans or {}).get(playlist.playlist_id)
         save_playlist_items(db, run, playlist.playlist_id, items, allow_shrink, plan)
+        if playlist.playlist_id in result.pages:
+            save_playlist_pages(db, run, playlist.playlist_id, result.pages[playlist.playlist_id])
     for playlist_id in retire_playlists(db, run, [p.playlist_id for p in result.playlists], allow_shrink):
         log.warning("playlist %s is no longer read: its items are marked removed", playlist_id)
     saved = saved or {}
@@ -186,7 +155,7 @@ def save_youtube(
     count = len(result.videos)
     # After this run's talks and items are saved (save_talks runs first), so the
     # references are this run's.
-    settle_videos(db, run, set(result.videos), referenced_video_ids(db), result.kept_unavailable)
+    settle_videos(db, run, set(result.videos), referenced_video_ids(db))
     return count
 
 

@@ -9,10 +9,12 @@ import json
 import re
 import sqlite3
 
-from sync.core.text import fold
+from db import reports
+from sync.core.text import cjk_runs, fold
 
 from .narrow import facets, group_hits, is_name_query
 from .seasons import read_query
+from .transcript_search import MAX_QUERY_WORDS, hits_sql, query_words
 
 __all__ = [
     "desk",
@@ -23,13 +25,8 @@ __all__ = [
     "talk",
 ]
 
-# The "today" of the reports (db/schema.py): the last successful sync's.
-TODAY = (
-    "coalesce((SELECT today FROM sync_runs WHERE status = 'ok' AND today IS NOT NULL"
-    " ORDER BY id DESC LIMIT 1), date('now'))"
-)
-WATCHABLE = ("public", "unlisted")
-MAX_QUERY_WORDS = 12
+# The "today" of the reports (db/reports.py): the last successful sync's.
+TODAY = reports.TODAY
 
 # bm25 weights by column name: a hit in the title or a speaker's name outranks one in a bio.
 _WEIGHTS = {"code": 10.0, "title": 8.0, "speakers": 6.0, "speakers_ascii": 6.0, "affiliation": 2.0,
@@ -51,9 +48,7 @@ def fts_query(q: str) -> str | None:
 
     Words only (quoted), so no input is FTS syntax: `AND`, `"`, `*`, `:` and `(` stay text.
     """
-    words = re.findall(r"\w+", q or "")[:MAX_QUERY_WORDS]
-    words = [w[:60] for w in words]
-    return " ".join(f'"{w}"' for w in words) or None
+    return " ".join(f'"{w}"' for w in query_words(q)) or None
 
 
 # ----------------------------------------------------------------------------- one talk
@@ -80,7 +75,7 @@ async def talk(db, key: str) -> dict | None:
     missing = await _rows(db, "select reason, linked_video_id from missing_recordings where talk_id = :id",
                           {"id": t["id"]})
     t["missing"] = missing[0] if missing else None
-    t["watchable"] = bool(t["video_id"]) and (t["availability"] in WATCHABLE or t["availability"] is None)
+    t["watchable"] = reports.recording_is_watchable(t["video_id"], t["availability"])
     t["previous"] = t["next"] = None
     if t["season"] is not None and t["episode"] is not None:
         around = {"s": t["season"], "e": t["episode"]}
@@ -110,20 +105,43 @@ async def history(db, t: dict) -> list[dict] | None:
     return rows
 
 
+TALK_HITS = 500  # a talk page's hits for one query, in time order
+
+
 async def transcript(db, video_id: str | None, q: str = "") -> list[dict]:
-    """The talk's transcript segments in order, or only those matching `q`, highlighted."""
+    """The talk's transcript segments in order, or only those matching `q`, highlighted, each with
+    the second its link opens at (a second before the first matched word; else before the segment)."""
     if not video_id or not await _exists(db, "transcript_segments"):
         return []
-    match = fts_query(q)
-    if match and await _exists(db, "transcript_segments_fts"):
-        return await _rows(db, """
-            select s.start_seconds, highlight(transcript_segments_fts, 0, char(2), char(3)) as text
-            from transcript_segments_fts join transcript_segments s on s.rowid = transcript_segments_fts.rowid
-            where transcript_segments_fts match :match and s.video_id = :video and s.removed_at is null
-            order by s.start_seconds limit 500""", {"match": match, "video": video_id})
-    return await _rows(db, """
+    if query_words(q) and await _exists(db, "transcript_segments_fts"):
+        try:
+            rows = await _rows(db, hits_sql(_HIGHLIGHT, video=True, order="time"),
+                               {"q": q, "video": video_id, "limit": TALK_HITS})
+        except sqlite3.OperationalError:
+            return []
+        return [{"start_seconds": r["start_seconds"], "second": r["second"], "text": mark_cjk(r["shown"], q)}
+                for r in rows]
+    rows = await _rows(db, """
         select start_seconds, text from transcript_segments
         where video_id = :video and removed_at is null order by start_seconds limit 5000""", {"video": video_id})
+    return [{**r, "second": max(0, int(r["start_seconds"] or 0) - 1)} for r in rows]
+
+
+async def transcript_cues(db, video_id: str | None) -> list[dict]:
+    """Every live segment of a video, in order, as the downloads write them."""
+    if not video_id or not await _exists(db, "transcript_segments"):
+        return []
+    return await _rows(db, """
+        select start_seconds, end_seconds, text from transcript_segments
+        where video_id = :video and removed_at is null order by seq, start_seconds""", {"video": video_id})
+
+
+def mark_cjk(shown: str | None, q: str) -> str:
+    """Mark the typed CJK runs in a hit (FTS5 marks the words; CJK matches another column)."""
+    shown = shown or ""
+    for run in {r for w in query_words(q) for r in cjk_runs(w)}:
+        shown = shown.replace(run, f"\x02{run}\x03")
+    return shown
 
 
 # ----------------------------------------------------------------------------- speakers
@@ -170,7 +188,7 @@ async def home(db) -> dict:
         else:
             other.append(t)
     runs = await _rows(db, "select started_at, status, source, snapshot_date from sync_runs where status = 'ok' "
-                           "order by id desc limit 1")
+                           "and kind = 'sync' order by id desc limit 1")
     return {"upcoming": upcoming, "seasons": sorted(seasons.items(), reverse=True), "other": other,
             "last_sync": runs[0] if runs else None, "count": len(talks)}
 
@@ -179,59 +197,8 @@ async def home(db) -> dict:
 
 
 TRANSCRIPT_HITS = 50  # transcript hits shown (after the talks): ranked over all matches, highlighted only these
-
-
-_LIVE = "rowid not in (select id from transcript_segments where removed_at is not null)"
-
-
-def _transcript_sql(match: str, scoped: bool = False) -> str:
-    """Transcript hits, best first: rank every match, keep the top :limit, only then snippet them.
-
-    As the canned query search_recordings does: snippet() over every match of a common word
-    at a million segments costs seconds. A phrase said across two segments matches the
-    boundary text (this segment's last words, a newline, the next one's first words); such a
-    hit is counted once: not when the words are all in this segment's own text (a plain hit),
-    nor when the first matched word is the next segment's (its own hit). Boundary hits are
-    few, so they are highlighted as they are ranked. One word cannot span a boundary: that
-    branch runs for two words or more. `scoped`: only the segments of the recordings in the
-    JSON array :videos (a season or year filter, sync/site/narrow.py), checked on each match:
-    `+rowid` keeps the list from FTS5, which would run the whole query once per listed rowid
-    (8 s for "chest x ray" at a million segments, 10 ms this way).
-    """
-    live = _LIVE + (" and +rowid in (select id from transcript_segments where video_id in"
-                    " (select value from json_each(:videos)))" if scoped else "")
-    boundary = f"""
-          union all
-          select * from (
-            select rowid, rank, '… ' || replace(highlight(transcript_segments_fts, 1, char(2), char(3)),
-                                               char(10), ' ') || ' …' as snippet
-            from transcript_segments_fts
-            where transcript_segments_fts match '{{boundary_text}} : (' || :match || ') NOT {{text}} : (' || :match || ')'
-              and instr(highlight(transcript_segments_fts, 1, char(1), char(1)), char(1)) < instr(boundary_text, char(10))
-              and {live}
-            order by rank limit :limit)""" if match.count('"') > 2 else ""
-    # `rank + 0`: SQLite's sorter over (rowid, rank); FTS5's own ORDER BY rank also carries
-    # every match's positions and costs more for a common word.
-    return f"""
-        with plain as materialized (
-          select rowid, rank from transcript_segments_fts
-          where transcript_segments_fts match '{{text}} : (' || :match || ')' and {live}
-          order by rank + 0 limit :limit
-        ),
-        best(rowid, rank, snippet) as materialized (
-          select * from (
-            select rowid, (select rank from plain where plain.rowid = transcript_segments_fts.rowid) as rank,
-                   snippet(transcript_segments_fts, 0, char(2), char(3), '…', 20) as snippet
-            from transcript_segments_fts
-            where transcript_segments_fts match '{{text}} : (' || :match || ')' and rowid in (select rowid from plain)
-          ){boundary}
-          order by rank limit :limit
-        )
-        select s.video_id, s.start_seconds, best.snippet, t.id as talk_id, t.code, t.title, t.speakers
-        from best
-        join transcript_segments s on s.id = best.rowid
-        left join talks t on t.video_id = s.video_id and t.removed_at is null
-        order by best.rank, s.video_id, s.start_seconds"""
+_HIGHLIGHT = "highlight(transcript_segments_fts, {col}, char(2), char(3))"
+_SNIPPET = "snippet(transcript_segments_fts, {col}, char(2), char(3), '…', 20)"
 
 
 async def search(db, q: str, season: int | None = None, year: str | None = None) -> dict:
@@ -284,17 +251,17 @@ async def search(db, q: str, season: int | None = None, year: str | None = None)
         out["name_first"] = is_name_query(parts.words, out["speakers"])
     if await _exists(db, "transcript_segments_fts"):
         try:
-            hits = await _rows(db, _transcript_sql(match), {"match": match, "limit": TRANSCRIPT_HITS})
+            hits = await _rows(db, hits_sql(_SNIPPET), {"q": parts.words, "limit": TRANSCRIPT_HITS})
+            shown = hits
             if season is not None or year is not None:
                 videos = [r["video_id"] for r in await _rows(
                     db, f"select video_id from talks t where video_id is not null and removed_at is null {_NARROW}",
                     {"season": season, "year": year})]
-                out["transcripts"] = await _rows(db, _transcript_sql(match, scoped=True), {
-                    "match": match, "limit": TRANSCRIPT_HITS, "videos": json.dumps(videos)})
-            else:
-                out["transcripts"] = hits
+                shown = await _rows(db, hits_sql(_SNIPPET, videos=True), {
+                    "q": parts.words, "limit": TRANSCRIPT_HITS, "videos": json.dumps(videos)})
         except sqlite3.OperationalError:
-            hits = out["transcripts"] = []
+            hits = shown = []
+        out["transcripts"] = [{**h, "snippet": mark_cjk(h["shown"], parts.words)} for h in shown]
         talk_ids = sorted({h["talk_id"] for h in hits if h["talk_id"] is not None})
         if talk_ids:
             found += await _rows(db, "select id, season, date from talks where id in"
@@ -320,11 +287,9 @@ async def desk(db) -> dict:
     runs = await _rows(db, "select * from sync_runs order by id desc limit 10")
     missing = await _rows(db, "select * from missing_recordings")
     stale = await _rows(db, "select * from stale_links")
-    orphans = await _rows(db, """
-        select * from unmatched_videos where video_id not in (
-          select page_video_id from talks where page_video_id is not null
-          union select talks_page_video_id from talks where talks_page_video_id is not null)""")
-    # One problem per talk: a deleted recording is missing *and* a stale link, shown once.
+    orphans = await _rows(db, "select * from unmatched_videos")
+    # One entry per talk to fix: a talk with no recording whose page link is stale too
+    # (db/reports.py: talks_to_fix) is shown once, with both.
     problems: dict[int, dict] = {}
     for row in missing:
         problems.setdefault(row["talk_id"], {"talk_id": row["talk_id"], "code": row["code"], "title": row["title"],
@@ -333,4 +298,6 @@ async def desk(db) -> dict:
         problems.setdefault(row["talk_id"], {"talk_id": row["talk_id"], "code": row["code"], "title": row["title"],
                                              "date": None, "missing": None, "stale": None})["stale"] = row
     ordered = sorted(problems.values(), key=lambda p: (p["code"] is None, p["code"] or "", p["talk_id"]))
-    return {"runs": runs, "problems": ordered, "orphans": orphans}
+    counts = {"missing_recordings": len(missing), "stale_links": len(stale), "orphans": len(orphans),
+              "talks_to_fix": len(ordered)}
+    return {"runs": runs, "problems": ordered, "orphans": orphans, "counts": counts}

@@ -128,6 +128,19 @@ def path_part(value: object) -> str:
 
 
 def highlight(snippet: object, start: str = "\x02", end: str = "\x03") -> Markup:
-    """Escape an FTS snippet() made with control-character markers, then mark the hits."""
-    text = escape(str(snippet or ""))
-    return Markup(str(text).replace(start, "<mark>").replace(end, "</mark>"))
+    """Escape an FTS snippet() made with control-character markers, then mark the hits.
+
+    Every <mark> opened is closed, and a marker out of turn (an end with none open, a start
+    inside a mark) is dropped: stored text carries no control characters (captions are cleaned
+    as they are parsed), but a value that did could otherwise leave a tag open."""
+    out, open_ = [], False
+    for part in re.split(f"([{re.escape(start)}{re.escape(end)}])", str(snippet or "")):
+        if part == start and not open_:
+            out.append("<mark>")
+            open_ = True
+        elif part == end and open_:
+            out.append("</mark>")
+            open_ = False
+        elif part not in (start, end):
+            out.append(str(escape(part)))
+    return Markup("".join(out) + ("</mark>" if open_ else ""))

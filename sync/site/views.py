@@ -118,6 +118,24 @@ async def talk_view(datasette, request):
     return await _page(datasette, request, "archive_talk.html", context)
 
 
+async def transcript_download_view(datasette, request):
+    """/talk/CODE/transcript.vtt|srt|txt: the talk's captions to take away (sync/transcripts/export.py)."""
+    from sync.transcripts.export import FORMATS, WRITERS, Cue, file_stem
+
+    key, ext = request.url_vars["key"], request.url_vars["ext"]
+    db = _db(datasette)
+    t = await data.talk(db, key)
+    if t is None:
+        raise NotFound(f"No talk {key!r} in the archive.")
+    rows = await data.transcript_cues(db, canonical_video_id(t["video_id"]))
+    if not rows:
+        raise NotFound(f"No transcript of {t['code'] or key!r} in the archive.")
+    body = WRITERS[ext]([Cue(r["start_seconds"], r["end_seconds"], r["text"]) for r in rows])
+    return Response(body, content_type=f"{FORMATS[ext]}; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{file_stem(t["code"], t["id"])}.{ext}"',
+        "X-Content-Type-Options": "nosniff"})
+
+
 async def speaker_view(datasette, request):
     key = request.url_vars["key"]
     match = re.match(r"(\d{1,12})(?:-[\w-]*)?\Z", key)
@@ -175,6 +193,7 @@ async def sitemap_view(datasette, request):
 ROUTES = [
     (r"^/$", home_view),
     (r"^/talk/(?P<key>[^/]{1,40})$", talk_view),
+    (r"^/talk/(?P<key>[^/]{1,40})/transcript\.(?P<ext>vtt|srt|txt)$", transcript_download_view),
     (r"^/speaker/(?P<key>[^/]{1,80})$", speaker_view),
     (r"^/season/(?P<key>[^/]{1,20})$", season_view),
     (r"^/search$", search_view),

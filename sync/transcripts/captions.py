@@ -1,56 +1,70 @@
-"""Caption files -> timed words -> sentence-sized transcript segments. Pure: no I/O, no clock.
+"""Caption files -> timed words. Pure: no I/O, no clock.
 
 Reads the two formats yt-dlp fetches, json3 (YouTube's timed-text JSON) and WebVTT,
-as uploaded captions (a cue is a line of text) and as automatic ones (speech
-recognition, timed word by word). Automatic captions "roll": every VTT cue repeats
-the line before, and 10 ms cues only repeat text; json3 holds each word once
-but adds window-definition and newline (`aAppend`) events. The parsers keep each
-word once, with its own time, and `segment()` groups them into segments.
+as uploaded captions (a cue is a line of text, timed as a whole) and as automatic ones
+(speech recognition, timed word by word). Automatic captions "roll": every VTT cue
+repeats the line before, and 10 ms cues only repeat text; json3 holds each word once
+but adds window-definition and newline (`aAppend`) events. The parsers keep each word
+once, in order, with its own time, a word said twice at one time included ("a a"), and
+`segments.segment()` groups them into segments.
 
-Caption files are hostile input: size-bounded (MAX_CAPTION_BYTES), parsed in one
-pass with regular expressions that cannot backtrack, tags stripped, entities
-decoded (whatever shows the text escapes it).
+Text is kept as it is read: the spaces the captions put between words, none between
+two CJK pieces (Japanese automatic captions time every token of a sentence written
+without spaces). Caption files are hostile input: size-bounded (MAX_CAPTION_BYTES),
+parsed in one pass with regular expressions that cannot backtrack, nesting, numbers
+and times bounded (MAX_CAPTION_SECONDS), tags stripped, entities decoded, control
+characters dropped (the site marks search hits with \\x02/\\x03), lone surrogates
+replaced; whatever shows the text escapes it.
 """
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import math
 import re
 from dataclasses import dataclass
-from json.encoder import encode_basestring
-from typing import Iterable, Optional
+from typing import Optional
 
 from sync.core.errors import CaptionError
-from sync.core.limits import MAX_CAPTION_BYTES
-from sync.core.video_ids import is_video_id, watch_url_at
+from sync.core.limits import MAX_CAPTION_BYTES, MAX_CAPTION_SECONDS, MAX_SEGMENT_SECONDS
+from sync.core.text import is_cjk
+
+from .segments import TranscriptSegment, content_hash, join_pieces, segment, watch_url_at  # noqa: F401 (public surface)
 
 FORMATS = ("json3", "vtt")
+# A caption track's key, as yt-dlp names tracks and files (en, en-GB, de-orig, es-419): a key
+# from yt-dlp's answer or a file name that is not one ("../../x") is not a track.
+TRACK_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
-# Segments: close at a sentence end once the segment spans SENTENCE_SECONDS, at a
-# pause over PAUSE_SECONDS, and never let one span more than MAX_SECONDS.
-SENTENCE_SECONDS = 8.0
-PAUSE_SECONDS = 1.5
-MAX_SECONDS = 25.0
 # Automatic captions time a word's start only; a word is taken to last until the
 # next one starts, at most this long (so a silence after it shows as a pause).
 MAX_WORD_SECONDS = 1.0
 MIN_CUE_SECONDS = 0.05  # rolling VTT: shorter cues only repeat the previous text
+# A piece longer than this (an uploaded cue of a page of text) is cut at spaces into
+# pieces timed in proportion across the cue, so segments stay bounded.
+MAX_PIECE_CHARS = 300
 
-_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$")
 _TAG = re.compile(r"<[^<>]*>")
-_INLINE_TIME = re.compile(r"<((?:\d+:)?\d{1,2}:\d{2}\.\d{3})>")
-_CUE_TIMING = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}\.\d{3})\s+-->\s+((?:\d+:)?\d{1,2}:\d{2}\.\d{3})")
+# Control characters (C0 but tab/newline/CR, DEL, C1) and lone surrogates go; whitespace is one space.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_STAMP = r"(?:(\d{1,12}):)?(\d{1,2}):(\d{2})[.,](\d{3})"
+_INLINE_TIME = re.compile(r"<" + _STAMP + r">")
+_INLINE_SPLIT = re.compile(r"<((?:\d{1,12}:)?\d{1,2}:\d{2}[.,]\d{3})>")
+_CUE_TIMING = re.compile(r"^\s*" + _STAMP + r"[ \t]+-->[ \t]+" + _STAMP)
 
 
 @dataclass(frozen=True)
 class Word:
-    """A timed piece of text: one spoken word (automatic) or one cue's text (uploaded)."""
+    """A timed piece of text: one spoken word (automatic) or one cue's text (uploaded).
+
+    `space`: the captions put a space before it (a piece that follows another on the
+    same line without one, as Japanese tokens do, has none).
+    """
 
     start: float
     end: float
     text: str
+    space: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,17 +73,10 @@ class Captions:
     words: list[Word]
 
 
-@dataclass(frozen=True)
-class TranscriptSegment:
-    video_id: str
-    start_seconds: float
-    end_seconds: float
-    text: str
-    url: str
-
-
-def _clean(text: str) -> str:
-    return " ".join(html.unescape(_TAG.sub("", text)).split())
+def clean_piece(text: str) -> tuple[str, bool]:
+    """(text without tags, entities, control characters or extra whitespace; whether it began with a space)."""
+    text = _CONTROL.sub("", html.unescape(_TAG.sub("", text)))
+    return " ".join(text.split()), text[:1].isspace()
 
 
 def _check_size(data: bytes, name: str) -> None:
@@ -77,7 +84,69 @@ def _check_size(data: bytes, name: str) -> None:
         raise CaptionError(f"{name}: {len(data)} bytes is larger than a caption file can be ({MAX_CAPTION_BYTES})")
 
 
+def _in_range(seconds: float) -> bool:
+    return 0 <= seconds <= MAX_CAPTION_SECONDS
+
+
+def _check_time(seconds: float, name: str, where: str) -> float:
+    if not _in_range(seconds):
+        raise CaptionError(f"{name}: {where}: a time past {MAX_CAPTION_SECONDS // 3600} hours")
+    return seconds
+
+
+def _split_long(word: Word) -> list[Word]:
+    """A piece of more than MAX_PIECE_CHARS characters as several, timed in proportion across it;
+    none lasting more than MAX_SEGMENT_SECONDS (a cue shown for an hour)."""
+    text = word.text
+    if word.end - word.start > MAX_SEGMENT_SECONDS:
+        word = Word(word.start, word.start + MAX_SEGMENT_SECONDS, text, word.space)
+    if len(text) <= MAX_PIECE_CHARS:
+        return [word]
+    pieces, at = [], 0
+    while at < len(text):
+        cut = min(len(text), at + MAX_PIECE_CHARS)
+        if cut < len(text):
+            space = text.rfind(" ", at + 1, cut + 1)
+            cut = space if space > at else cut
+        raw = text[at:cut]
+        if raw.strip():
+            pieces.append((at + len(raw) - len(raw.lstrip()), raw.strip()))  # (where it starts, text)
+        at = cut
+    span = word.end - word.start
+    out = []
+    for i, (offset, chunk) in enumerate(pieces):
+        start = word.start + span * offset / len(text)
+        end = word.start + span * pieces[i + 1][0] / len(text) if i + 1 < len(pieces) else word.end
+        out.append(Word(round(start, 3), round(end, 3), chunk, word.space if i == 0 else text[offset - 1:offset] == " "))
+    return out
+
+
+def _in_order(words: list[Word]) -> list[Word]:
+    """Long pieces cut, sorted by start (stable: the file's order within one time), each word
+    ending by the next one's start. A word said twice at one time stays twice."""
+    words = sorted((piece for w in words for piece in _split_long(w)), key=lambda w: w.start)
+    return [
+        Word(w.start, max(w.start, min(w.end, words[i + 1].start)) if i + 1 < len(words) else w.end, w.text, w.space)
+        for i, w in enumerate(words)
+    ]
+
+
+def _timed(pieces: list[tuple[float, str, bool]], end: float) -> list[Word]:
+    """Words from (start, text, space) pieces of one line: each lasts to the next, at most MAX_WORD_SECONDS."""
+    words = []
+    for i, (start, text, space) in enumerate(pieces):
+        bound = pieces[i + 1][0] if i + 1 < len(pieces) else end
+        words.append(Word(start, min(max(bound, start), start + MAX_WORD_SECONDS), text, space))
+    return words
+
+
 # --------------------------------------------------------------------------- json3
+
+
+def _number(value) -> Optional[float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def parse_json3(data: bytes, name: str = "json3") -> Captions:
@@ -91,74 +160,74 @@ def parse_json3(data: bytes, name: str = "json3") -> Captions:
     _check_size(data, name)
     try:
         doc = json.loads(data.decode("utf-8", errors="strict").lstrip("\ufeff"))
+    except RecursionError:
+        raise CaptionError(f"{name}: not a json3 caption file (nested too deep)") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise CaptionError(f"{name}: not a json3 caption file ({type(exc).__name__})") from None
     events = doc.get("events") if isinstance(doc, dict) else None
     if not isinstance(events, list):
         raise CaptionError(f"{name}: not a json3 caption file (no events list)")
-    cues: list[tuple[float, float, list[tuple[float, str]]]] = []
+    cues: list[tuple[float, float, list[tuple[float, str, bool]], str]] = []  # start, end, timed pieces, text
     automatic = False
     for event in events:
         if not isinstance(event, dict) or event.get("aAppend") or not isinstance(event.get("segs"), list):
             continue
-        start_ms, duration_ms = event.get("tStartMs"), event.get("dDurationMs", 0)
-        if not _is_number(start_ms) or not _is_number(duration_ms):
+        start_ms, duration_ms = _number(event.get("tStartMs")), _number(event.get("dDurationMs", 0))
+        if start_ms is None or duration_ms is None:
             continue
-        pieces = []
+        start, end = start_ms / 1000, (start_ms + max(0.0, duration_ms)) / 1000
+        if not (_in_range(start) and _in_range(end)):
+            continue  # a hostile or broken event (-5, 1e308): skipped, as one without a time
+        pieces, raw = [], []
         for seg in event["segs"]:
             if not isinstance(seg, dict) or not isinstance(seg.get("utf8"), str):
                 continue
-            offset = seg.get("tOffsetMs", 0)
             if "tOffsetMs" in seg or "acAsrConf" in seg:
                 automatic = True
-            text = _clean(seg["utf8"])
-            if text and _is_number(offset):
-                pieces.append(((start_ms + offset) / 1000, text))
+            offset = _number(seg.get("tOffsetMs", 0))
+            raw.append(seg["utf8"])
+            text, space = clean_piece(seg["utf8"])
+            if text and offset is not None and _in_range((start_ms + offset) / 1000):
+                pieces.append(((start_ms + offset) / 1000, text, space or not pieces))  # an event's first word starts a line
         if pieces:
-            cues.append((start_ms / 1000, (start_ms + max(0, duration_ms)) / 1000, pieces))
+            cues.append((start, end, pieces, clean_piece("".join(raw))[0]))
     if automatic:
-        words = []
-        for _, cue_end, pieces in cues:
-            for i, (start, text) in enumerate(pieces):
-                bound = pieces[i + 1][0] if i + 1 < len(pieces) else cue_end
-                words.append(Word(start, min(max(bound, start), start + MAX_WORD_SECONDS), text))
-        return Captions("automatic", _in_order(words))
-    words = [Word(start, max(end, start), " ".join(t for _, t in pieces)) for start, end, pieces in cues]
+        return Captions("automatic", _in_order([w for _, end, pieces, _ in cues for w in _timed(pieces, end)]))
+    words = [Word(start, max(end, start), text) for start, end, _, text in cues]
     return Captions("uploaded", _in_order(words))
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
 # --------------------------------------------------------------------------- WebVTT
 
 
-def _seconds(stamp: str) -> float:
-    parts = stamp.split(":")
-    seconds = float(parts[-1])
-    minutes = int(parts[-2])
-    hours = int(parts[-3]) if len(parts) == 3 else 0
-    return hours * 3600 + minutes * 60 + seconds
+def _seconds(groups, name: str, where: str) -> float:
+    hours, minutes, seconds, millis = groups
+    value = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+    return _check_time(value, name, where)
 
 
 def _vtt_cues(text: str, name: str) -> list[tuple[float, float, list[str]]]:
+    """(start, end, text lines) of every cue. A timing line starts a cue even straight after
+    the previous cue's text (youtube-dl wrote files so); identifiers, NOTE, STYLE and header
+    blocks are not text."""
     lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if not lines or not lines[0].startswith("WEBVTT"):
         raise CaptionError(f"{name}: not a WebVTT caption file (no WEBVTT header)")
     cues = []
-    current: Optional[tuple[float, float, list[str]]] = None
-    for line in lines[1:]:
-        if line == "":  # a cue ends at an empty line (a line holding a space does not end it)
+    current: Optional[list[str]] = None
+    for number, line in enumerate(lines[1:], 2):
+        timing = _CUE_TIMING.match(line) if "-->" in line else None
+        if timing:
+            groups = timing.groups()
+            current = []
+            where = f"line {number}"
+            cues.append((_seconds(groups[:4], name, where), _seconds(groups[4:], name, where), current))
+        elif "-->" in line:  # cue text may not hold "-->": a timing line we cannot read (400-digit hours)
+            raise CaptionError(f"{name}: line {number}: not a cue timing we can read ({line[:40]!r}...)")
+        elif line == "":  # a cue ends at an empty line (a line holding a space does not end it)
             current = None
-            continue
-        if current is None:
-            timing = _CUE_TIMING.match(line)
-            if timing:
-                current = (_seconds(timing.group(1)), _seconds(timing.group(2)), [])
-                cues.append(current)
-            continue  # cue identifiers, NOTE, STYLE and REGION blocks
-        current[2].append(line)
+        elif current is not None:
+            current.append(line)
     return cues
 
 
@@ -176,61 +245,48 @@ def parse_vtt(data: bytes, name: str = "vtt") -> Captions:
     if not rolling:
         words = []
         for start, end, lines in cues:
-            text = _clean(" ".join(lines))
+            text = join_pieces([(clean_piece(line)[0], True) for line in lines])  # each line follows another
             if text:
                 words.append(Word(start, max(end, start), text))
         return Captions("uploaded", _in_order(words))
     words = []
     carried = ""  # the text of the line read last: a later cue repeats it
+    read: set[tuple[float, str]] = set()  # timed lines read, by cue start: a cue served twice is read once
     for start, end, lines in cues:
         if end - start < MIN_CUE_SECONDS:
             continue
         timed = [line for line in lines if _INLINE_TIME.search(line)]
         if timed:
             for line in timed:
-                words += _timed_words(line, start, end)
-                carried = _clean(line)
+                if (start, line) not in read:
+                    read.add((start, line))
+                    words += _timed_words(line, start, end, name)
+                carried = clean_piece(line)[0]
             continue
         # A cue with no timed line: read only lines that are not the carried-over one
         # (a one-word line has no inline time).
         for line in lines:
-            cleaned = _clean(line)
+            cleaned = clean_piece(line)[0]
             if cleaned and cleaned != carried:
-                words.append(Word(start, end, cleaned))
+                words.append(Word(start, min(end, start + MAX_WORD_SECONDS), cleaned))
                 carried = cleaned
-    return Captions("automatic", _in_order(_bounded(words)))
+    return Captions("automatic", _in_order(words))
 
 
-def _timed_words(line: str, cue_start: float, cue_end: float) -> list[Word]:
+def _timed_words(line: str, cue_start: float, cue_end: float, name: str) -> list[Word]:
     # split() with one group alternates text, time, text, time, ...: the first text
     # is said at the cue's start, each later one at the time before it.
-    parts = _INLINE_TIME.split(line)
-    timed = [(cue_start, parts[0])] + [(_seconds(parts[i]), parts[i + 1]) for i in range(1, len(parts) - 1, 2)]
-    pieces = [(start, _clean(text)) for start, text in timed]
-    pieces = [(start, text) for start, text in pieces if text]
-    words = []
-    for i, (start, text) in enumerate(pieces):
-        bound = pieces[i + 1][0] if i + 1 < len(pieces) else cue_end
-        words.append(Word(start, min(max(bound, start), start + MAX_WORD_SECONDS), text))
-    return words
-
-
-def _bounded(words: list[Word]) -> list[Word]:
-    return [Word(w.start, min(w.end, w.start + MAX_WORD_SECONDS), w.text) for w in words]
-
-
-def _in_order(words: list[Word]) -> list[Word]:
-    """Sorted by start, the same word at the same time kept once, each word ending by the next one's start."""
-    words = sorted(words, key=lambda w: w.start)
-    kept: list[Word] = []
-    for word in words:
-        if kept and kept[-1].start == word.start and kept[-1].text == word.text:
-            continue
-        kept.append(word)
-    return [
-        Word(w.start, min(w.end, kept[i + 1].start) if i + 1 < len(kept) else w.end, w.text)
-        for i, w in enumerate(kept)
-    ]
+    parts = _INLINE_SPLIT.split(line)
+    timed = [(cue_start, parts[0])]
+    for i in range(1, len(parts) - 1, 2):
+        stamp = _INLINE_TIME.match(f"<{parts[i]}>")
+        timed.append((_seconds(stamp.groups(), name, f"inline time <{parts[i]}>"), parts[i + 1]))
+    pieces = []
+    for start, raw in timed:
+        text, space = clean_piece(raw)
+        if text:
+            pieces.append((start, text, space or not pieces))  # a line's first word follows the line before
+    return _timed(pieces, cue_end)
 
 
 def parse_caption(data: bytes, fmt: str, name: str = "caption file") -> Captions:
@@ -242,63 +298,16 @@ def parse_caption(data: bytes, fmt: str, name: str = "caption file") -> Captions
     raise CaptionError(f"{name}: {fmt!r} is not a caption format this archive reads (json3, vtt)")
 
 
-# --------------------------------------------------------------------------- segments
-
-
-def segment(words: Iterable[Word], video_id: str) -> list[TranscriptSegment]:
-    """Group words into segments: at a sentence end once 8 s long, at a pause over 1.5 s, at 25 s."""
-    if not is_video_id(video_id):
-        raise CaptionError(f"{video_id!r} is not a YouTube video id")
-    segments: list[TranscriptSegment] = []
-    current: list[Word] = []
-
-    def close() -> None:
-        if current:
-            start, end = current[0].start, max(w.end for w in current)
-            text = " ".join(w.text for w in current)
-            segments.append(TranscriptSegment(video_id, round(start, 3), round(end, 3), text, watch_url_at(video_id, start)))
-            current.clear()
-
-    for word in words:
-        if current and (word.start - current[-1].end > PAUSE_SECONDS or word.end - current[0].start > MAX_SECONDS):
-            close()
-        current.append(word)
-        if _SENTENCE_END.search(word.text) and word.end - current[0].start >= SENTENCE_SECONDS:
-            close()
-    close()
-    return segments
-
-
-_JSON = json.JSONEncoder(ensure_ascii=False)
-
-
-def _json_line(s: TranscriptSegment) -> str:
-    """json.dumps([start, end, text], ensure_ascii=False), written out for plain floats and text.
-
-    json.dumps builds an encoder per call: it was a third of a bulk load's CPU.
-    """
-    start, end, text = s.start_seconds, s.end_seconds, s.text
-    if type(start) is float and type(end) is float and type(text) is str and math.isfinite(start + end):
-        return f"[{start!r}, {end!r}, {encode_basestring(text)}]"
-    return _JSON.encode([start, end, text])
-
-
-def content_hash(segments: Iterable[TranscriptSegment]) -> str:
-    """A digest of what would be stored: the same words at the same times give the same hash.
-
-    One JSON line per segment, [start, end, text]: hashes stored before stay valid.
-    """
-    lines = "".join([_json_line(s) + "\n" for s in segments])
-    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
-
-
 __all__ = [
     "FORMATS",
     "MAX_CAPTION_BYTES",
+    "TRACK_KEY",
     "Captions",
     "TranscriptSegment",
     "Word",
+    "clean_piece",
     "content_hash",
+    "is_cjk",
     "parse_caption",
     "parse_json3",
     "parse_vtt",

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Optional
 
-from .captions import MAX_CAPTION_BYTES
+from .captions import MAX_CAPTION_BYTES, TRACK_KEY
 from sync.core.redact import redact
 from sync.core.video_ids import watch_url
 from sync.youtube import YtdlpLog, classify_ytdlp_message
@@ -67,6 +67,10 @@ def _format(formats: object) -> Optional[tuple[str, str, bool]]:
     return None
 
 
+def _is_key(key: object) -> bool:
+    return isinstance(key, str) and TRACK_KEY.fullmatch(key) is not None
+
+
 def _is_english(key: str) -> bool:
     return key == ENGLISH or key.startswith(ENGLISH + "-")
 
@@ -75,7 +79,8 @@ def choose_track(info: dict) -> Optional[Track]:
     """Uploaded English, else the original automatic track, else another uploaded language."""
     uploaded = info.get("subtitles") if isinstance(info.get("subtitles"), dict) else {}
     automatic = info.get("automatic_captions") if isinstance(info.get("automatic_captions"), dict) else {}
-    uploaded = {k: v for k, v in uploaded.items() if isinstance(k, str) and k != "live_chat"}
+    uploaded = {k: v for k, v in uploaded.items() if _is_key(k) and k != "live_chat"}
+    automatic = {k: v for k, v in automatic.items() if _is_key(k)}
     candidates: list[tuple[str, str, str]] = []  # (kind, key, language)
     candidates += [("uploaded", k, k) for k in sorted(uploaded, key=lambda k: k != ENGLISH) if _is_english(k)]
     candidates += [("automatic", k, k[: -len("-orig")]) for k in automatic if isinstance(k, str) and k.endswith("-orig")]

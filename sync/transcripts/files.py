@@ -9,23 +9,23 @@ from sync.core.errors import CaptionError
 from sync.core.limits import MAX_CAPTION_BYTES
 from sync.core.video_ids import VIDEO_ID
 
-from .captions import parse_caption, segment
+from .captions import TRACK_KEY, parse_caption, segment
 
-
-CAPTION_FILE = re.compile(rf"(?P<video_id>{VIDEO_ID.pattern})\.(?P<lang>[A-Za-z0-9_-]{{1,40}})\.(?P<fmt>json3|vtt)")
+# yt-dlp's names; the extension in any case (a file copied from Windows may end .VTT).
+CAPTION_FILE = re.compile(rf"(?P<video_id>{VIDEO_ID.pattern})\.(?P<lang>{TRACK_KEY.pattern})\.(?P<fmt>(?i:json3|vtt))")
 
 
 def caption_files(directory: Path, errors: list[str]) -> dict[str, list[tuple[Path, str, str]]]:
     """`<video_id>.<lang>.json3|vtt` files by video; a misnamed one is an error line."""
     found: dict[str, list[tuple[Path, str, str]]] = {}
     for path in sorted(directory.iterdir()):
-        if path.suffix not in (".json3", ".vtt") or not path.is_file():
+        if path.suffix.lower() not in (".json3", ".vtt") or not path.is_file():
             continue
         match = CAPTION_FILE.fullmatch(path.name)
         if not match:
             errors.append(f"{path}: not named <video_id>.<lang>.json3 or <video_id>.<lang>.vtt")
             continue
-        found.setdefault(match["video_id"], []).append((path, match["lang"], match["fmt"]))
+        found.setdefault(match["video_id"], []).append((path, match["lang"], match["fmt"].lower()))
     return found
 
 

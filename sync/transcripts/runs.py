@@ -1,8 +1,10 @@
 """Caption runs: `talks transcripts import|fetch` and `talks sync --transcripts`.
 
-Each run takes the sync lock and is a `sync_runs` row (source `transcripts`).
-Files and YouTube are read outside any transaction; each video is then saved in
-its own transaction, so a failure on one video loses nothing stored for others.
+Each run takes the sync lock and is a `sync_runs` row (kind `captions`, source
+`transcripts`). Files and YouTube are read outside any transaction; each video is
+then saved in its own transaction (an import: a batch of videos), which also
+writes the run's count of changed rows, so a failure, a signal or a kill on one
+video loses nothing stored for others and the ledger matches what was kept.
 
 Nothing is final: every `captions` row says when to look again (`recheck`).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -21,6 +24,7 @@ from db.store import RunContext
 from sync.core.errors import CaptionError, TalksError
 from sync.core.lock import sync_lock
 from sync.core.redact import redact
+from sync.core.signals import Interrupted
 
 from .captions import TranscriptSegment, parse_caption, segment
 from .fetch import CaptionFetch, fetch_captions, ytdlp_version
@@ -46,6 +50,7 @@ class CaptionsReport:
     stopped: Optional[str] = None  # why the caption work stopped early
     retry_at: Optional[str] = None
     errors: list[str] = field(default_factory=list)  # one line per bad caption file
+    loaded: int = 0  # videos an import stored or found unchanged
 
     def summary(self) -> str:
         line = (
@@ -143,11 +148,16 @@ def _caption_run(db_path: str, now: dt.datetime, work: Callable[[_Run], None]) -
         try:
             interrupted = close_interrupted_runs(db)
             if interrupted:
-                log.warning("%d earlier sync(s) had been interrupted; marked failed in sync_runs", interrupted)
-            run_id = start_run(db, source="transcripts")
+                log.warning("%d earlier run(s) had been interrupted; marked so in sync_runs", interrupted)
+            run_id = start_run(db, "captions", source="transcripts")
             state = _Run(db, RunContext(run_id, iso(now)), CaptionsReport(run_id=run_id))
             try:
                 work(state)
+            except Interrupted as stop:  # SIGTERM, SIGINT: the video in hand rolled back, the saved ones stay
+                finish_run(db, run_id, "interrupted", error=f"{stop}; the videos saved before it are kept",
+                           rows_changed=state.run.rows_changed)
+                raise stop.says(f"caption run {run_id} {stop}; the videos saved before it are kept "
+                                f"({state.run.rows_changed} rows changed)") from None
             except Exception as exc:
                 error = str(exc) if isinstance(exc, TalksError) else f"{type(exc).__name__}: {exc}"
                 finish_run(db, run_id, "failed", error=redact(error), rows_changed=state.run.rows_changed)
@@ -224,7 +234,14 @@ def run_import(
                     "last_error": None,
                     "next_check_at": next_check(kind, attempts, now),
                 }
-                _store(state.db, state.run, state.report, video_id, segments, fields, loader)
+                try:
+                    _store(state.db, state.run, state.report, video_id, segments, fields, loader)
+                except sqlite3.OperationalError:
+                    raise  # the database itself (full, locked, damaged): for the user to fix, the run fails
+                except Exception as exc:  # this video's rows only: its savepoint is rolled back, the rest load
+                    state.report.errors.append(f"{files[0][0]}: could not be stored ({type(exc).__name__}: {exc})")
+                    continue
+                state.report.loaded += 1
 
     return _caption_run(db_path, now, work)
 

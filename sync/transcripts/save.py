@@ -17,7 +17,9 @@ from typing import Optional, Sequence
 
 import sqlite_utils
 
+from db.runs import book_changes
 from db.store import RunContext, get_row, record_change, save_row
+from sync.core.text import cjk_bigrams
 
 from .captions import TranscriptSegment, content_hash
 
@@ -39,10 +41,30 @@ def stored_captions(db: sqlite_utils.Database, video_id: str) -> Optional[dict]:
     return get_row(db, "captions", {"video_id": video_id})
 
 
+# When a check happened and when the next is due: bookkeeping, like last_seen_run. A re-check
+# that finds what is stored changes these and nothing else, and writes no `changes` row.
+CHECK_BOOKKEEPING = ("checked_at", "next_check_at", "attempts", "ytdlp_version")
+
+
+def _save_captions_row(db: sqlite_utils.Database, run: RunContext, fields: dict) -> dict:
+    stored = stored_captions(db, fields["video_id"])
+    if stored is None:
+        return save_row(db, run, "captions", fields)
+    sourced = {k: v for k, v in fields.items() if k not in CHECK_BOOKKEEPING}
+    row = save_row(db, run, "captions", sourced)
+    checks = {k: v for k, v in fields.items() if k in CHECK_BOOKKEEPING and row.get(k) != v}
+    if checks:
+        db.execute(f"UPDATE captions SET {', '.join(f'[{k}] = ?' for k in checks)} WHERE video_id = ?",
+                   [*checks.values(), fields["video_id"]])
+    return {**row, **checks}
+
+
 def save_caption_state(db: sqlite_utils.Database, run: RunContext, video_id: str, fields: dict) -> dict:
     """Record a caption check that stored nothing (none, blocked, needs_token, unavailable)."""
     with db.atomic():
-        return save_row(db, run, "captions", {"video_id": video_id, **fields})
+        saved = _save_captions_row(db, run, {"video_id": video_id, **fields})
+        book_changes(db, run.run_id, run.rows_changed)
+        return saved
 
 
 BATCH_SEGMENTS = 50_000  # a bulk load commits (and indexes) about this many segments at a time
@@ -50,8 +72,9 @@ BATCH_SEGMENTS = 50_000  # a bulk load commits (and indexes) about this many seg
 _FTS = "transcript_segments_fts"
 _INSERT = (
     "INSERT INTO transcript_segments (video_id, start_seconds, end_seconds, text, url, seq,"
-    " boundary_text, first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " boundary_text, word_times, text_cjk, first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INDEXED = "text, boundary_text, text_cjk"  # the full-text index's columns (db/schema.py FTS_CONFIG)
 
 
 class TranscriptLoader:
@@ -88,6 +111,15 @@ class TranscriptLoader:
             self._tx.enter_context(self.db.atomic())
             self._floor = self.db.execute("SELECT coalesce(max(id), 0) FROM transcript_segments").fetchone()[0]
             self._pending = self._changed = 0
+        counts = (self.run.rows_changed, self._changed, self._pending)
+        try:
+            return self._save(video_id, segments, fields)
+        except BaseException:
+            # the savepoint rolled this video back: it changed nothing
+            self.run.rows_changed, self._changed, self._pending = counts
+            raise
+
+    def _save(self, video_id: str, segments: Sequence[TranscriptSegment], fields: dict) -> bool:
         db, run = self.db, self.run
         digest = content_hash(segments)
         with db.atomic():  # a savepoint: one video is all or nothing
@@ -98,8 +130,8 @@ class TranscriptLoader:
                 # indexed values); those inserted in this batch are not in it yet. `+id`: a
                 # rowid range through the removed_at index would read every older segment.
                 db.execute(
-                    f"INSERT INTO {_FTS} ({_FTS}, rowid, text, boundary_text) SELECT 'delete', id, text,"
-                    " boundary_text FROM transcript_segments WHERE video_id = ? AND removed_at IS NULL AND +id <= ?",
+                    f"INSERT INTO {_FTS} ({_FTS}, rowid, {_INDEXED}) SELECT 'delete', id, {_INDEXED}"
+                    " FROM transcript_segments WHERE video_id = ? AND removed_at IS NULL AND +id <= ?",
                     [video_id, self._floor],
                 )
                 old = db.execute(
@@ -107,7 +139,8 @@ class TranscriptLoader:
                     [run.now, video_id],
                 ).rowcount
                 rows = [
-                    (video_id, s.start_seconds, s.end_seconds, s.text, s.url, n, boundary, run.run_id, run.run_id)
+                    (video_id, s.start_seconds, s.end_seconds, s.text, s.url, n, boundary, s.word_times,
+                     cjk_bigrams(s.text) if not s.text.isascii() else None, run.run_id, run.run_id)
                     for n, (s, boundary) in enumerate(zip(segments, boundary_texts(segments)))
                 ]
                 # executemany, not insert_all: sqlite-utils' per-value work would cost more than SQLite's.
@@ -117,8 +150,10 @@ class TranscriptLoader:
                 self._changed += 1
                 self._pending += len(rows)
             fields = {"video_id": video_id, "content_hash": digest, "segments": len(segments), **fields}
+            if not changed:  # the stored captions were fetched when they were first read
+                fields.pop("fetched_at", None)
             before = run.rows_changed
-            save_row(db, run, "captions", fields)
+            _save_captions_row(db, run, fields)
             self._changed += run.rows_changed - before
         if self._pending >= self.batch_segments:
             self.commit()
@@ -129,10 +164,11 @@ class TranscriptLoader:
         if self._tx is None:
             return
         self.db.execute(
-            f"INSERT INTO {_FTS} (rowid, text, boundary_text) SELECT id, text, boundary_text"
+            f"INSERT INTO {_FTS} (rowid, {_INDEXED}) SELECT id, {_INDEXED}"
             " FROM transcript_segments WHERE id > ? AND removed_at IS NULL",
             [self._floor],
         )
+        book_changes(self.db, self.run.run_id, self.run.rows_changed)
         tx, self._tx = self._tx, None
         tx.close()
 
@@ -149,4 +185,4 @@ def save_transcript(
         return loader.save(video_id, segments, fields)
 
 
-__all__ = ["BATCH_SEGMENTS", "BOUNDARY_WORDS", "TranscriptLoader", "boundary_texts", "save_caption_state", "save_transcript", "stored_captions"]
+__all__ = ["BATCH_SEGMENTS", "BOUNDARY_WORDS", "CHECK_BOOKKEEPING", "TranscriptLoader", "boundary_texts", "save_caption_state", "save_transcript", "stored_captions"]

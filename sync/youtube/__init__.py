@@ -4,10 +4,11 @@ Two entry points return the same `YouTubeResult`:
 
 - `fetch_youtube_api(...)`: playlistItems.list + videos.list through
   google-api-python-client. Costs ceil(n/50) + ceil((n+m)/50) units for n playlist
-  items and m extra page-linked ids; a playlist whose first page answers 304 to
-  `If-None-Match` costs one unit, keeps the caller's stored items and describes only
-  the videos named in `refresh` (the caller's cadence), if given. Batches go out while
-  the next page is on its way (`_batches`).
+  items and m extra page-linked ids. Every page is asked for with its own stored etag
+  (`If-None-Match`); a page that answers 304 gives the caller's stored items and only
+  its videos named in `refresh` (the caller's cadence) are described again, so an
+  unchanged playlist costs its ceil(n/50) pages plus the batches the cadence asks for.
+  Batches go out while the next page is on its way (`_batches`).
 - `fetch_youtube_ytdlp(...)`: the keyless fallback; slower, no quota, stops at the
   first bot wall or rate limit instead of hammering YouTube.
 

@@ -1,19 +1,22 @@
 """The Data API sync: playlistItems.list pages and videos.list batches (mapping: `_parse`)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from typing import Callable, Iterable, Iterator
 
+from db import reports
 from sync.core.errors import ResponseError, TalksError
 from sync.core.deadlines import DeadlineReached
-from sync.core.limits import MAX_PLAYLIST_PAGES
-from sync.core.records import Playlist, PlaylistItem, VideoRecord
+from sync.core.limits import MAX_ETAG_CHARS, MAX_PLAYLIST_PAGES
+from sync.core.records import Playlist, PlaylistItem, PlaylistPage, VideoRecord
+from sync.core.signals import Interrupted
 
 from ._batches import VIDEO_PARTS, VideoBatches
-from ._clean import clean_item, clean_result, secret_keys
+from ._clean import clean_page, clean_result, secret_keys
 from ._client import DEFAULT_TIMEOUT, PAGE_SIZE, Executor, _NotModified, build_client, call_api, execute_request
-from ._parse import _collect_page, videos_answered
+from ._parse import page_items, unavailable_stub, videos_answered
 from ._results import PlaylistFetch, Quota, YouTubeResult, unique
 
 PLAYLIST_PARTS = "snippet,contentDetails,status"
@@ -32,19 +35,39 @@ def _playlist_page_request(playlist_items, playlist_id: str, page_token: str | N
     return request
 
 
+def _usable_etag(value: object) -> str | None:
+    """An etag worth sending back: a short string (anything else: ask unconditionally)."""
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_ETAG_CHARS else None
+
+
 def _iter_playlist_pages(
-    client, playlist_id: str, quota: Quota, etag: str | None = None, *, execute: Executor = execute_request
-) -> Iterator[dict]:
-    """Yield each playlistItems page; raises `_NotModified` if page 1 answers 304 to `etag`."""
+    client, playlist_id: str, quota: Quota, stored: list[PlaylistPage] = (), *, execute: Executor = execute_request
+) -> Iterator[PlaylistPage]:
+    """Yield each playlistItems page in order. Every page is asked for, each with its own
+    stored etag (`stored[n]` is page n + 1 as a previous sync got it): an etag describes
+    the one response it came with, so page 1 unchanged says nothing of page 2. A page
+    that answers 304 is the stored one (fresh=False), with its items and next token."""
     page_token = None
     tokens_seen: set[str] = set()
+    position = 0
     playlist_items = client.playlistItems()  # once: building a resource costs milliseconds
-    for _ in range(MAX_PLAYLIST_PAGES):
-        first = page_token is None
-        request = _playlist_page_request(playlist_items, playlist_id, page_token, etag if first else None)
-        page = call_api(request, quota, execute=execute, playlist_id=playlist_id)
+    for number in range(1, MAX_PLAYLIST_PAGES + 1):
+        kept = stored[number - 1] if number <= len(stored) else None
+        request = _playlist_page_request(playlist_items, playlist_id, page_token, kept.etag if kept else None)
+        try:
+            answer = call_api(request, quota, execute=execute, playlist_id=playlist_id)
+        except _NotModified:
+            if kept is None:
+                raise ResponseError(f"YouTube API playlistItems answered 304 (not modified) to a request that"
+                                    f" sent no etag, for page {number} of playlist {playlist_id}.") from None
+            page = dataclasses.replace(kept, fresh=False)
+        else:
+            items, gone = page_items(playlist_id, answer, position)
+            page = PlaylistPage(playlist_id, number, _usable_etag(answer.get("etag")), answer.get("nextPageToken"),
+                                items, gone)
+        position += len(page.items)
         yield page
-        page_token = page.get("nextPageToken")
+        page_token = page.next_page_token
         if not page_token:
             return
         if page_token in tokens_seen:  # a looping token would spend the day's quota
@@ -60,30 +83,27 @@ def fetch_playlist_items(
     client,
     playlist_id: str,
     quota: Quota,
-    etag: str | None = None,
+    stored: list[PlaylistPage] | None = None,
     *,
     execute: Executor = execute_request,
-    on_page: Callable[[PlaylistFetch, int, bool], None] | None = None,
+    on_page: Callable[[PlaylistFetch, PlaylistPage], None] | None = None,
 ) -> PlaylistFetch:
     """Every item of a playlist, with stubs for its private and deleted entries.
 
-    With the `etag` of the previous sync's first page, an unchanged playlist costs
-    one unit and comes back as `unchanged=True` with no items. `on_page(fetched,
-    first_new_item, more_pages)` runs after each page, before the next is asked for.
+    `stored` are the playlist's pages as a previous sync got them (`playlist_pages`):
+    each is asked for with its etag, and one that answers 304 gives its stored items
+    (one unit a page either way). `on_page(fetched, page)` runs after each page, before
+    the next is asked for.
     """
-    fetched = PlaylistFetch(playlist=Playlist(playlist_id=playlist_id, etag=etag))
-    try:
-        for page_number, page in enumerate(_iter_playlist_pages(client, playlist_id, quota, etag, execute=execute)):
-            if page_number == 0:
-                fetched.playlist.etag = page.get("etag")
-            start = len(fetched.items)
-            _collect_page(fetched, page)
-            if on_page is not None:
-                on_page(fetched, start, bool(page.get("nextPageToken")))
-    except _NotModified:
-        fetched.unchanged = True
-        fetched.items.clear()
-        fetched.unavailable.clear()
+    fetched = PlaylistFetch(playlist=Playlist(playlist_id=playlist_id))
+    for page in _iter_playlist_pages(client, playlist_id, quota, stored or [], execute=execute):
+        if page.number == 1:
+            fetched.playlist.etag = page.etag
+        fetched.pages.append(page)
+        fetched.items += page.items
+        fetched.unavailable.update((video_id, unavailable_stub(video_id, state)) for video_id, state in page.gone.items())
+        if on_page is not None:
+            on_page(fetched, page)
     return fetched
 
 
@@ -122,8 +142,8 @@ def fetch_youtube_api(
     *,
     api_key: str | None,
     endpoint: str | None = None,
-    etags: dict[str, str] | None = None,
-    known_items: dict[str, list[str]] | None = None,
+    stored_pages: dict[str, list[PlaylistPage]] | None = None,
+    previously: dict[str, str] | None = None,
     refresh: Iterable[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     sleep: Callable[[float], None] | None = None,
@@ -132,24 +152,31 @@ def fetch_youtube_api(
     on_described: Callable[[list[VideoRecord]], None] | None = None,
     on_items: Callable[[str, list[PlaylistItem]], None] | None = None,
 ) -> YouTubeResult:
-    """Read the playlists, then every video they hold or the pages link to.
+    """Read the playlists, then the videos they hold or the pages link to.
 
-    `etags[playlist_id]` is the stored etag of a playlist's first page; it is sent as
-    If-None-Match only when `known_items[playlist_id]` lists the stored video ids.
-    A playlist that answers 304 has its known videos described again: all of them,
-    or with `refresh` given only those it names (the caller's cadence; the others
-    keep what the caller stored). Linked ids and changed playlists' videos are
-    always described. `sleep` replaces the retry sleep (tests pass `recorded.append`).
+    Every page of every playlist is asked for, each with its etag from
+    `stored_pages[playlist_id]` (as the previous sync got them); a page that answers 304
+    gives its stored items. The videos of a changed page (200) are all described; of an
+    unchanged one only those `refresh` names (the caller's cadence; all of them without
+    `refresh`), the others keep what the caller stored. Linked ids are always described.
+    A private or deleted playlist entry is its page's stub, never asked about.
+
+    A video videos.list leaves out is what the playlist says of it: a playlist that
+    lists it as a plain entry says it exists, so it is "unavailable" (private or deleted:
+    the API cannot tell); one outside every playlist is "unavailable" too when
+    `previously[video_id]` (its stored availability) says YouTube described it before
+    (private or deleted stay so), else "not_found". `sleep` replaces the retry sleep
+    (tests pass `recorded.append`).
 
     videos.list batches that fill up while playlist pages are still coming go out from
     a worker thread on a second connection (`_batches`); `overlap=False` sends every
     request from this thread, in a fixed order (the same requests either way).
     `on_described(records)` gets each videos.list answer's records, cleaned, as it
     arrives (from that worker too), and `on_items(playlist_id, items)` each page's
-    items, cleaned; the result still holds every record and item.
+    items, cleaned; the result still holds every record, item and page.
     """
-    etags = etags or {}
-    known_items = known_items or {}
+    stored_pages = stored_pages or {}
+    previously = previously or {}
     refresh = None if refresh is None else set(refresh)
     execute = execute_request.retry_with(sleep=sleep) if sleep else execute_request
     own_client = client is None
@@ -157,7 +184,7 @@ def fetch_youtube_api(
     quota = Quota()
     result = YouTubeResult(source="api")
     unavailable: dict[str, VideoRecord] = {}
-    unchanged_video_ids: set[str] = set()
+    listed: set[str] = set()
     worker_http = None
     if own_client and overlap:
         from ._http import BoundedHttp  # a second connection, for the videos.list worker
@@ -173,52 +200,58 @@ def fetch_youtube_api(
             for number, playlist_id in enumerate(playlists):
                 later = number + 1 < len(playlists)  # another playlist's pages are to come
 
-                def on_page(fetched: PlaylistFetch, start: int, more_pages: bool) -> None:
-                    items = [clean_item(item, secrets, keys) for item in fetched.items[start:]]
+                def on_page(fetched: PlaylistFetch, page: PlaylistPage) -> None:
+                    if page.fresh:
+                        clean_page(page, secrets, keys)
+                    unavailable.update((i, unavailable_stub(i, state)) for i, state in page.gone.items())
+                    listed.update(item.video_id for item in page.items)
                     # private/deleted entries are absent from videos.list anyway: don't pay for them
                     batches.add(
-                        [i.video_id for i in items if i.video_id not in fetched.unavailable and i.video_id not in unavailable],
-                        more_pages=more_pages or later,
+                        [i.video_id for i in page.items if i.video_id not in unavailable
+                         and (page.fresh or refresh is None or i.video_id in refresh)],
+                        more_pages=bool(page.next_page_token) or later,
                     )
-                    if on_items is not None and items:
-                        on_items(fetched.playlist.playlist_id, items)
+                    if on_items is not None and page.items:
+                        on_items(page.playlist_id, page.items)
 
-                etag = etags.get(playlist_id) if playlist_id in known_items else None
-                fetched = fetch_playlist_items(client, playlist_id, quota, etag, execute=execute, on_page=on_page)
+                fetched = fetch_playlist_items(client, playlist_id, quota, stored_pages.get(playlist_id),
+                                               execute=execute, on_page=on_page)
                 result.playlists.append(fetched.playlist)
-                if fetched.unchanged:
-                    result.unchanged_playlists.add(playlist_id)
-                    known = known_items[playlist_id]
-                    kept = known if refresh is None else [i for i in known if i in refresh]
-                    batches.add([i for i in kept if i not in unavailable], more_pages=later)
-                    unchanged_video_ids.update(known)
-                    continue
                 result.items += fetched.items
-                unavailable.update(fetched.unavailable)
+                result.pages[playlist_id] = fetched.pages
             batches.add([i for i in linked_video_ids if i not in unavailable], more_pages=False)
             found = batches.finish()
+        except Interrupted:
+            batches.close(at_once=True)  # SIGTERM: stop within moments, not after the request in flight
+            raise
         finally:
             batches.close()  # the worker stopped; its requests are in `quota`
 
         for video_id in batches.order:
             if video_id in unavailable:  # a later page said private or deleted: its stub, below
                 continue
-            record = found.get(video_id) or VideoRecord(video_id=video_id, availability="not_found")
-            if record.availability == "not_found" and video_id in unchanged_video_ids:
-                # the 304 playlist still lists it, so it exists: private or deleted, not "not found"
-                result.kept_unavailable.add(video_id)
-            else:
-                result.videos[video_id] = record
+            result.videos[video_id] = found.get(video_id) or VideoRecord(
+                video_id=video_id, availability=_left_out(video_id, listed, previously))
         result.videos.update(unavailable)
-    except (TalksError, DeadlineReached) as error:
+    except (TalksError, DeadlineReached, Interrupted) as error:
         error.charged(quota.requests, quota.units)
         raise
     finally:
         result.requests, result.units = quota.requests, quota.units
         if own_client:
             client.close()  # the keep-alive sockets
-    # videos and items were cleaned as they came (`_batches`, on_page); stubs carry no text
+    # videos, items and pages were cleaned as they came (`_batches`, on_page); stubs carry no text
     return clean_result(result, secrets, videos=False, items=False)
+
+
+def _left_out(video_id: str, listed: set[str], previously: dict[str, str]) -> str:
+    """The availability of a video videos.list did not return (db/reports.py)."""
+    if video_id in listed:
+        return "unavailable"  # a playlist lists it as a plain entry: it exists, nobody can see it
+    before = previously.get(video_id)
+    if before in reports.GONE:
+        return before  # what YouTube said last still holds: not returned is what it is
+    return "unavailable" if reports.is_watchable(before) else reports.NOT_FOUND
 
 
 def quota_bound(playlist_sizes: Iterable[int], extra_linked_count: int) -> int:

@@ -92,12 +92,13 @@ class VideoBatches:
         self._pending = []
         return self.found
 
-    def close(self) -> None:
+    def close(self, at_once: bool = False) -> None:
         """Stop the worker and count what it spent.
 
         A request it has in flight is let finish (its watchdog bounds it), so that every
         request counted reached YouTube and every one that reached it is counted; it
-        then sends nothing more. Cut off only if it somehow outlives its watchdog.
+        then sends nothing more. Cut off only if it somehow outlives its watchdog, or
+        `at_once` (the process was told to stop: a request already sent stays counted).
         """
         if self._closed:
             return
@@ -105,6 +106,8 @@ class VideoBatches:
         if self._worker is not None:
             self._stopping.set()
             self._queue.put(None)
+            if at_once:
+                self._http.cut_off()
             self._worker.join(self._http.request_timeout + _STOP_WAIT)
             if self._worker.is_alive():
                 self._http.cut_off()

@@ -12,7 +12,7 @@ import os
 
 from sync.core.limits import MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_TITLE_CHARS
 from sync.core.text import clean_text
-from sync.core.records import PlaylistItem, VideoRecord
+from sync.core.records import PlaylistItem, PlaylistPage, VideoRecord
 from sync.core.redact import redact
 
 from ._results import YouTubeResult
@@ -65,6 +65,15 @@ def clean_item(item: PlaylistItem, secrets: tuple[str, ...] = (), keys: tuple[st
     keys = secret_keys(secrets) if keys is None else keys
     item.added_at = _stored(item.added_at, MAX_FIELD_CHARS, lambda: f"playlist item {item.video_id}'s date", secrets, keys)
     return item
+
+
+def clean_page(page: PlaylistPage, secrets: tuple[str, ...] = (), keys: tuple[str, ...] | None = None) -> PlaylistPage:
+    """A fresh page's items and etag made storable (in place; also returned)."""
+    keys = secret_keys(secrets) if keys is None else keys
+    for item in page.items:
+        clean_item(item, secrets, keys)
+    page.etag = _stored(page.etag, MAX_FIELD_CHARS, lambda: f"playlist {page.playlist_id}'s page etag", secrets, keys)
+    return page
 
 
 def clean_result(

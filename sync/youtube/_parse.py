@@ -25,10 +25,14 @@ def _is_unavailable_item(item: dict) -> bool:
     return not snippet.get("videoOwnerChannelId") and not details.get("videoPublishedAt")
 
 
-def _unavailable_stub(item: dict, video_id: str) -> VideoRecord:
-    privacy = (item.get("status") or {}).get("privacyStatus")
+def _stub_state(item: dict) -> str:
+    """What YouTube's stub of an entry nobody can watch says: "private" or "deleted"."""
+    return "private" if (item.get("status") or {}).get("privacyStatus") == "private" else "deleted"
+
+
+def unavailable_stub(video_id: str, state: str) -> VideoRecord:
     # YouTube's placeholder title ("Private video") is not the video's: leave title empty
-    return VideoRecord(video_id=video_id, availability="private" if privacy == "private" else "deleted")
+    return VideoRecord(video_id=video_id, availability=state)
 
 
 def _item_video_id(item: dict) -> str:
@@ -51,19 +55,28 @@ def _playlist_item(playlist_id: str, item: dict, fallback_position: int) -> Play
     )
 
 
-def _collect_page(fetched: PlaylistFetch, page: dict) -> None:
-    playlist_id = fetched.playlist.playlist_id
+def page_items(playlist_id: str, page: dict, first_position: int) -> tuple[list[PlaylistItem], dict[str, str]]:
+    """A playlistItems page's items, and its stubs of entries nobody can watch (video id ->
+    "private" or "deleted"); an item without a position gets its place in the playlist."""
+    items: list[PlaylistItem] = []
+    gone: dict[str, str] = {}
     try:
         for item in page.get("items") or []:
-            record = _playlist_item(playlist_id, item, len(fetched.items))
-            fetched.items.append(record)
+            record = _playlist_item(playlist_id, item, first_position + len(items))
+            items.append(record)
             if _is_unavailable_item(item):
-                fetched.unavailable[record.video_id] = _unavailable_stub(item, record.video_id)
+                gone[record.video_id] = _stub_state(item)
     except (AttributeError, KeyError, TypeError) as error:
         raise ResponseError(
             redact(f"YouTube API playlistItems sent an item without a usable video id for playlist {playlist_id} ({error!r}).")
         ) from None
+    return items, gone
 
+
+def _collect_page(fetched: PlaylistFetch, page: dict) -> None:
+    items, gone = page_items(fetched.playlist.playlist_id, page, len(fetched.items))
+    fetched.items += items
+    fetched.unavailable.update((video_id, unavailable_stub(video_id, state)) for video_id, state in gone.items())
 
 
 def _duration_seconds(text: object) -> Optional[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from sync.core.records import Playlist, PlaylistItem, VideoRecord
+from sync.core.records import Playlist, PlaylistItem, PlaylistPage, VideoRecord
 
 
 @dataclass
@@ -31,26 +31,26 @@ class PlaylistFetch:
     items: list[PlaylistItem] = field(default_factory=list)
     # private/deleted entries, known from the playlist alone (videos.list omits them)
     unavailable: dict[str, VideoRecord] = field(default_factory=dict)
-    unchanged: bool = False  # the first page answered 304: keep the stored items
+    # every page, in order: those that answered 304 are the stored ones (fresh=False)
+    pages: list[PlaylistPage] = field(default_factory=list)
 
 
 @dataclass
 class YouTubeResult:
     """Everything one sync learnt from YouTube.
 
-    `items` holds the items of changed playlists only; for a playlist in
-    `unchanged_playlists` the caller keeps what it stored. `videos` covers every
-    video of the playlists (unchanged ones through `known_items`) and every
-    page-linked id, except the `kept_unavailable` ones.
+    `items` holds every item of every playlist read (a page that answered 304 gives its
+    stored items). `videos` holds what YouTube said of the videos it was asked about
+    (every video of a changed page, the page-linked ones, those the caller's `refresh`
+    names) and the stub of every private or deleted playlist entry; the other videos of
+    unchanged pages keep what the caller stored. `pages` holds each playlist's pages
+    (the API path only), for the next sync's conditional requests.
     """
 
     playlists: list[Playlist] = field(default_factory=list)
     items: list[PlaylistItem] = field(default_factory=list)
     videos: dict[str, VideoRecord] = field(default_factory=dict)
-    unchanged_playlists: set[str] = field(default_factory=set)
-    # ids of unchanged playlists that videos.list left out: still listed, so private or
-    # deleted as the caller stored them (a stored "public" one has gone: treat as not_found)
-    kept_unavailable: set[str] = field(default_factory=set)
+    pages: dict[str, list[PlaylistPage]] = field(default_factory=dict)
     requests: int = 0
     units: int = 0
     warnings: list[str] = field(default_factory=list)

@@ -9,6 +9,7 @@ from sync.core.deadlines import Deadline, DeadlineReached, time_limit
 from sync.core.limits import DEFAULT_REQUEST_TIMEOUT, MAX_YTDLP_VIDEOS, YTDLP_PACE_SECONDS
 from sync.core.records import Playlist, PlaylistItem, VideoRecord
 from sync.core.redact import redact
+from sync.core.signals import Interrupted
 
 from ._clean import clean_result
 from sync.core.video_ids import watch_url
@@ -209,12 +210,16 @@ def _list_playlist_ytdlp(ydl, ytdlp_log: YtdlpLog, playlist_id: str, result: You
 
 
 def _extract_video_ytdlp(
-    ydl, ytdlp_log: YtdlpLog, video_id: str, in_playlist: bool, result: YouTubeResult, timeout: float
+    ydl, ytdlp_log: YtdlpLog, video_id: str, existed: bool, result: YouTubeResult, timeout: float
 ) -> Optional[VideoRecord]:
-    """Full metadata of one video, a private/unavailable record, or None (warned)."""
+    """Full metadata of one video, a private/deleted/not_found record, or None (warned).
+
+    yt-dlp tells "Private video" from "Video unavailable", which the Data API cannot: a
+    video that `existed` (a playlist lists it, or YouTube described it before) and is
+    now unavailable is deleted; an id never seen that is unavailable was never found."""
     result.requests += 1
     ytdlp_log.take()
-    missing = "deleted" if in_playlist else "not_found"
+    missing = "deleted" if existed else "not_found"
     try:
         with time_limit(Deadline(timeout * EXTRACT_TIMEOUTS, "yt-dlp", f" ({EXTRACT_TIMEOUTS} x --timeout)")):
             info = ydl.extract_info(watch_url(video_id), download=False)
@@ -262,7 +267,7 @@ def fetch_youtube_ytdlp(
             result, playlist_ids, linked_video_ids, known_video_ids, list(recheck),
             ydl_factory or _package_ydl_factory(), timeout, max_videos,
         )
-    except (TalksError, DeadlineReached) as error:
+    except (TalksError, DeadlineReached, Interrupted) as error:
         error.charged(result.requests, 0)
         raise
     return clean_result(result)
@@ -295,7 +300,8 @@ def _fetch_ytdlp_into(
     failures_in_a_row = 0
     with factory(_ytdlp_params(ytdlp_log, listing=False, timeout=timeout)) as ydl:
         for video_id in wanted:
-            record = _extract_video_ytdlp(ydl, ytdlp_log, video_id, video_id in in_playlist, result, timeout)
+            existed = video_id in in_playlist or video_id in known_video_ids
+            record = _extract_video_ytdlp(ydl, ytdlp_log, video_id, existed, result, timeout)
             failures_in_a_row = 0 if record else failures_in_a_row + 1
             if failures_in_a_row >= MAX_UNEXPLAINED_FAILURES:
                 raise FetchError(

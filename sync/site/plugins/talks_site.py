@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datasette import hookimpl
 
-from sync.site import feeds, hooks, views
+from sync.site import feeds, hooks, transcript_search, views
 
 # Installed plugins this one replaces, dropped before Datasette builds its routes:
 # datasette-youtube-embed put `v=` unescaped into markup (stored XSS), and
@@ -21,6 +21,15 @@ hooks.unregister_replaced_plugins()
 @hookimpl
 def prepare_connection(conn):
     hooks.limit_connection(conn)
+    transcript_search.register_functions(conn)
+
+
+@hookimpl
+def canned_queries(datasette, database):
+    # search_recordings is built from the same SQL as the archive's /search (one meaning, one link)
+    if database == views.DATABASE:  # `talks serve` always names the file so
+        return {"search_recordings": transcript_search.search_recordings_query()}
+    return None
 
 
 @hookimpl
