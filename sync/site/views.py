@@ -17,10 +17,10 @@ from sync.pages.parse import normalize_code
 
 from . import crawl, data, seasons
 from .related import related_talks
-from .seasons import season_number
-from .story import talk_story
 from .render import canonical_video_id, duration, excerpt, highlight, markdown, path_part, safe_url, \
     thumbnail_url, timestamp, watch_url
+from .seasons import season_number
+from .story import talk_story
 
 __all__ = ["FEED_LINKS", "ROUTES", "speaker_path", "talk_path"]
 
