@@ -191,6 +191,14 @@ TABLES: dict[str, dict] = {
             **SEEN,
         },
     },
+    "related_talks": {
+        # Derived, like a search index: each live talk's nearest talks by what they are about
+        # (sync/related.py), rebuilt whole by a sync that changed a talk's title, abstract or
+        # presence; not in `changes`.
+        "pk": ("talk_id", "rank"),
+        "columns": {"talk_id": int, "rank": int, "related_id": int, "score": float},
+        "foreign_keys": [("talk_id", "talks", "id"), ("related_id", "talks", "id")],
+    },
     "sync_runs": {
         "pk": "id",
         "columns": {
