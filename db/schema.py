@@ -191,6 +191,14 @@ TABLES: dict[str, dict] = {
             **SEEN,
         },
     },
+    "related_talks": {
+        # Derived, like a search index: each live talk's nearest talks by what they are about
+        # (sync/related.py), rebuilt whole by a sync that changed a talk's title, abstract or
+        # presence; not in `changes`.
+        "pk": ("talk_id", "rank"),
+        "columns": {"talk_id": int, "rank": int, "related_id": int, "score": float},
+        "foreign_keys": [("talk_id", "talks", "id"), ("related_id", "talks", "id")],
+    },
     "sync_runs": {
         "pk": "id",
         "columns": {
@@ -228,6 +236,65 @@ TABLES: dict[str, dict] = {
         },
         "foreign_keys": [("run_id", "sync_runs", "id")],
     },
+    # Notifications (sync/ops/notify): what organizers were told, where and when. A
+    # notification URL carries secrets and is never stored: a target is its fingerprint.
+    "notify_state": {
+        # name -> value: ledger_run (the newest run whose changes became events), salt
+        # (of the targets' fingerprints)
+        "pk": "name",
+        "columns": {"name": str, "value": str},
+    },
+    "notify_events": {
+        # One row per change of a problem's state, or per new recording: never updated.
+        "pk": "id",
+        "columns": {
+            "id": int,
+            "event": str,  # the identity: missing:S03E02:private, stale:S03E02:<video>, orphan:<video>,
+            #                recording:S03E02:<video>, health:unhealthy
+            "kind": str,  # health | missing | stale | orphan | recording
+            "state": str,  # open | solved (a problem) | happened (a recording)
+            "detected_at": str,
+            "run_id": int,  # the newest sync when it was detected
+            "talk_id": int,
+            "code": str,
+            "title": str,
+            "video_id": str,
+            "reason": str,  # the report's reason (missing, stale), the video's availability (orphan), the problem (health)
+            "replacement": str,  # stale: the talk's recording, to link instead
+        },
+    },
+    "notify_targets": {
+        # Where digests go, known by a fingerprint of the URL (PBKDF2 with the salt above).
+        "pk": "target",
+        "columns": {
+            "target": str,
+            "label": str,  # the URL's scheme and the fingerprint's start: "json:// 3f2a9c1b"
+            "first_seen_at": str,
+            "since_event": int,  # the newest event when it was first seen: its history starts after it
+            "delivered_event": int,  # the newest event its last delivered digest covered (NULL: none yet)
+            "last_attempt_at": str,
+            "failures": int,  # deliveries failed in a row
+            "last_error": str,
+        },
+    },
+    "notifications": {
+        # One row per digest sent, or tried: what was sent where and when.
+        "pk": "id",
+        "columns": {
+            "id": int,
+            "target": str,
+            "label": str,
+            "attempted_at": str,
+            "status": str,  # sent | failed
+            "through_event": int,  # the newest event it covers
+            "to_do": int,
+            "new": int,
+            "solved": int,
+            "title": str,
+            "body": str,
+            "error": str,
+        },
+    },
 }
 
 # What a run was. Only `talks sync` writes kind 'sync': health, the keyless rotation and
@@ -250,6 +317,7 @@ INDEXES = [
     ("changes", ["table_name", "row_key"], False),  # a row's history (talk_history)
     ("transcript_segments", ["video_id", "start_seconds"], False),
     ("captions", ["next_check_at"], False),
+    ("notify_events", ["event"], False),
     # search_recordings leaves out replaced segments through this (few rows are not NULL)
     ("transcript_segments", ["removed_at"], False),
 ]

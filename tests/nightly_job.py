@@ -73,13 +73,15 @@ class NightlyJob:
         return {"PATH": path, "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8",
                 "STAND_IN_STATE": str(self.state), "PYTHONDONTWRITEBYTECODE": "1"}
 
-    def run(self, night: str, *, gcp: bool = True, keep_nights: str | None = None) -> JobRun:
+    def run(self, night: str, *, gcp: bool = True, keep_nights: str | None = None,
+            more_secrets: dict[str, str] | None = None) -> JobRun:
         """One night's job, its dated copy named after `night` (20261201T031700Z)."""
         db = self.workspace / "db" / "talks.db"
         for leftover in db.parent.glob("talks.db*"):  # each night runs in a fresh checkout
             leftover.unlink()
         base = {**self.env(), "TALKS_NIGHT": night}
-        secrets = {"YOUTUBE_API_KEY": "stand-in-key", **({"GCP_CREDENTIALS": "{}"} if gcp else {})}
+        secrets = {"YOUTUBE_API_KEY": "stand-in-key", **({"GCP_CREDENTIALS": "{}"} if gcp else {}),
+                   **(more_secrets or {})}
         variables = {"GCP_PROJECT": "talks-project", **({"KEEP_NIGHTS": keep_nights} if keep_nights else {})}
         return run_job(WORKFLOW, "sync", self.workspace, base_env=base, secrets=secrets, variables=variables,
                        skip=INSTALLED)

@@ -251,3 +251,23 @@ def test_an_upload_that_fails_after_gh_deleted_talks_db_leaves_tonights_dated_co
     night = job.run(NIGHTS[2], gcp=False)
     assert not night.failed, night.output
     assert db_counts(job.assets()["talks.db"], tmp_path)["sync_runs"] == 3
+
+
+def test_with_the_notify_secret_a_failed_night_is_told_once_and_its_end_the_next_night(job):
+    """What was told lives in the kept database: the night after a failed one restores it,
+    so the end of the failure is told, and the failure is not told again."""
+    from tests.receiver import running_receiver
+
+    with running_receiver() as hook:
+        secret = {"TALKS_NOTIFY": hook.url("nightly", "workflow-secret-0815")}
+        assert not job.run(NIGHTS[0], more_secrets=secret).failed
+        assert hook.attempts == 0  # the snapshot's archive has nothing to do
+        job.faults({"talks sync": "fail"})
+        failed = job.run(NIGHTS[1], more_secrets=secret)
+        assert failed.step("Sync").outcome == "failure"
+        [message] = hook.messages
+        assert message["title"] == "talks: 1 to do" and "The scheduled sync is unhealthy" in message["message"]
+        job.faults({})
+        assert not job.run(NIGHTS[2], more_secrets=secret).failed
+        assert [m["message"] for m in hook.messages[1:]] == ["Solved:\n- The scheduled sync is healthy again."]
+        assert "workflow-secret-0815" not in failed.output

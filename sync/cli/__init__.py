@@ -3,6 +3,7 @@
     options       exit codes, --db/--today, one-sentence errors, progress and summary lines
     runs          talks sync, talks backfill
     reports       talks status, talks missing, talks match pin|reject
+    notify        talks notify, and the --notify options of talks sync
     transcripts   talks transcripts fetch|import
     serve         talks serve
     ops           talks check-continuity, talks copy-db (the nightly job's kept database)
@@ -24,6 +25,7 @@ from .ops import check_continuity, copy_db
 from .options import (
     DEFAULT_DB, EXIT_FAILURE, EXIT_LOCKED, EXIT_MISSING, EXIT_SIGINT, EXIT_SIGTERM, EXIT_UNHEALTHY, EXIT_USAGE,
 )
+from .notify import notify
 from .reports import match, missing, status
 from .runs import backfill, sync
 from .serve import serve
@@ -62,7 +64,7 @@ def main() -> None:
         gc.freeze()
 
 
-for command in (sync, backfill, serve, status, missing, match, transcripts, check_continuity, copy_db):
+for command in (sync, backfill, serve, status, missing, match, notify, transcripts, check_continuity, copy_db):
     cli.add_command(command)
 
 __all__ = [

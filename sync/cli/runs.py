@@ -1,6 +1,7 @@
 """`talks sync` and `talks backfill`: the commands that write the archive from its sources."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -10,11 +11,13 @@ import click
 
 from sync.core.errors import TalksError
 from sync.core.limits import MAX_REQUEST_TIMEOUT, MAX_SYNC_DEADLINE
+from sync.core.lock import sync_lock
 from sync.core.redact import redact
 from sync.core.signals import Interrupted
 
 from . import logs, terminal
 from .logs import configure_logging
+from .notify import notify_after_sync, notify_options, notify_setup
 from .options import (
     Seconds, db_option, fail_cleanly, finish_lines, progress_printer, say_error, stops_on_signals, today_option,
 )
@@ -46,10 +49,11 @@ from .transcripts import fetch_transcripts
 @click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors; no summary line.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: one object a line on stderr (time, level, step, counts, error), INFO and up unless -q.")
+@notify_options
 @fail_cleanly
 @stops_on_signals
 def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playlists, snapshot, allow_shrink,
-         timeout, deadline, with_transcripts, verbose, quiet, log_format):
+         timeout, deadline, with_transcripts, verbose, quiet, log_format, notify, site_url):
     """Read the pages and the playlist, match recordings, update the database.
 
     Idempotent and safe to run from cron: one transaction under a lock; a failed
@@ -64,10 +68,11 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
       talks sync --source none --page webinar.md --talks-page webinar_talks.md --today 2026-08-11
       YOUTUBE_API_KEY=... talks sync --playlist PLWCikipQZ8HILJaadZnNVyC9cLpg7A2dy
     """
-    from sync.pipeline import SyncOptions, run_sync
+    from sync.pipeline import SyncOptions
     from sync.pages.sources import DEFAULT_TALKS_PAGE, DEFAULT_WEBINAR_PAGE
 
     configure_logging(verbose, quiet, log_format)
+    notify_urls, site = notify_setup(notify, site_url)
     if snapshot and (webinar_page or talks_page):
         raise click.UsageError("--snapshot brings its own pages; drop --page/--talks-page")
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
@@ -84,9 +89,20 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
         api_endpoint=os.environ.get("YOUTUBE_API_ENDPOINT") or None,
         timeout=timeout,
         deadline=deadline,
+        lock_held=bool(notify_urls),  # held below, through the notification that follows
     )
     if source == "api" and not options.api_key and not snapshot:
         raise click.UsageError("--source api needs the YOUTUBE_API_KEY environment variable")
+    with sync_lock(db_path) if notify_urls else contextlib.nullcontext():
+        _sync_and_say(options, quiet, log_format, notify_urls, site)
+    if with_transcripts:  # in either log format: JSON changes only how it is said
+        fetch_transcripts(db_path, None, quiet)
+
+
+def _sync_and_say(options, quiet, log_format, notify_urls, site):
+    """Run the sync, notify (when URLs are given) whatever its outcome, and say how it went."""
+    from sync.pipeline import run_sync
+
     as_json = log_format == "json"
     live_line = not quiet and not as_json and sys.stderr.isatty()
     try:
@@ -96,6 +112,8 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
             terminal.end_live()
         spent = {"requests": exc.requests, "quota_units": exc.units}
         stopped = isinstance(exc, Interrupted)
+        if notify_urls and isinstance(exc, TalksError):  # a failed sync is news: the job is unhealthy
+            notify_after_sync(options.db_path, notify_urls, site)
         if as_json:
             say_error(redact(exc), step="interrupted" if stopped else "failed", counts=spent)
             sys.exit(exc.exit_code)
@@ -119,8 +137,9 @@ def sync(db_path, webinar_page, talks_page, no_talks_page, today, source, playli
             f"{report.videos_seen} videos, {report.rows_changed} rows changed, "
             f"{report.requests} requests, {report.quota_units} quota units"
         ))
-    if with_transcripts:  # in either log format: JSON changes only how it is said
-        fetch_transcripts(db_path, None, quiet)
+    if notify_urls:
+        notify_after_sync(options.db_path, notify_urls, site)
+    return report
 
 
 @click.command()

@@ -29,6 +29,7 @@ from sync.core.signals import Interrupted
 from sync.core.text import clean_text
 from sync.pages.sources import load_snapshot
 from sync.save import check_mass_disappearance, mark_checked, save_talks, save_youtube, watchable_video_ids
+from sync.save.related import related_stale, save_related
 from sync.save.stream import StreamedVideos
 
 from .inputs import fetch_youtube, read_pages
@@ -170,6 +171,8 @@ def _run(db, options: SyncOptions, source: str, report: SyncReport, progress) ->
                 rematch(db, run)
             else:
                 log.debug("nothing the matcher reads changed: the stored matches stand")
+            if related_stale(db, run.run_id):
+                save_related(db)  # derived from the talks' words, rebuilt whole (sync/related.py)
             hold_deadlines()  # committing now: past --deadline or not, this run succeeds
             report.rows_changed = run.rows_changed
             finish_run(db, report.run_id, "ok", **_run_counts(report))  # commits with the data

@@ -5,6 +5,7 @@ plain dicts; views.py turns them into pages.
 """
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
@@ -12,6 +13,8 @@ from db import reports
 from sync.core.limits import SITE_SNIPPET_MAX_CHARS
 from sync.core.text import cjk_runs, fold
 
+from .narrow import facets, group_hits, is_name_query
+from .seasons import read_query
 from .transcript_search import MAX_QUERY_WORDS, hits_sql, query_words
 
 __all__ = [
@@ -199,44 +202,89 @@ _HIGHLIGHT = "highlight(transcript_segments_fts, {col}, char(2), char(3))"
 _SNIPPET = "snippet(transcript_segments_fts, {col}, char(2), char(3), '…', 20)"
 
 
-async def search(db, q: str) -> dict:
-    """Talks ranked by bm25 with snippets, speakers by name, and transcript hits by second."""
-    match = fts_query(q)
-    out = {"talks": [], "speakers": [], "transcripts": []}
+async def search(db, q: str, season: int | None = None, year: str | None = None) -> dict:
+    """Talks ranked by bm25 with snippets, speakers by name, and transcript hits by second.
+
+    `q` may name an episode (`s5e1`: that talk comes first) or a season (`S05`, `season 5`:
+    a season filter); `season` and `year` narrow talks and transcript hits, and `facets`
+    counts the talks found by season and year (sync/site/narrow.py).
+    """
+    parts = read_query(q)
+    season_from_query = season is None and parts.code is None and parts.season is not None
+    if season_from_query:
+        season = parts.season
+    match = fts_query(parts.words)
+    out = {"talks": [], "speakers": [], "transcripts": [], "groups": [], "facets": {}, "season": season,
+           "year": year, "code": parts.code, "name_first": False, "words": parts.words,
+           "season_from_query": season_from_query}
+    if parts.code:
+        out["talks"] = await _rows(db, _TALK_HIT.format(snippet="''", title="t.title") + " from talks t"
+                                   " where t.code = :code and t.removed_at is null", {"code": parts.code})
     if match is None:
+        if parts.code is None and season is not None:  # `S05`: the season's talks
+            out["talks"] = await _rows(db, _TALK_HIT.format(snippet="''", title="t.title") + " from talks t"
+                                       " where t.season = :season and t.code is not null and t.removed_at is null"
+                                       f" {_NARROW} order by t.episode", {"season": season, "year": year})
         return out
-    columns = [c for c in (await _rows(db, "select name from pragma_table_info('talks_fts')"))]
-    weights = ", ".join(str(_WEIGHTS.get(c["name"], 1.0)) for c in columns)
+    columns = [c["name"] for c in await _rows(db, "select name from pragma_table_info('talks_fts')")]
+    weights = ", ".join(str(_WEIGHTS.get(c, 1.0)) for c in columns)
+    title = f"highlight(talks_fts, {columns.index('title')}, char(2), char(3))" if "title" in columns else "t.title"
+    found = []
     try:
-        out["talks"] = await _rows(db, f"""
-            select t.id, t.code, t.title, t.date, t.speakers, t.status,
-                   -- snippet() costs the square of a text's hits and cannot be interrupted:
-                   -- only a talk of bounded text gets one (real talks: ~4,500 characters)
-                   case when coalesce(length(t.title), 0) + coalesce(length(t.abstract), 0) + coalesce(length(t.bio), 0)
-                             + coalesce(length(t.speakers), 0) + coalesce(length(t.affiliation), 0) <= :snippet_max
-                        then snippet(talks_fts, -1, char(2), char(3), '…', 24)
-                        else substr(coalesce(t.abstract, t.title, ''), 1, 200) || '…' end as snippet,
-                   t.id in (select talk_id from missing_recordings) as missing
+        out["talks"] += [t for t in await _rows(db, _TALK_HIT.format(snippet=_BOUNDED_SNIPPET, title=title) + f"""
             from talks_fts join talks t on t.rowid = talks_fts.rowid
-            where talks_fts match :match and t.removed_at is null
+            where talks_fts match :match and t.removed_at is null {_NARROW}
             order by bm25(talks_fts, {weights}), t.date desc limit 100""",
-                                   {"match": match, "snippet_max": SITE_SNIPPET_MAX_CHARS})
-    except sqlite3.DatabaseError:
-        out["talks"] = []
-    words = [fold(w) for w in re.findall(r"\w+", q)[:MAX_QUERY_WORDS]]
+            {"match": match, "season": season, "year": year, "snippet_max": SITE_SNIPPET_MAX_CHARS})
+            if t["code"] is None or t["code"] != parts.code]
+        found = await _rows(db, """
+            select t.id, t.season, t.date from talks_fts join talks t on t.rowid = talks_fts.rowid
+            where talks_fts match :match and t.removed_at is null limit 5000""", {"match": match})
+    except sqlite3.DatabaseError:  # interrupted, or a value stored before the site's limits held
+        pass
+    words = [fold(w) for w in re.findall(r"\w+", parts.words)[:MAX_QUERY_WORDS]]
     if words:
         where = " and ".join(f"name_ascii like :w{i} escape '\\'" for i in range(len(words)))
         params = {f"w{i}": "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
                   for i, w in enumerate(words)}
         out["speakers"] = await _rows(db, f"select id, name, honorific from speakers where {where} "
                                           "and removed_at is null order by name limit 50", params)
+        out["name_first"] = is_name_query(parts.words, out["speakers"])
     if await _exists(db, "transcript_segments_fts"):
         try:
-            hits = await _rows(db, hits_sql(_SNIPPET), {"q": q, "limit": TRANSCRIPT_HITS})
+            hits = await _rows(db, hits_sql(_SNIPPET), {"q": parts.words, "limit": TRANSCRIPT_HITS})
+            shown = hits
+            if season is not None or year is not None:
+                videos = [r["video_id"] for r in await _rows(
+                    db, f"select video_id from talks t where video_id is not null and removed_at is null {_NARROW}",
+                    {"season": season, "year": year})]
+                shown = await _rows(db, hits_sql(_SNIPPET, videos=True), {
+                    "q": parts.words, "limit": TRANSCRIPT_HITS, "videos": json.dumps(videos)})
         except sqlite3.DatabaseError:  # interrupted, or a value stored before the site's limits held
-            hits = []
-        out["transcripts"] = [{**h, "snippet": mark_cjk(h["shown"], q)} for h in hits]
+            hits = shown = []
+        out["transcripts"] = [{**h, "snippet": mark_cjk(h["shown"], parts.words)} for h in shown]
+        talk_ids = sorted({h["talk_id"] for h in hits if h["talk_id"] is not None})
+        if talk_ids:
+            found += await _rows(db, "select id, season, date from talks where id in"
+                                     " (select value from json_each(:ids))", {"ids": json.dumps(talk_ids)})
+    out["groups"] = group_hits(out["transcripts"])
+    out["facets"] = facets(found, season, year)
     return out
+
+
+# A talk hit's columns; {snippet} and {title} are SQL expressions (marked with char(2)/char(3)).
+# snippet() costs the square of a text's hits and cannot be interrupted: only a talk of
+# bounded text gets one (real talks: ~4,500 characters); a longer one shows its abstract's start.
+_BOUNDED_SNIPPET = """case when coalesce(length(t.title), 0) + coalesce(length(t.abstract), 0) + coalesce(length(t.bio), 0)
+                + coalesce(length(t.speakers), 0) + coalesce(length(t.affiliation), 0) <= :snippet_max
+           then snippet(talks_fts, -1, char(2), char(3), '…', 24)
+           else substr(coalesce(t.abstract, t.title, ''), 1, 200) || '…' end"""
+_TALK_HIT = """
+    select t.id, t.code, t.season, t.title, {title} as title_marked, t.date, t.speakers, t.status,
+           {snippet} as snippet,
+           t.id in (select talk_id from missing_recordings) as missing"""
+# The season and year filters, :season and :year (NULL: no filter).
+_NARROW = "and (:season is null or t.season = :season) and (:year is null or substr(t.date, 1, 4) = :year)"
 
 
 # ----------------------------------------------------------------------------- the organizers' desk

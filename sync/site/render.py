@@ -18,6 +18,7 @@ __all__ = [
     "MARKDOWN_LIMIT",
     "MARKUP_CHARACTERS",
     "canonical_video_id",
+    "duration",
     "excerpt",
     "markdown",
     "safe_url",
@@ -106,6 +107,19 @@ def timestamp(seconds: object) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def duration(seconds: object) -> str:
+    """A recording's length for readers: "58 min", "1 h 02 min"; "" when unknown."""
+    try:
+        total = int(float(seconds))
+    except (TypeError, ValueError, OverflowError):
+        return ""
+    if total <= 0:
+        return ""
+    minutes = max(1, round(total / 60))
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 def path_part(value: object) -> str:

@@ -9,14 +9,19 @@ import asyncio
 import re
 from urllib.parse import urlencode
 
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import NotFound, Response
 
 from sync.core.text import fold
+from sync.pages.parse import normalize_code
 
-from . import data
+from . import crawl, data, seasons
 from .pagedb import PageDatabase
-from .render import canonical_video_id, excerpt, highlight, markdown, path_part, safe_url, thumbnail_url, \
-    timestamp, watch_url
+from .related import related_talks
+from .render import canonical_video_id, duration, excerpt, highlight, markdown, path_part, safe_url, \
+    thumbnail_url, timestamp, watch_url
+from .seasons import season_number
+from .story import talk_story
 
 __all__ = ["FEED_LINKS", "ROUTES", "speaker_path", "talk_path"]
 
@@ -64,7 +69,7 @@ async def _page(datasette, request, template: str, context: dict, status: int = 
         "talk_path": talk_path, "speaker_path": speaker_path, "markdown": markdown, "timestamp": timestamp,
         "watch_url": watch_url,
         "safe_url": safe_url, "highlight": highlight, "video_id": canonical_video_id, "path_part": path_part,
-        "feed_links": FEED_LINKS,
+        "feed_links": FEED_LINKS, "duration": duration,
     }
     html = await datasette.render_template(template, {**helpers, **context}, request=request)
     return Response.html(html, status=status, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
@@ -78,12 +83,15 @@ async def home_view(datasette, request):
 async def talk_view(datasette, request):
     key = request.url_vars["key"]
     db = _db(datasette)
-    t = await data.talk(db, key)
+    # Any spelling of a code the CLI reads (s5e1, S0501, [S05E01]) finds the talk; Datasette
+    # hands over `[` as %5B, or as ~5B after its own redirect of a %-encoded path.
+    code = None if key.isdigit() else normalize_code(tilde_decode(key))
+    t = await data.talk(db, code or key)
     if t is None:
         raise NotFound(f"No talk {key!r} in the archive.")
     if t["code"] and key != t["code"]:  # one shareable URL per talk: the code, as written
         query = f"?{request.query_string}" if request.query_string else ""
-        return Response.redirect(talk_path(t) + query)
+        return Response.redirect(talk_path(t) + query)  # 302: a code can change (S08E01 was printed S07E01)
     try:
         start = min(max(0, int(float(request.args.get("t", "0")[:20].rstrip("s")))), 86_400)
     except (ValueError, OverflowError):
@@ -104,6 +112,8 @@ async def talk_view(datasette, request):
         "has_transcript": bool(await data.transcript(db, video)) if q else None,
         "description": excerpt(t["abstract"]) or f"A talk of the series, {t['date'] or 'date to be announced'}.",
         "changes_url": "/talks/changes?" + urlencode({"table_name": "talks", "row_key": str(t["id"])}),
+        "related": await related_talks(db, t["id"]),
+        "story": talk_story(t["history"]),
     }
     if context["has_transcript"] is None:
         context["has_transcript"] = bool(context["segments"])
@@ -139,8 +149,29 @@ async def speaker_view(datasette, request):
 
 async def search_view(datasette, request):
     q = _q(request)
-    results = await data.search(_db(datasette), q)
-    return await _page(datasette, request, "archive_search.html", {"q": q, **results})
+    season = season_number((request.args.get("season") or "")[:10])
+    year = (request.args.get("year") or "")[:4]
+    results = await data.search(_db(datasette), q, season=season, year=year if re.fullmatch(r"\d{4}", year) else None)
+
+    def narrowed(**change) -> str:  # this search with a filter set or taken off
+        # A season named in the words (`S05 fairness`) is taken off by taking the word out.
+        words = results["words"] if results["season_from_query"] and "season" in change else q
+        season = None if results["season_from_query"] and "season" not in change else results["season"]
+        args = {"q": words, "season": season, "year": results["year"], **change}
+        return "/search?" + urlencode({k: v for k, v in args.items() if v not in (None, "")})
+
+    return await _page(datasette, request, "archive_search.html", {"q": q, "narrowed": narrowed, **results})
+
+
+async def season_view(datasette, request):
+    key = request.url_vars["key"]
+    number = season_number(key)
+    found = await seasons.season(_db(datasette), number) if number is not None else None
+    if found is None:
+        raise NotFound(f"No season {key!r} in the archive.")
+    if key != str(number):  # one URL per season: /season/5
+        return Response.redirect(f"/season/{number}", status=301)
+    return await _page(datasette, request, "archive_season.html", {"season": found})
 
 
 async def desk_view(datasette, request):
@@ -153,12 +184,23 @@ async def search_all_redirect(request):
     return Response.redirect("/search" + (f"?{urlencode({'q': q})}" if q else ""))
 
 
+async def robots_view(datasette, request):
+    return crawl.robots(datasette, request)
+
+
+async def sitemap_view(datasette, request):
+    return await crawl.sitemap(datasette, request, _db(datasette))
+
+
 ROUTES = [
     (r"^/$", home_view),
     (r"^/talk/(?P<key>[^/]{1,40})$", talk_view),
     (r"^/talk/(?P<key>[^/]{1,40})/transcript\.(?P<ext>vtt|srt|txt)$", transcript_download_view),
     (r"^/speaker/(?P<key>[^/]{1,80})$", speaker_view),
+    (r"^/season/(?P<key>[^/]{1,20})$", season_view),
     (r"^/search$", search_view),
     (r"^/desk$", desk_view),
     (r"^/-/search$", search_all_redirect),
+    (r"^/robots\.txt$", robots_view),
+    (r"^/sitemap\.xml$", sitemap_view),
 ]
