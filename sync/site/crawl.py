@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 
 from datasette.utils.asgi import Response
 
+from .render import speaker_path, talk_path
+
 __all__ = ["MAX_URLS", "robots", "sitemap", "sitemap_paths"]
 
 MAX_URLS = 50_000  # the sitemap protocol's cap for one file
@@ -26,8 +28,6 @@ def robots(datasette, request) -> Response:
 
 async def sitemap_paths(db) -> list[str]:
     """/, every season, every live talk, every speaker with a live talk: paths, in that order."""
-    from .views import speaker_path, talk_path  # the one place those paths are made
-
     seasons = await db.execute("select distinct season from talks where season is not null and code is not null"
                                 " and removed_at is null order by season")
     talks = await db.execute("select id, code from talks where removed_at is null order by season is null, season,"

@@ -1,4 +1,5 @@
-"""Turning stored text into what the site shows: safe markdown, video ids, timestamps, links.
+"""Turning stored text into what the site shows: safe markdown, video ids, timestamps, links,
+and the site's own paths (talk_path, speaker_path: the one place they are made).
 
 Every value comes from a page or YouTube and is hostile. Nothing here returns markup built
 from a value without escaping it, and nothing does more than linear work on a bounded prefix.
@@ -12,6 +13,7 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup, escape
 from markdown_it import MarkdownIt
 
+from sync.core.text import fold
 from sync.core.video_ids import canonical_video_id, is_video_id, watch_url
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "excerpt",
     "markdown",
     "safe_url",
+    "speaker_path",
+    "talk_path",
     "thumbnail_url",
     "timestamp",
     "watch_url",
@@ -125,6 +129,18 @@ def duration(seconds: object) -> str:
 def path_part(value: object) -> str:
     """`value` quoted for use as one URL path segment."""
     return quote(str(value), safe="")
+
+
+def talk_path(row: dict) -> str:
+    """/talk/S03E02, or /talk/<id> for a talk with no code yet."""
+    code = row.get("code")
+    return f"/talk/{path_part(code)}" if code else f"/talk/{int(row.get('id') or row.get('talk_id'))}"
+
+
+def speaker_path(row: dict) -> str:
+    """/speaker/23-amelia-jimenez-sanchez: the id decides, the name is for people."""
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(row.get("name") or "")).strip("-")[:60]
+    return f"/speaker/{int(row['id'])}" + (f"-{slug}" if slug else "")
 
 
 def highlight(snippet: object, start: str = "\x02", end: str = "\x03") -> Markup:

@@ -12,18 +12,17 @@ from urllib.parse import urlencode
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import NotFound, Response
 
-from sync.core.text import fold
 from sync.pages.parse import normalize_code
 
 from . import crawl, data, seasons
 from .pagedb import PageDatabase
 from .related import related_talks
 from .render import canonical_video_id, duration, excerpt, highlight, markdown, path_part, safe_url, \
-    thumbnail_url, timestamp, watch_url
+    speaker_path, talk_path, thumbnail_url, timestamp, watch_url
 from .seasons import season_number
 from .story import talk_story
 
-__all__ = ["FEED_LINKS", "ROUTES", "speaker_path", "talk_path"]
+__all__ = ["FEED_LINKS", "ROUTES"]
 
 DATABASE = "talks"  # metadata.yml's name for the file; the first database otherwise
 FEED_LINKS = [
@@ -46,18 +45,6 @@ def _db(datasette) -> PageDatabase:
     except KeyError:
         database = datasette.get_database()
     return PageDatabase(datasette, database)  # threads of their own: anonymous SQL cannot starve them
-
-
-def talk_path(row: dict) -> str:
-    """/talk/S03E02, or /talk/<id> for a talk with no code yet."""
-    code = row.get("code")
-    return f"/talk/{path_part(code)}" if code else f"/talk/{int(row.get('id') or row.get('talk_id'))}"
-
-
-def speaker_path(row: dict) -> str:
-    """/speaker/23-amelia-jimenez-sanchez: the id decides, the name is for people."""
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(row.get("name") or "")).strip("-")[:60]
-    return f"/speaker/{int(row['id'])}" + (f"-{slug}" if slug else "")
 
 
 def _q(request) -> str:

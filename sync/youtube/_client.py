@@ -33,6 +33,7 @@ from sync.core.errors import BadApiKey, FetchError, PlaylistNotFound, QuotaExcee
 from sync.core.limits import DEFAULT_REQUEST_TIMEOUT, MAX_RESPONSE_BYTES
 from sync.core.redact import redact
 
+from ._capped import RequestTooSlow, ResponseTooLarge
 from ._results import Quota
 
 log = logging.getLogger("talks.youtube")
@@ -67,33 +68,6 @@ def _redact_client_logs() -> None:
         logger = logging.getLogger(name)
         if _KEY_FILTER not in logger.filters:
             logger.addFilter(_KEY_FILTER)
-
-
-class ResponseTooLarge(http.client.HTTPException):
-    """An answer past MAX_RESPONSE_BYTES: refused before it is read whole."""
-
-
-class _CappedResponse(http.client.HTTPResponse):
-    """http.client's response, but a body larger than the cap is refused, not read."""
-
-    def read(self, amt=None):
-        if amt is not None:
-            return super().read(amt)
-        if self.length is not None and self.length > MAX_RESPONSE_BYTES:
-            self.close()  # hang up now: the rest is never read
-            raise ResponseTooLarge(f"Content-Length {self.length}")
-        chunks, total = [], 0
-        while True:
-            chunk = super().read(64 * 1024)
-            if not chunk:
-                if self.length:  # the server closed before the promised Content-Length
-                    raise http.client.IncompleteRead(b"".join(chunks), self.length)
-                return b"".join(chunks)
-            total += len(chunk)
-            if total > MAX_RESPONSE_BYTES:
-                self.close()
-                raise ResponseTooLarge(f"more than {MAX_RESPONSE_BYTES} bytes")
-            chunks.append(chunk)
 
 
 # google-api-python-client imports these at its top, for service-account credentials
@@ -141,10 +115,6 @@ def load_client_modules() -> None:
 
 
 _IMPORT_LOCK = threading.Lock()  # one _DeferredFinder at a time (a background load may run)
-
-
-class _RequestTooSlow(TimeoutError):
-    """One request had no complete answer within its total deadline (retried like a timeout)."""
 
 
 def build_client(
@@ -317,7 +287,7 @@ def _describe_failure(error: BaseException | None) -> str:
         return f"HTTP {error.resp.status}" + (f" {reason}" if reason else "")
     if isinstance(error, _MalformedResponse):
         return error.what
-    if isinstance(error, (_RequestTooSlow, ResponseTooLarge)):
+    if isinstance(error, (RequestTooSlow, ResponseTooLarge)):
         return str(error)
     return type(error).__name__
 
@@ -408,7 +378,7 @@ def call_api(request, quota: Quota, *, execute: Executor = execute_request, play
         sync_error = ResponseError(
             f"YouTube API {endpoint} sent an answer larger than {MAX_RESPONSE_BYTES // 2**20} MB; refused unread."
         )
-    except _RequestTooSlow as error:
+    except RequestTooSlow as error:
         sync_error = FetchError(
             f"YouTube API {endpoint} gave {error} after {_attempts_text(_attempts(execute))}."
         )

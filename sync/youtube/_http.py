@@ -14,7 +14,7 @@ from sync.core.errors import DeadlineExceeded
 from sync.core.deadlines import Deadline, time_limit
 from sync.core.limits import MAX_RESPONSE_BYTES
 
-from ._client import _CappedResponse, _RequestTooSlow
+from ._capped import CappedResponse, RequestTooSlow
 
 
 class _CutOffable:
@@ -26,16 +26,16 @@ class _CutOffable:
 
     def connect(self):
         if self.cut is not None and self.cut.is_set():
-            raise _RequestTooSlow("cut off")
+            raise RequestTooSlow("cut off")
         super().connect()
 
 
 class _CappedHTTPConnection(_CutOffable, httplib2.HTTPConnectionWithTimeout):
-    response_class = _CappedResponse
+    response_class = CappedResponse
 
 
 class _CappedHTTPSConnection(_CutOffable, httplib2.HTTPSConnectionWithTimeout):
-    response_class = _CappedResponse
+    response_class = CappedResponse
 
 
 class BoundedHttp(httplib2.Http):
@@ -62,7 +62,7 @@ class BoundedHttp(httplib2.Http):
             with time_limit(deadline):
                 return super().request(uri, method, body, headers, redirections, connection_type)
         except DeadlineExceeded:
-            raise _RequestTooSlow(f"no complete answer within {self.request_timeout:g} s (--timeout)") from None
+            raise RequestTooSlow(f"no complete answer within {self.request_timeout:g} s (--timeout)") from None
 
     # A deadline's alarm (SIGALRM) reaches the main thread only: elsewhere a watchdog
     # timer shuts the request's socket down when its time is up.
@@ -77,7 +77,7 @@ class BoundedHttp(httplib2.Http):
             return super().request(*args)
         except Exception:
             if cut.is_set():
-                raise _RequestTooSlow(f"no complete answer within {self.request_timeout:g} s (--timeout)") from None
+                raise RequestTooSlow(f"no complete answer within {self.request_timeout:g} s (--timeout)") from None
             raise
         finally:
             watchdog.cancel()
@@ -87,7 +87,7 @@ class BoundedHttp(httplib2.Http):
 
     def cut_off(self, cut: Optional[threading.Event] = None) -> None:
         """End the request in flight now (callable from any thread): its socket is shut
-        down and it raises `_RequestTooSlow`; it does not reconnect. With `cut`, only if
+        down and it raises `RequestTooSlow`; it does not reconnect. With `cut`, only if
         that request is still the one in flight (a late watchdog leaves the next alone)."""
         if cut is not None and cut is not self._cut:
             return

@@ -60,7 +60,7 @@ def talk_link(event: Event, site_url: Optional[str]) -> Optional[str]:
     """The talk's page on the site, when the site's address is known."""
     if not site_url or (not event.code and event.talk_id is None):
         return None
-    from sync.site.views import talk_path  # one home for the site's addresses
+    from sync.site.render import talk_path  # one home for the site's addresses
 
     return site_url + talk_path({"code": event.code, "talk_id": event.talk_id})
 
