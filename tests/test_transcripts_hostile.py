@@ -14,7 +14,8 @@ import pytest
 
 from sync.cli import cli
 from sync.core.errors import CaptionError
-from sync.core.limits import MAX_CAPTION_BYTES, MAX_SEGMENT_CHARS, MAX_SEGMENT_SECONDS
+from sync.core.limits import MAX_CAPTION_BYTES, MAX_JSON_DEPTH, MAX_SEGMENT_CHARS, MAX_SEGMENT_SECONDS
+from sync.core.text import json_nesting_depth
 from sync.site.render import highlight
 from sync.transcripts.captions import parse_caption, parse_json3, parse_vtt, segment
 
@@ -73,6 +74,20 @@ def test_unreadable_nesting_and_times_are_one_error_naming_the_file(data, fmt, m
     with pytest.raises(CaptionError, match=message) as error:
         parse_caption(data, fmt, f"{VIDEO}.en.{fmt}")
     assert str(error.value).startswith(f"{VIDEO}.en.{fmt}: ")
+
+
+def test_nesting_is_counted_the_same_on_every_python_and_brackets_in_words_do_not_count():
+    # 3.13's json reads 5,000 levels that 3.12 refuses: the limit is ours, not the parser's
+    caption = json.dumps({"events": [{"tStartMs": 0, "segs": [{"utf8": "[[{ x"}]}]})
+    assert json_nesting_depth(caption) == 5  # object, events, event, segs, seg: "[[{" is a word
+    assert json_nesting_depth('"\\"[' + '"\\"' * 1000 + '"[') == 1  # escapes end no string early
+    assert json_nesting_depth('"unclosed \\" [ [') == 0
+    assert json_nesting_depth("[" * 10_000, stop_above=64) == 65
+    deep_ok = "[" * (MAX_JSON_DEPTH - 5) + caption + "]" * (MAX_JSON_DEPTH - 5)
+    with pytest.raises(CaptionError, match="no events list"):  # read, then refused for its shape
+        parse_json3(deep_ok.encode(), "x.json3")
+    with pytest.raises(CaptionError, match="nested too deep"):
+        parse_json3(("[" + deep_ok + "]").encode(), "x.json3")
 
 
 def test_json3_events_with_impossible_times_are_skipped():

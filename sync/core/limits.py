@@ -11,6 +11,7 @@ from __future__ import annotations
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024  # one webinar or talks page; the real ones are ~30 KB
 MAX_CAPTION_BYTES = 8 * 1024 * 1024  # one caption file; a 3-hour talk's json3 is ~2 MB
+MAX_JSON_DEPTH = 64  # arrays and objects in one JSON file from outside; json3 nests 4 deep
 DEFAULT_REQUEST_TIMEOUT = 30.0  # s, one page or API request, start to last byte (--timeout)
 DEFAULT_SYNC_DEADLINE = 3600.0  # s, a whole sync (--deadline)
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # one API answer; a real 50-video page is ~100 KB

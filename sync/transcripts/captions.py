@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from sync.core.errors import CaptionError
-from sync.core.limits import MAX_CAPTION_BYTES, MAX_CAPTION_SECONDS, MAX_SEGMENT_SECONDS
-from sync.core.text import is_cjk
+from sync.core.limits import MAX_CAPTION_BYTES, MAX_CAPTION_SECONDS, MAX_JSON_DEPTH, MAX_SEGMENT_SECONDS
+from sync.core.text import is_cjk, json_nesting_depth
 
 from .segments import TranscriptSegment, content_hash, join_pieces, segment, watch_url_at  # noqa: F401 (public surface)
 
@@ -159,11 +159,14 @@ def parse_json3(data: bytes, name: str = "json3") -> Captions:
     """
     _check_size(data, name)
     try:
-        doc = json.loads(data.decode("utf-8", errors="strict").lstrip("\ufeff"))
-    except RecursionError:
-        raise CaptionError(f"{name}: not a json3 caption file (nested too deep)") from None
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = data.decode("utf-8", errors="strict").lstrip("\ufeff")
+        # Depth is refused before parsing: where json.loads gives up differs between Pythons.
+        too_deep = json_nesting_depth(text, stop_above=MAX_JSON_DEPTH) > MAX_JSON_DEPTH
+        doc = None if too_deep else json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CaptionError(f"{name}: not a json3 caption file ({type(exc).__name__})") from None
+    if too_deep:
+        raise CaptionError(f"{name}: not a json3 caption file (nested too deep)")
     events = doc.get("events") if isinstance(doc, dict) else None
     if not isinstance(events, list):
         raise CaptionError(f"{name}: not a json3 caption file (no events list)")
