@@ -30,6 +30,7 @@ import json
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator, Optional
@@ -333,7 +334,7 @@ class ApiServer:
         self.videos: dict[str, dict] = {}  # video id -> videos.list resource
         self.faults: list[Fault] = []
         self.requests: list[Seen] = []
-        self.latency = 0.0  # seconds added to every answer: a network's round trip, for the bench
+        self.latency = 0.0  # seconds an answer takes at least, its making included: a network's round trip, for the bench
         self._lock = threading.Lock()
         self._httpd: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -545,10 +546,11 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = url.path[len(API_PREFIX):] if url.path.startswith(API_PREFIX) else url.path
         params = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         seen = self.api._record(endpoint, params, self.headers)
-        if self.api.latency:
-            self.api._stopping.wait(self.api.latency)
+        arrived = time.monotonic()
         fault = self.api._next_fault(seen.number, endpoint)
         if fault:
+            if self.api.latency:
+                self.api._stopping.wait(self.api.latency)
             seen.fault = fault.kind
             if fault.kind == "slow":
                 self.api._stopping.wait(fault.delay)
@@ -558,6 +560,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._misbehave(seen, fault)
                 return
         status, body, headers = self.api.answer(seen)
+        if self.api.latency:
+            # The answer leaves `latency` after the request came, its making included: the
+            # stand-in's own work (a page's items and etags) is not the client's to pay for.
+            self.api._stopping.wait(max(0.0, self.api.latency - (time.monotonic() - arrived)))
         self._send_json(seen, status, body, headers)
 
     def _misbehave(self, seen: Seen, fault: Fault) -> None:
