@@ -14,7 +14,7 @@ what a line says and never invents what it does not.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from typing import Optional
 
 from ._pagetext import (
     LINK_RE,
@@ -36,6 +36,15 @@ from ._pagetext import (
     title_text,
     unbold,
     video_id_from_url,
+)
+from ._layout import (
+    LISTED_RE,
+    UPCOMING_RE,
+    heading_of,
+    is_talk_section,
+    iter_headings,
+    not_talks_page_reason,
+    not_webinar_page_reason,
 )
 from sync.core.errors import PageError
 from sync.core.limits import MAX_PAGE_BYTES
@@ -70,120 +79,6 @@ def decode_page(data: bytes, source: str) -> str:
     if not text.strip():
         raise PageError(f"{name} is empty.")
     return text
-
-
-# ---------------------------------------------------------------------------
-# Page structure
-# ---------------------------------------------------------------------------
-
-_HEADING_START_RE = re.compile(r"\s{0,3}(#{1,6})(?:\s+|$)")
-_SERIES_RE = re.compile(r"datasets\s+through\s+the\s+l\S{1,3}king[-\s]+glass", re.I)
-_LISTED_RE = re.compile(
-    r"^\s{0,3}[*+-]\s+\[?(?P<code>S\d{1,2}E\d{1,3})\]?\s*[-–—:]\s*(?P<rest>.*)$", re.I)
-_UPCOMING_RE = re.compile(r"^(?P<kind>coming talks?|upcoming talks?|next talks?|next webinars?)\b\s*:?\s*(?P<rest>.*)$", re.I)
-_TALK_SECTION_START_RE = re.compile(r"\s{0,3}###\s+")
-
-
-def _is_talk_section(line: str) -> bool:
-    """A talks-page section heading: "### Name (Affiliation)" (a level-3 heading ending
-    with ")"); checked with string operations, linear on any line."""
-    start = _TALK_SECTION_START_RE.match(line)
-    return bool(start) and not line.startswith("#", start.end()) and line.rstrip().endswith(")")
-
-
-def _front_matter(text: str) -> dict[str, str]:
-    lines = text.lstrip("\ufeff").splitlines()
-    if not lines or lines[0].strip() != "---":
-        return {}
-    values = {}
-    for line in lines[1:]:
-        if line.strip() == "---":
-            return values
-        key, sep, value = line.partition(":")
-        if sep:
-            values[key.strip().lower()] = value.strip().strip("'\"")
-    return {}  # never closed: not front matter
-
-
-def _permalink(text: str) -> str:
-    return _front_matter(text).get("permalink", "").strip("/ ").lower()
-
-
-def _heading(line: str) -> Optional[tuple[int, str]]:
-    """(level, text) of a "## Text ##" heading line (closing #s dropped), else None.
-
-    String operations, not one regex: a lazy text followed by optional closing #s and
-    trailing whitespace is quadratic on a long run of spaces."""
-    start = _HEADING_START_RE.match(line)
-    if not start:
-        return None
-    text = line[start.end():].rstrip()
-    unclosed = text.rstrip("#")
-    if unclosed != text and unclosed[-1:].isspace():
-        text = unclosed.rstrip()
-    return len(start[1]), text
-
-
-def _headings(lines: list[str]) -> Iterable[tuple[int, int, str]]:
-    for index, line in enumerate(lines):
-        heading = _heading(line)
-        if heading:
-            yield index, heading[0], clean(unbold(heading[1]))
-
-
-def _has_series_name(text: str) -> bool:
-    """The series' name as a heading or as the front matter's title (one version has only that)."""
-    lines = text.splitlines()
-    if any(_SERIES_RE.search(heading) for _, level, heading in _headings(lines) if level <= 3):
-        return True
-    return bool(_SERIES_RE.search(_front_matter(text).get("title", "")))
-
-
-def _webinar_signals(lines: list[str]) -> bool:
-    """Coded talk lines or an upcoming/previous talks heading: what only the webinar page has."""
-    if any(_LISTED_RE.match(line) for line in lines):
-        return True
-    return any(_UPCOMING_RE.match(h) or re.match(r"previous talks\b", h, re.I) for _, _, h in _headings(lines))
-
-
-def _talk_section_count(lines: list[str]) -> int:
-    return sum(1 for line in lines if _is_talk_section(line))
-
-
-def _not_webinar_page_reason(text: str) -> Optional[str]:
-    return _wrong_page_reason(text, "webinar")
-
-
-def _not_talks_page_reason(text: str) -> Optional[str]:
-    return _wrong_page_reason(text, "webinar_talks")
-
-
-def _wrong_page_reason(text: str, expected: str) -> Optional[str]:
-    """Why `text` is not the `expected` page ("webinar" or "webinar_talks"), or None.
-
-    The permalink decides when there is one; else the layout: coded talk lines and talks
-    headings are the webinar page's, "### Name (Affiliation)" sections the talks page's."""
-    if not text.strip():
-        return "it is empty"
-    permalink = _permalink(text)
-    if permalink in ("webinar", "webinar_talks"):
-        return None if permalink == expected else f"it is the {_PAGE_NAMES[permalink]} (permalink /{permalink}/)"
-    lines = text.splitlines()
-    webinar_like, sections = _webinar_signals(lines), _talk_section_count(lines)
-    if expected == "webinar" and sections and not webinar_like:
-        return "it is laid out like the talks page ('### Name (Affiliation)' sections)"
-    if expected == "webinar_talks" and webinar_like:
-        return "it is laid out like the webinar page ('SxxEyy' lines or a talks heading)"
-    if not _has_series_name(text):
-        return "it has no 'Datasets through the Looking-Glass' heading"
-    if expected == "webinar" and not webinar_like:
-        return "it has neither 'SxxEyy' talk lines nor an upcoming or previous talks section"
-    if expected == "webinar_talks" and not sections:
-        return "it has no '### Name (Affiliation)' sections"
-    return None
-
-
-_PAGE_NAMES = {"webinar": "webinar page", "webinar_talks": "talks page"}
 
 
 # ---------------------------------------------------------------------------
@@ -274,7 +169,7 @@ def parse_webinar_page(text: str, source: str = "webinar page") -> WebinarPage:
     """The talks of one version of the webinar page: coded "Previous talks" lines
     (status "listed") and the upcoming section's talks (status "upcoming"), plus the
     playlist(s) the page links to. PageError when `text` is not the webinar page."""
-    reason = _not_webinar_page_reason(text or "")
+    reason = not_webinar_page_reason(text or "")
     if reason:
         raise PageError(f"{source_name(source)} is not the webinar page: {reason}.")
     shown = strip_comments(text)
@@ -314,7 +209,7 @@ def _quoted(text: str, limit: int = 80) -> str:
 def _parse_listed_line(line: str) -> Optional[TalkRecord]:
     """One "* S03E01 - **[Dr. Thijs Kooi](url)** (Lunit, South Korea). 18th September 2023.
     **Title**. [Video](url)." line; the video link may be on the names instead."""
-    match = _LISTED_RE.match(line)
+    match = LISTED_RE.match(line)
     code = normalize_code(match["code"]) if match else None
     if not code:
         return None
@@ -363,9 +258,9 @@ def _upcoming_sections(lines: list[str]) -> list[tuple[str, str, list[str]]]:
     talks" / "Next talk" / "Next webinar: <topic>" heading to the next heading of level 4
     or higher (speaker headings "##### ..." stay inside)."""
     sections = []
-    headings = list(_headings(lines))
+    headings = list(iter_headings(lines))
     for position, (index, level, heading) in enumerate(headings):
-        match = _UPCOMING_RE.match(heading)
+        match = UPCOMING_RE.match(heading)
         if not match or level > 4:
             continue
         end = next((i for i, lvl, _ in headings[position + 1:] if lvl <= 4), len(lines))
@@ -407,7 +302,7 @@ def _parse_upcoming(kind: str, heading_rest: str, body: list[str]) -> list[TalkR
             if talks:
                 talks[-1].fields.blank()
             continue
-        heading = _heading(line)
+        heading = heading_of(line)
         if heading:  # "##### **Dr. Thijs Kooi** (Lunit, South Korea)"
             names, affiliation = split_heading_speakers(heading[1])
             speakers, video_ids = parse_people(names)
@@ -480,15 +375,15 @@ def parse_talks_page(text: str, source: str = "talks page") -> list[AbstractReco
     """One AbstractRecord per "### Name (Affiliation)" section of the talks page, with its
     title, abstract, bio(s) and "Video: [SxxEyy](url)" link. PageError when `text` is not
     the talks page."""
-    reason = _not_talks_page_reason(text or "")
+    reason = not_talks_page_reason(text or "")
     if reason:
         raise PageError(f"{source_name(source)} is not the talks page: {reason}.")
     lines = strip_comments(text).splitlines()
-    starts = [i for i, line in enumerate(lines) if _is_talk_section(line)]
+    starts = [i for i, line in enumerate(lines) if is_talk_section(line)]
     records = []
     for start, end in zip(starts, starts[1:] + [len(lines)]):
-        body = [line for line in lines[start + 1:end] if not _heading(line)]
-        records.append(_parse_talk_section(_heading(lines[start])[1], body))
+        body = [line for line in lines[start + 1:end] if not heading_of(line)]
+        records.append(_parse_talk_section(heading_of(lines[start])[1], body))
     return records
 
 
