@@ -1,6 +1,7 @@
 """Shared fixtures: paths to real pages (tests/fixtures), a CLI runner, temporary databases."""
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,19 @@ def rows(path, sql, params=()):
         return [dict(r) for r in db.query(sql, params)]
     finally:
         db.close()
+
+
+def search_recordings(path, q: str) -> list[dict]:
+    """The canned query search_recordings, as the site plugin serves it."""
+    from sync.site.transcript_search import register_functions, search_recordings_query
+
+    con = sqlite3.connect(path)
+    con.row_factory = sqlite3.Row
+    register_functions(con)
+    try:
+        return [dict(r) for r in con.execute(search_recordings_query()["sql"], {"q": q})]
+    finally:
+        con.close()
 
 
 # Modules whose every test runs real processes (syncs, `talks serve`, Datasette, git) or

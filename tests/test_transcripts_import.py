@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 
 import pytest
 
 from sync.cli import cli
-from sync.site.transcript_search import register_functions, search_recordings_query
 
-from .conftest import FIXTURES, rows
+from .conftest import FIXTURES, rows, search_recordings
 
 CAPTIONS = FIXTURES / "captions"
 
@@ -23,17 +21,6 @@ def snapshot_db(runner, db_path):
 
 def import_dir(runner, db_path, directory):
     return runner.invoke(cli, ["transcripts", "import", str(directory), "--db", db_path])
-
-
-def search(db_path, q):
-    """The canned query search_recordings, as the site plugin serves it."""
-    con = sqlite3.connect(db_path)
-    con.row_factory = sqlite3.Row
-    register_functions(con)
-    try:
-        return [dict(r) for r in con.execute(search_recordings_query()["sql"], {"q": q})]
-    finally:
-        con.close()
 
 
 def test_import_stores_segments_and_caption_state(runner, snapshot_db):
@@ -68,23 +55,23 @@ def test_import_stores_segments_and_caption_state(runner, snapshot_db):
 
 def test_search_is_stemmed_accent_free_and_finds_phrases_across_segments(runner, snapshot_db):
     assert import_dir(runner, snapshot_db, CAPTIONS).exit_code == 0
-    hit = search(snapshot_db, "fairness")  # the captions say "fair"
+    hit = search_recordings(snapshot_db, "fairness")  # the captions say "fair"
     # the link opens a second before the matched word ("fair" at 2.6 s), not the segment (1.2 s)
     assert [(h["code"], h["link"]) for h in hit] == [("S01E01", "https://youtu.be/hDKuw28ATe4?t=1")]
     assert "**fair**" in hit[0]["text"]
-    hit = search(snapshot_db, "jimenez spurious correlations")
+    hit = search_recordings(snapshot_db, "jimenez spurious correlations")
     assert [(h["code"], h["speakers"], h["link"]) for h in hit] == [
         ("S04E01", "Jessica Schrouff", "https://youtu.be/Z_wULE3_exE?t=9")]
     assert hit[0]["text"] == ">> A shortcut is a **spurious** **correlation**, as **Jiménez** showed."
     # "label" ends one segment and "noise" starts the next, after a pause: found once, at the first,
     # linked a second before "label" (63.8 s)
-    hit = search(snapshot_db, "label noise")
+    hit = search_recordings(snapshot_db, "label noise")
     assert [(h["code"], h["start_seconds"], h["link"]) for h in hit] == [
         ("S03E01", 60.0, "https://youtu.be/VlHRsMC96y0?t=62")]
     assert "**label** **noise**" in hit[0]["text"]
     # a word that starts the next segment is that segment's hit only, not the boundary's
-    assert [h["start_seconds"] for h in search(snapshot_db, "noise")] == [66.5]
-    assert search(snapshot_db, "") == [] and search(snapshot_db, '"') == []
+    assert [h["start_seconds"] for h in search_recordings(snapshot_db, "noise")] == [66.5]
+    assert search_recordings(snapshot_db, "") == [] and search_recordings(snapshot_db, '"') == []
 
 
 def test_reimport_unchanged_changes_nothing_changed_captions_replace_segments(runner, snapshot_db, tmp_path):
@@ -117,8 +104,8 @@ def test_reimport_unchanged_changes_nothing_changed_captions_replace_segments(ru
     ]
     assert rows(snapshot_db, "select count(*) n from changes where run_id = ? and column_name = 'content_hash'",
                 [run_id]) == [{"n": 1}]
-    assert search(snapshot_db, "genuine") == []
-    assert [h["code"] for h in search(snapshot_db, "real")] == ["S01E01"]
+    assert search_recordings(snapshot_db, "genuine") == []
+    assert [h["code"] for h in search_recordings(snapshot_db, "real")] == ["S01E01"]
 
 
 def test_a_bad_file_is_one_error_line_and_the_rest_is_loaded(runner, snapshot_db, tmp_path):
@@ -167,11 +154,11 @@ def test_a_query_matching_very_many_segments_takes_the_newest_unranked(runner, s
     from sync.site import transcript_search
 
     assert import_dir(runner, snapshot_db, CAPTIONS).exit_code == 0
-    ranked = search(snapshot_db, "the")
+    ranked = search_recordings(snapshot_db, "the")
     newest = rows(snapshot_db, "select id, video_id, start_seconds from transcript_segments"
                                " where text like '% the %' or text like 'the %' order by id desc")
     monkeypatch.setattr(transcript_search, "FREQUENT", 2)
-    unranked = search(snapshot_db, "the")
+    unranked = search_recordings(snapshot_db, "the")
     assert sorted(h["start_seconds"] for h in unranked) == sorted(h["start_seconds"] for h in ranked)
     assert [h["start_seconds"] for h in unranked] != [h["start_seconds"] for h in ranked]  # another order...
     # ... the newest segments' (rows written last), video by video as the hits are listed

@@ -23,14 +23,13 @@ from click.testing import CliRunner
 
 from sync.cli import cli
 from sync.core.limits import MAX_SEGMENT_CHARS, MAX_SEGMENT_SECONDS
-from sync.site.transcript_search import register_functions, search_recordings_query
 from sync.transcripts.captions import parse_caption, segment
 from sync.transcripts.segments import TranscriptSegment, word_times
 from tests.caption_truth import truth_words
 from tests.test_caption_truth import _bom_crlf, _cr_only, _no_blank_before_timing, _numbered_with_note_and_style
 from tests.datasette_process import serving
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, search_recordings
 
 REAL = FIXTURES / "captions" / "real"
 LISTED = sorted(set(re.findall(r"^\| `([^`]+\.(?:vtt|json3))` \|", (REAL / "SOURCES.md").read_text("utf-8"), re.M)))
@@ -143,22 +142,12 @@ def within(second: int, times: list[float]) -> bool:
     return any(0 <= t - second <= 2 for t in times)
 
 
-def canned(db: Path, q: str) -> list[dict]:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    register_functions(con)
-    try:
-        return [dict(r) for r in con.execute(search_recordings_query()["sql"], {"q": q})]
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize("name", LISTED)
 def test_search_recordings_links_at_most_2_s_before_the_words(archive, name):
     db, ids = archive
     misses = []
     for phrase, times in phrases(name):
-        hits = [h for h in canned(db, phrase) if h["video_id"] == ids[name]]
+        hits = [h for h in search_recordings(db, phrase) if h["video_id"] == ids[name]]
         seconds = [int(h["link"].rsplit("?t=", 1)[1]) for h in hits]
         if not any(within(s, times) for s in seconds):
             misses.append((phrase, times[:3], seconds[:5]))
@@ -193,7 +182,7 @@ def test_search_page_and_talk_page_link_at_most_2_s_before_the_words(archive, si
         if not any(within(s, times) for s in found) or not any(within(s, times) for s in on_talk):
             misses.append((phrase, times[:3], found[:5], on_talk[:5]))
         # /search and the canned query agree: the same seconds for this talk, in the same order
-        canned_seconds = [int(h["link"].rsplit("?t=", 1)[1]) for h in canned(db, phrase) if h["video_id"] == ids[name]]
+        canned_seconds = [int(h["link"].rsplit("?t=", 1)[1]) for h in search_recordings(db, phrase) if h["video_id"] == ids[name]]
         assert found == canned_seconds[:len(found)], html.unescape(phrase)
     assert misses == []
 
