@@ -109,6 +109,9 @@ def test_talk_page_offers_the_transcript_as_vtt_srt_and_text(site, tmp_path):
     assert served.startswith("WEBVTT\n\n00:01:00.000 --> 00:01:04.800\nso annotation cost")
     with _NO_PROXY.open(f"{site}/talk/S03E01/transcript.srt", timeout=10) as r:
         assert r.read().decode().startswith("1\n00:01:00,000 --> 00:01:04,800\n")
+    for spelling in ("s3e1", "S0301", "%5BS03E01%5D"):  # spelled as the talk page accepts: one URL
+        with _NO_PROXY.open(f"{site}/talk/{spelling}/transcript.vtt", timeout=10) as r:
+            assert r.url == f"{site}/talk/S03E01/transcript.vtt" and r.read().decode() == served
     try:  # a talk without a transcript has nothing to download
         _NO_PROXY.open(f"{site}/talk/S02E01/transcript.txt", timeout=10)
         raise AssertionError("expected 404")

@@ -67,18 +67,28 @@ async def home_view(datasette, request):
     return await _page(datasette, request, "archive_home.html", {**context, "metadata": datasette.metadata() or {}})
 
 
-async def talk_view(datasette, request):
+async def _talk_at(db, request, suffix: str = ""):
+    """The talk `request`'s key names, or a 302 to its one shareable URL (+ `suffix`).
+
+    Any spelling of a code the CLI reads (s5e1, S0501, [S05E01]) finds the talk; Datasette
+    hands over `[` as %5B, or as ~5B after its own redirect of a %-encoded path. The URL
+    is the code as written (302: a code can change, S08E01 was printed S07E01)."""
     key = request.url_vars["key"]
-    db = _db(datasette)
-    # Any spelling of a code the CLI reads (s5e1, S0501, [S05E01]) finds the talk; Datasette
-    # hands over `[` as %5B, or as ~5B after its own redirect of a %-encoded path.
     code = None if key.isdigit() else normalize_code(tilde_decode(key))
     t = await data.talk(db, code or key)
     if t is None:
         raise NotFound(f"No talk {key!r} in the archive.")
-    if t["code"] and key != t["code"]:  # one shareable URL per talk: the code, as written
+    if t["code"] and key != t["code"]:
         query = f"?{request.query_string}" if request.query_string else ""
-        return Response.redirect(talk_path(t) + query)  # 302: a code can change (S08E01 was printed S07E01)
+        return t, Response.redirect(talk_path(t) + suffix + query)
+    return t, None
+
+
+async def talk_view(datasette, request):
+    db = _db(datasette)
+    t, redirect = await _talk_at(db, request)
+    if redirect:
+        return redirect
     try:
         start = min(max(0, int(float(request.args.get("t", "0")[:20].rstrip("s")))), 86_400)
     except (ValueError, OverflowError):
@@ -113,9 +123,9 @@ async def transcript_download_view(datasette, request):
 
     key, ext = request.url_vars["key"], request.url_vars["ext"]
     db = _db(datasette)
-    t = await data.talk(db, key)
-    if t is None:
-        raise NotFound(f"No talk {key!r} in the archive.")
+    t, redirect = await _talk_at(db, request, f"/transcript.{ext}")
+    if redirect:
+        return redirect
     rows = await data.transcript_cues(db, canonical_video_id(t["video_id"]))
     if not rows:
         raise NotFound(f"No transcript of {t['code'] or key!r} in the archive.")
@@ -182,7 +192,8 @@ async def sitemap_view(datasette, request):
 ROUTES = [
     (r"^/$", home_view),
     (r"^/talk/(?P<key>[^/]{1,40})$", talk_view),
-    (r"^/talk/(?P<key>[^/]{1,40})/transcript\.(?P<ext>vtt|srt|txt)$", transcript_download_view),
+    # ~2E: Datasette's own redirect of a %-encoded path (/talk/%5BS03E01%5D/...) tilde-encodes the dot
+    (r"^/talk/(?P<key>[^/]{1,40})/transcript(?:\.|~2E)(?P<ext>vtt|srt|txt)$", transcript_download_view),
     (r"^/speaker/(?P<key>[^/]{1,80})$", speaker_view),
     (r"^/season/(?P<key>[^/]{1,20})$", season_view),
     (r"^/search$", search_view),
