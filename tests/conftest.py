@@ -36,6 +36,21 @@ def db_path(tmp_path):
     return str(tmp_path / "talks.db")
 
 
+def sync_snapshot(path) -> str:
+    """`talks sync --snapshot` into `path` (the bundled pages and playlist), checked; its path."""
+    from sync.cli import cli
+
+    result = CliRunner().invoke(cli, ["sync", "--snapshot", "--db", str(path), "-q"])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture
+def snapshot_db(db_path):
+    """A fresh database synced from the bundled snapshot, for one test."""
+    return sync_snapshot(db_path)
+
+
 def open_db(path) -> sqlite_utils.Database:
     return sqlite_utils.Database(path)
 

@@ -10,9 +10,9 @@ import sqlite3
 import pytest
 
 from db.runs import open_database
-from sync.cli import cli
 from sync.related import PER_TALK, related_talks, term_vectors
 from sync.save.related import related_stale, save_related, talk_terms
+from tests.conftest import sync_snapshot
 from tests.related_eval import precision, same_season, stored
 
 
@@ -51,12 +51,7 @@ def test_vectors_keep_the_heaviest_terms_only():
 
 @pytest.fixture(scope="module")
 def snapshot_db(tmp_path_factory):
-    from click.testing import CliRunner
-
-    path = tmp_path_factory.mktemp("related") / "talks.db"
-    result = CliRunner().invoke(cli, ["sync", "--snapshot", "--db", str(path), "-q"])
-    assert result.exit_code == 0, result.output
-    return path
+    return sync_snapshot(tmp_path_factory.mktemp("related") / "talks.db")
 
 
 def test_a_sync_stores_related_talks_for_every_live_talk(snapshot_db):

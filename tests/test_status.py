@@ -7,19 +7,14 @@ import sqlite3
 import pytest
 
 from sync.cli import cli
-from tests.conftest import rows
+from tests.conftest import rows, sync_snapshot
 
 NOW = "2026-11-27T07:30:00+00:00"  # Pacific: 2026-11-26 23:30 (PST, UTC-8)
 
 
 @pytest.fixture(scope="module")
 def snapshot_db(tmp_path_factory):
-    from click.testing import CliRunner
-
-    path = tmp_path_factory.mktemp("status") / "talks.db"
-    result = CliRunner().invoke(cli, ["sync", "--snapshot", "--db", str(path), "-q"])
-    assert result.exit_code == 0, result.output
-    return path
+    return sync_snapshot(tmp_path_factory.mktemp("status") / "talks.db")
 
 
 @pytest.fixture

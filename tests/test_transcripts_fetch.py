@@ -148,13 +148,6 @@ def automatic_only(server, name):
     }}
 
 
-@pytest.fixture
-def snapshot_db(runner, db_path):
-    result = runner.invoke(cli, ["sync", "--snapshot", "--db", db_path, "-q"])
-    assert result.exit_code == 0, result.output
-    return db_path
-
-
 def iso(moment):
     return moment.isoformat()
 

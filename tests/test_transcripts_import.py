@@ -3,20 +3,11 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 from sync.cli import cli
 
 from .conftest import FIXTURES, rows, search_recordings
 
 CAPTIONS = FIXTURES / "captions"
-
-
-@pytest.fixture
-def snapshot_db(runner, db_path):
-    result = runner.invoke(cli, ["sync", "--snapshot", "--db", db_path, "-q"])
-    assert result.exit_code == 0, result.output
-    return db_path
 
 
 def import_dir(runner, db_path, directory):
