@@ -473,7 +473,9 @@ class ApiServer:
             body["prevPageToken"] = _token_for(max(0, offset - size))
         body["items"] = page_items
         body["pageInfo"] = {"totalResults": len(items), "resultsPerPage": size}
-        etag = _etag(body)  # changes whenever anything on the page (or the total) changes
+        # changes whenever anything on the page (or the total) changes: each item's etag
+        # covers that item whole
+        etag = _etag({k: v for k, v in body.items() if k != "items"}, [i["etag"] for i in page_items], params.get("part", ""))
         body = {"kind": body.pop("kind"), "etag": etag, **body}
         if _etag_matches(seen.if_none_match, etag):
             return 304, {}, {"ETag": f'"{etag}"'}
@@ -520,13 +522,16 @@ def _with_parts(resource: dict, parts: set[str]) -> dict:
 
 
 def _served_item(item: dict, playlist_id: str, position: int, part: str) -> dict:
-    served = json.loads(json.dumps(item))
-    video_id = served["snippet"]["resourceId"]["videoId"]
-    served["snippet"]["playlistId"] = playlist_id
-    served["snippet"]["position"] = position
-    served["id"] = _etag("item", playlist_id, video_id)
+    # New top levels over the stored item's nested parts, which are only read: the
+    # answer is serialized before anything can change them (a test editing its playlist).
+    snippet = {**item["snippet"], "playlistId": playlist_id, "position": position}
+    served = {**item, "snippet": snippet, "id": _etag("item", playlist_id, snippet["resourceId"]["videoId"])}
     served["etag"] = _etag(served)
     return _with_parts(served, set(part.split(",")))
+
+
+def _json_payload(status: int, body: dict) -> bytes:
+    return b"" if status == 304 else json.dumps(body).encode()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -560,11 +565,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._misbehave(seen, fault)
                 return
         status, body, headers = self.api.answer(seen)
+        payload = _json_payload(status, body)
         if self.api.latency:
-            # The answer leaves `latency` after the request came, its making included: the
-            # stand-in's own work (a page's items and etags) is not the client's to pay for.
+            # The answer leaves `latency` after the request came, its making included (a
+            # page's items, etags and JSON text): the stand-in's own work is not the client's
+            # to pay for.
             self.api._stopping.wait(max(0.0, self.api.latency - (time.monotonic() - arrived)))
-        self._send_json(seen, status, body, headers)
+        self._send_raw(seen, status, payload, {"Content-Type": "application/json; charset=UTF-8", **headers})
 
     def _misbehave(self, seen: Seen, fault: Fault) -> None:
         if fault.kind == "reset":
@@ -648,8 +655,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _send_json(self, seen: Seen, status: int, body: dict, headers: dict) -> None:
-        payload = b"" if status == 304 else json.dumps(body).encode()
-        self._send_raw(seen, status, payload, {"Content-Type": "application/json; charset=UTF-8", **headers})
+        self._send_raw(seen, status, _json_payload(status, body), {"Content-Type": "application/json; charset=UTF-8", **headers})
 
     def _send_raw(self, seen: Seen, status: int, payload: bytes, headers: dict, length: Optional[int] = None) -> None:
         seen.status = status
