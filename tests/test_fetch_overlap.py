@@ -1,13 +1,15 @@
 """videos.list batches go out while the next playlist page is on its way (#14).
 
-The batches are those of a serial run (same ids, same order, same quota); failures in
-the worker thread surface as the same sentences and stop the sync with nothing saved;
-every request is counted, the worker's included. The stand-in API is tests/apiserver.py.
+The batches are those of a serial run (same ids, same quota; two workers may send them
+in another order); failures in a worker thread surface as the same sentences and stop
+the sync with nothing saved; every request is counted, the workers' included. The
+stand-in API is tests/apiserver.py.
 """
 from __future__ import annotations
 
 import math
 import threading
+from collections import Counter
 import time
 
 import pytest
@@ -16,6 +18,7 @@ from click.testing import CliRunner
 from sync import youtube
 from sync.cli import cli
 from sync.core.errors import FetchError, QuotaExceeded
+from sync.youtube._batches import VIDEO_WORKERS
 
 from .apiserver import TEST_KEY, Fault, deleted_item, make_video, private_item, running_api_server, video_ids
 from .conftest import FIXTURES, rows
@@ -66,7 +69,7 @@ def test_the_same_requests_and_result_as_a_serial_run(api):
 
     overlapped = fetch(api)
 
-    assert batches(api) == serial_batches and api.count() == serial_count
+    assert sorted(batches(api)) == sorted(serial_batches) and api.count() == serial_count
     assert overlapped.videos == serial.videos and overlapped.items == serial.items
     assert (overlapped.requests, overlapped.units) == (serial.requests, serial.units) == (api.count(),) * 2
     pages, described = 5, N - 4 + 1  # the linked id too; private and deleted entries are not asked
@@ -101,7 +104,8 @@ def test_quota_exceeded_on_a_batch_in_flight_stops_cleanly_and_counts_every_requ
         fetch(api, waits=[])
 
     assert (caught.value.requests, caught.value.units) == (api.count(),) * 2
-    assert api.count("videos") == 1  # the worker sends nothing after its failure
+    # nothing is sent after the failure: at most the batches in flight with it, one a worker
+    assert 1 <= api.count("videos") <= VIDEO_WORKERS
 
 
 def test_a_dripping_batch_is_cut_off_by_the_request_deadline_in_the_worker(api):
@@ -110,12 +114,15 @@ def test_a_dripping_batch_is_cut_off_by_the_request_deadline_in_the_worker(api):
     waits: list[float] = []
     started = time.monotonic()
 
-    with pytest.raises(FetchError, match=r"no complete answer within 0.5 s \(--timeout\) after 5 attempts"):
+    with pytest.raises(FetchError, match=r"no complete answer within 0.5 s \(--timeout\) after 5 attempts") as caught:
         fetch(api, waits=waits, timeout=0.5)
 
     assert time.monotonic() - started < 60  # bounded (5 attempts of 0.5 s), not the drip's length
-    assert len(waits) == 4 and api.count("videos") == 5
-    assert api.count("videos") == api.count() - api.count("playlistItems")
+    # the batch that failed was tried 5 times; the other worker stopped at its failure
+    attempts = Counter(tuple(ids) for ids in batches(api))
+    assert max(attempts.values()) == 5 and len(waits) >= 4
+    assert len(attempts) <= VIDEO_WORKERS and api.count("videos") <= 5 * VIDEO_WORKERS
+    assert caught.value.requests == api.count()  # every request counted, the workers' too
 
 
 def test_through_the_cli_a_worker_failure_saves_nothing(tmp_path, api, monkeypatch):

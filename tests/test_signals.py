@@ -28,7 +28,7 @@ from sync.core.limits import DEFAULT_REQUEST_TIMEOUT, DEFAULT_SYNC_DEADLINE
 from sync.core.signals import STOP_SIGNALS
 from sync.pipeline import run as pipeline_run
 from sync.transcripts import fetch as caption_fetch
-from sync.youtube._batches import _STOP_WAIT
+from sync.youtube._batches import _STOP_WAIT, VIDEO_WORKERS
 from tests.apiserver import Fault, running_api_server
 
 from .conftest import FIXTURES, rows
@@ -48,7 +48,7 @@ from .test_transcripts_fetch import S01E01, S01E02, factory_for
 
 pytestmark = pytest.mark.usefixtures("clean_environment")
 
-FILLERS = 120  # a playlist of several pages: videos.list batches go out from the worker thread
+FILLERS = 220  # five pages: four full videos.list batches go out from the two worker threads
 EXIT = {signal.SIGTERM: EXIT_SIGTERM, signal.SIGINT: EXIT_SIGINT}
 assert (EXIT_SIGINT, EXIT_SIGTERM) == (130, 143)  # as the README's table of exit codes says
 
@@ -68,11 +68,13 @@ def wait_for(condition, process, what: str) -> None:
         time.sleep(0.01)
 
 
-# A held videos.list is the worker thread's: the main thread reads every page, then waits
-# for it (requests: the pages and that one). A held second page is the main thread's own
-# blocking read, while the worker has described the first page's videos (3 requests).
+# Held videos.list requests are the worker threads': the main thread reads every page,
+# then waits for them (requests: the pages and one a worker). A held second page is the
+# main thread's own blocking read, while a worker has described the first page's videos
+# (3 requests).
 HOLDS = {
-    "SIGTERM-worker-request": (signal.SIGTERM, Fault.held(endpoint="videos"), lambda pages: pages + 1),
+    "SIGTERM-worker-request": (signal.SIGTERM, Fault.held(endpoint="videos", times=None),
+                               lambda pages: pages + VIDEO_WORKERS),
     "SIGINT-main-thread-read": (signal.SIGINT, Fault.held(endpoint="playlistItems", at=2), lambda pages: 3),
 }
 

@@ -13,7 +13,7 @@ from sync.core.limits import MAX_ETAG_CHARS, MAX_PLAYLIST_PAGES
 from sync.core.records import Playlist, PlaylistItem, PlaylistPage, VideoRecord
 from sync.core.signals import Interrupted
 
-from ._batches import VIDEO_PARTS, VideoBatches
+from ._batches import VIDEO_PARTS, VIDEO_WORKERS, VideoBatches
 from ._clean import clean_page, clean_result, secret_keys
 from ._client import DEFAULT_TIMEOUT, PAGE_SIZE, Executor, _NotModified, build_client, call_api, execute_request
 from ._parse import page_items, unavailable_stub, videos_answered
@@ -185,14 +185,14 @@ def fetch_youtube_api(
     result = YouTubeResult(source="api")
     unavailable: dict[str, VideoRecord] = {}
     listed: set[str] = set()
-    worker_http = None
+    worker_https = []
     if own_client and overlap:
-        from ._http import BoundedHttp  # a second connection, for the videos.list worker
+        from ._http import BoundedHttp  # connections of their own, for the videos.list workers
 
-        worker_http = BoundedHttp(timeout)
+        worker_https = [BoundedHttp(timeout) for _ in range(VIDEO_WORKERS)]
     secrets = tuple(k for k in (api_key, os.environ.get("YOUTUBE_API_KEY")) if k)
     keys = secret_keys(secrets)
-    batches = VideoBatches(client, quota, execute, worker_http=worker_http, secrets=secrets, on_described=on_described)
+    batches = VideoBatches(client, quota, execute, worker_https=worker_https, secrets=secrets, on_described=on_described)
 
     try:
         try:

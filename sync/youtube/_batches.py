@@ -2,17 +2,21 @@
 
 A playlist's pages form a chain (each needs the previous page's token), so they go out
 one after the other. A batch that fills up while pages are still coming is sent by one
-worker thread on its own HTTP connection (httplib2 objects are not thread-safe), so a
-full sync costs about one round trip per page instead of two. The batches are the ones a
-serial run sends (same ids, same order, same quota), one videos.list in flight at a
-time; batches that fill after the last page, and the last partial one, go out from the
-calling thread, which is also the only thread a sync deadline (SIGALRM) can interrupt:
-the worker's connection has its own watchdog (`_http.BoundedHttp`).
+of two worker threads, each on its own HTTP connection (httplib2 objects are not
+thread-safe), so a full sync costs about one round trip per page instead of two. Two,
+because a videos.list answer (50 whole videos) takes a little longer than a page: one
+worker fell behind the chain, and at 5,000 videos 10-17 batches were still to go after
+the last page. The batches are the ones a serial run sends (same ids, same quota); with
+two in flight they may reach YouTube in another order. Batches that fill after the last
+page, and the last partial one, go out from the calling thread, which is also the only
+thread a sync deadline (SIGALRM) can interrupt: each worker's connection has its own
+watchdog (`_http.BoundedHttp`).
 """
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import Callable, Iterable, Optional
 
 import tenacity
@@ -26,20 +30,23 @@ from ._parse import videos_answered
 from ._results import Quota
 
 VIDEO_PARTS = "snippet,contentDetails,statistics,status"
-_STOP_WAIT = 5.0  # s to wait for the worker beyond its request's own timeout, after a failure
+VIDEO_WORKERS = 2
+_STOP_WAIT = 5.0  # s to wait for a worker beyond its request's own timeout, after a failure
 
 
 class _Stopped(Exception):
-    """The caller failed while the worker waited to retry: it gives up (never raised to the caller)."""
+    """The caller or the other worker failed while this worker waited to retry: it gives up
+    (never raised to the caller)."""
 
 
 class VideoBatches:
     """Collects video ids in first-seen order and describes them, 50 to a request.
 
     `add(ids, more_pages=True)` while the page chain goes on; `finish()` sends the rest
-    and returns what YouTube said, by id; `close()` always (it stops the worker and adds
-    its requests to `quota`). With `worker_http` None every batch goes out from the
-    calling thread, in order (the serial run the fault tests count requests of).
+    and returns what YouTube said, by id; `close()` always (it stops the workers and adds
+    their requests to `quota`). `worker_https` are the workers' connections, one each;
+    with none every batch goes out from the calling thread, in order (the serial run the
+    fault tests count requests of).
 
     Each answer's records are cleaned (`_clean`) as they arrive, and handed to
     `on_described(records)` then, from whichever thread fetched them: a caller can
@@ -47,7 +54,7 @@ class VideoBatches:
     """
 
     def __init__(
-        self, client, quota: Quota, execute: Executor, *, worker_http=None,
+        self, client, quota: Quota, execute: Executor, *, worker_https=(),
         secrets: tuple[str, ...] = (), on_described: Optional[Callable[[list[VideoRecord]], None]] = None,
     ):
         self._videos = client.videos()  # once: building a resource costs milliseconds
@@ -57,12 +64,13 @@ class VideoBatches:
         self._pending: list[str] = []
         self.order: list[str] = []
         self.found: dict[str, VideoRecord] = {}
-        self._http = worker_http
-        self._worker: Optional[threading.Thread] = None
+        self._https = list(worker_https)
+        self._workers: list[threading.Thread] = []
         self._queue: "queue.Queue" = queue.Queue()
         self._stopping = threading.Event()
-        self._worker_quota = Quota()
-        self._worker_error: Optional[BaseException] = None
+        self._worker_quotas = [Quota() for _ in self._https]  # one each: `+=` is not atomic across threads
+        self._worker_error: Optional[BaseException] = None  # the first; it stops the others
+        self._error_lock = threading.Lock()
         self._closed = False
         self._secrets, self._keys = secrets, secret_keys(secrets)
         self._on_described = on_described
@@ -78,7 +86,7 @@ class VideoBatches:
         self._check_worker()
         while len(self._pending) >= PAGE_SIZE:
             batch, self._pending = self._pending[:PAGE_SIZE], self._pending[PAGE_SIZE:]
-            if more_pages and self._http is not None:
+            if more_pages and self._https:
                 self._submit(batch)
             else:
                 self._wait_for_worker()  # its batches come first: one videos.list at a time
@@ -93,28 +101,34 @@ class VideoBatches:
         return self.found
 
     def close(self, at_once: bool = False) -> None:
-        """Stop the worker and count what it spent.
+        """Stop the workers and count what they spent.
 
-        A request it has in flight is let finish (its watchdog bounds it), so that every
-        request counted reached YouTube and every one that reached it is counted; it
-        then sends nothing more. Cut off only if it somehow outlives its watchdog, or
+        A request one has in flight is let finish (its watchdog bounds it), so that every
+        request counted reached YouTube and every one that reached it is counted; they
+        then send nothing more. Cut off only if it somehow outlives its watchdog, or
         `at_once` (the process was told to stop: a request already sent stays counted).
         """
         if self._closed:
             return
         self._closed = True
-        if self._worker is not None:
+        if self._workers:
             self._stopping.set()
-            self._queue.put(None)
+            for _ in self._workers:
+                self._queue.put(None)
             if at_once:
-                self._http.cut_off()
-            self._worker.join(self._http.request_timeout + _STOP_WAIT)
-            if self._worker.is_alive():
-                self._http.cut_off()
-                self._worker.join(_STOP_WAIT)
-            self._http.close()
-        self._quota.requests += self._worker_quota.requests
-        self._quota.units += self._worker_quota.units
+                for http in self._https:
+                    http.cut_off()
+            # one wait for all: they run side by side, each bounded by its watchdog
+            _join_all(self._workers, max(http.request_timeout for http in self._https) + _STOP_WAIT)
+            for worker, http in zip(self._workers, self._https):
+                if worker.is_alive():
+                    http.cut_off()
+            _join_all(self._workers, _STOP_WAIT)
+        for http in self._https:
+            http.close()
+        for spent in self._worker_quotas:
+            self._quota.requests += spent.requests
+            self._quota.units += spent.units
 
     # -- helpers
 
@@ -129,19 +143,23 @@ class VideoBatches:
             self._on_described(records)
 
     def _submit(self, batch: list[str]) -> None:
-        if self._worker is None:
-            # its own retry state (tenacity keeps one per wrapped function), and it stops
-            # retrying once the caller has failed
+        if not self._workers:
             retrying = self._execute.retry
-            execute = self._execute.retry_with(
-                stop=retrying.stop | stop_when_event_set(self._stopping), sleep=self._sleep_unless_stopped(retrying.sleep)
-            )
-            self._worker = threading.Thread(target=self._work, args=(execute,), name="videos.list", daemon=True)
-            self._worker.start()
+            for number, (http, spent) in enumerate(zip(self._https, self._worker_quotas), 1):
+                # its own retry state (tenacity keeps one per wrapped function), and it stops
+                # retrying once the caller has failed
+                execute = self._execute.retry_with(
+                    stop=retrying.stop | stop_when_event_set(self._stopping), sleep=self._sleep_unless_stopped(retrying.sleep)
+                )
+                worker = threading.Thread(target=self._work, args=(http, spent, execute), name=f"videos.list {number}",
+                                          daemon=True)
+                self._workers.append(worker)
+                worker.start()
         self._queue.put(batch)  # the worker builds the request: the page chain's thread stays free
 
     def _sleep_unless_stopped(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
-        """The retry wait: cut short when the caller fails, and then no further attempt."""
+        """The retry wait: cut short when the caller or the other worker fails, and then no
+        further attempt."""
 
         def wait(seconds: float) -> None:
             if sleep is tenacity.nap.sleep:
@@ -153,7 +171,7 @@ class VideoBatches:
 
         return wait
 
-    def _work(self, execute: Executor) -> None:
+    def _work(self, http, spent: Quota, execute: Executor) -> None:
         while True:
             item = self._queue.get()
             try:
@@ -162,10 +180,13 @@ class VideoBatches:
                 # after a failure the rest of the queue is only drained, never sent
                 if self._worker_error is None and not self._stopping.is_set():
                     request = self._request(item)
-                    request.http = self._http  # the worker's own connection
-                    self._fetch(request, item, self._worker_quota, execute)
+                    request.http = http  # the worker's own connection
+                    self._fetch(request, item, spent, execute)
             except BaseException as error:  # handed to the caller's thread, raised there
-                self._worker_error = error
+                with self._error_lock:
+                    if self._worker_error is None and not isinstance(error, _Stopped):
+                        self._worker_error = error
+                        self._stopping.set()  # the other worker: no new batch, no retry
             finally:
                 self._queue.task_done()
 
@@ -174,6 +195,12 @@ class VideoBatches:
             raise self._worker_error
 
     def _wait_for_worker(self) -> None:
-        if self._worker is not None:
+        if self._workers:
             self._queue.join()
         self._check_worker()
+
+
+def _join_all(threads: list[threading.Thread], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
