@@ -62,8 +62,8 @@ _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 def load_api_client_in_background() -> None:
     """Start importing google-api-python-client on a thread of its own (~0.1 s), for a run
-    that will need it: the import then overlaps what the run does first (opening the
-    database, reading the pages; their network and SQLite waits release the GIL)."""
+    that will need it: the import then overlaps what the run does before its first
+    request (reading the pages: their network waits release the GIL)."""
     import threading
 
     def load() -> None:
