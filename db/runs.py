@@ -35,7 +35,9 @@ def open_database(path: str, *, threads: bool = False) -> sqlite_utils.Database:
     commit, so a run recorded `ok` is on disk. With `threads` the connection may be
     handed to another thread (one user at a time: `sync.save.stream`).
     """
-    db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=not threads))
+    # No sqlite-utils plugins: none is ours, and one installed on the machine would run
+    # its code on this connection (finding them also scans every installed package).
+    db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=not threads), execute_plugins=False)
     db.execute("PRAGMA busy_timeout=5000")
     # Never write into a damaged file: a write there could spread the damage and
     # record a run as if all were well. (Linear in the file's size, and fast.)

@@ -243,21 +243,21 @@ def mark_removed(
     params: Iterable = (),
 ) -> list[str]:
     """Stamp `removed_at` on live rows matching `where` whose key is not in `seen_keys`."""
-    seen = set(seen_keys)
     removed = []
     pk = _pk_columns(table)
-    # Read every candidate's key first (only the key: thousands of live videos are read
-    # on every sync): updating rows under a live cursor over the same table is undefined
-    # in SQLite (rows may be skipped or visited twice).
+    # SQLite picks the rows whose key text (row_key's) is not among the seen, from
+    # thousands of live ones on every sync; and they are read before any is updated:
+    # updating rows under a live cursor over the same table is undefined in SQLite
+    # (rows may be skipped or visited twice).
+    key_text_sql = " || '/' || ".join(f"CAST([{c}] AS TEXT)" for c in pk)
     keys = db.execute(
-        f"SELECT {', '.join(f'[{c}]' for c in pk)} FROM [{table}] WHERE removed_at IS NULL AND ({where})",
-        list(params),
+        f"SELECT {', '.join(f'[{c}]' for c in pk)} FROM [{table}] WHERE removed_at IS NULL AND ({where})"
+        f" AND {key_text_sql} NOT IN (SELECT value FROM json_each(?))",
+        [*params, json.dumps(list(dict.fromkeys(seen_keys)))],
     ).fetchall()
     for key in keys:
         row = dict(zip(pk, key))
         key_text = row_key(table, row)
-        if key_text in seen:
-            continue
         _update(db, table, row, {"removed_at": run.now})
         record_change(db, run, table, key_text, "removed_at", None, run.now)
         run.rows_changed += 1

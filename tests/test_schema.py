@@ -72,3 +72,46 @@ def test_save_row_records_inserts_changes_and_removals_and_never_deletes():
     assert db["videos"].get("abcdefghijk")["removed_at"] is None
     assert db["changes"].count == 5
     assert run3.rows_changed == 1
+
+
+def test_mark_removed_stamps_exactly_the_unseen_rows_of_integer_and_two_column_keys():
+    """SQLite picks the unseen rows by row_key's text: "7" for talk 7, "PL/v" for an item."""
+    db = fresh()
+    run1 = RunContext(run_id=1, now="2026-01-01T00:00:00+00:00")
+    for talk_id in (7, 8, 70):
+        save_row(db, run1, "talks", {"id": talk_id, "code": f"S01E{talk_id:02d}", "title": f"T{talk_id}"})
+    for playlist, video in (("PLa", "v1"), ("PLa", "v2"), ("PLb", "v1")):
+        save_row(db, run1, "playlist_items", {"playlist_id": playlist, "video_id": video, "position": 0})
+    run2 = RunContext(run_id=2, now="2026-02-01T00:00:00+00:00")
+
+    assert mark_removed(db, run2, "talks", ["7", "70"]) == ["8"]
+    assert mark_removed(db, run2, "playlist_items", ["PLa/v1", "PLb/v1", "PLa/v9"], "playlist_id = ?", ["PLa"]) == ["PLa/v2"]
+    assert mark_removed(db, run2, "talks", ["7", "70"]) == []  # already removed: not stamped again
+
+    removed = {r["row_key"] for r in db.query("SELECT row_key FROM changes WHERE column_name = 'removed_at'")}
+    assert removed == {"8", "PLa/v2"} and run2.rows_changed == 2
+    assert [r["id"] for r in db.query("SELECT id FROM talks WHERE removed_at IS NULL ORDER BY id")] == [7, 70]
+
+
+def test_opening_a_database_runs_no_sqlite_utils_plugin(tmp_path):
+    """A plugin installed on the machine would run its code on the sync's connection."""
+    from sqlite_utils.plugins import pm
+
+    from db.runs import open_database
+
+    class Plugin:
+        calls = []
+
+        @sqlite_utils.hookimpl
+        def prepare_connection(self, conn):
+            self.calls.append(conn)
+
+    plugin = Plugin()
+    pm.register(plugin, name="probe-plugin")
+    try:
+        sqlite_utils.Database(memory=True)  # the probe works: a default Database runs it
+        assert len(Plugin.calls) == 1
+        open_database(str(tmp_path / "talks.db")).close()
+        assert len(Plugin.calls) == 1
+    finally:
+        pm.unregister(plugin)
