@@ -397,6 +397,10 @@ def bench_client_import(reps: int = 5) -> float:
     return statistics.median(times[1:])
 
 
+def _ratios(row: SyncRow) -> str:
+    return ", ".join(f"{api / row['bound']:.2f}" for api in row["api_walls"])
+
+
 def scale_report(work: Path, sync: Callable, line: Callable) -> tuple[str, list]:
     """The scale tables (markdown) and their target checks as tests/bench.py `Line`s."""
     wall, cpu, loaded = bench_startup(work, sync)
@@ -419,7 +423,7 @@ def scale_report(work: Path, sync: Callable, line: Callable) -> tuple[str, list]
         if r["run"] == "full" and r["n"] >= 2_000:
             checks.append(line(
                 f"(scale) full sync, N = {r['n']:,}: API part / page-chain bound, quota, RSS",
-                f"{r['ratio']:.2f}x (pairs: {', '.join(f'{w / r['bound']:.2f}' for w in r['api_walls'])}), "
+                f"{r['ratio']:.2f}x (pairs: {_ratios(r)}), "
                 f"{r['units']} units (minimum {r['minimum']}), {r['rss']:.0f} MB",
                 f"<= {TARGET_API_RATIO}x, minimum, < {TARGET_RSS_MB:.0f} MB",
                 r["ratio"] <= TARGET_API_RATIO and r["units"] == r["minimum"] and r["rss"] < TARGET_RSS_MB,
