@@ -68,13 +68,13 @@ def wait_for(condition, process, what: str) -> None:
         time.sleep(0.01)
 
 
-# Held videos.list requests are the worker threads': the main thread reads every page,
-# then waits for them (requests: the pages and one a worker). A held second page is the
-# main thread's own blocking read, while a worker has described the first page's videos
-# (3 requests).
+# Every videos.list is held: one in flight on each worker, and the main thread's last
+# batch, sent after the last page (requests: the pages and those). A held second page is
+# the main thread's own blocking read, while a worker has described the first page's
+# videos (3 requests).
 HOLDS = {
     "SIGTERM-worker-request": (signal.SIGTERM, Fault.held(endpoint="videos", times=None),
-                               lambda pages: pages + VIDEO_WORKERS),
+                               lambda pages: pages + VIDEO_WORKERS + 1),
     "SIGINT-main-thread-read": (signal.SIGINT, Fault.held(endpoint="playlistItems", at=2), lambda pages: 3),
 }
 

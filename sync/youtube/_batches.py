@@ -8,9 +8,9 @@ because a videos.list answer (50 whole videos) takes a little longer than a page
 worker fell behind the chain, and at 5,000 videos 10-17 batches were still to go after
 the last page. The batches are the ones a serial run sends (same ids, same quota); with
 two in flight they may reach YouTube in another order. Batches that fill after the last
-page, and the last partial one, go out from the calling thread, which is also the only
-thread a sync deadline (SIGALRM) can interrupt: each worker's connection has its own
-watchdog (`_http.BoundedHttp`).
+page, and the last partial one, go out from the calling thread while the workers still
+send theirs; it is also the only thread a sync deadline (SIGALRM) can interrupt: each
+worker's connection has its own watchdog (`_http.BoundedHttp`).
 """
 from __future__ import annotations
 
@@ -88,16 +88,17 @@ class VideoBatches:
             batch, self._pending = self._pending[:PAGE_SIZE], self._pending[PAGE_SIZE:]
             if more_pages and self._https:
                 self._submit(batch)
-            else:
-                self._wait_for_worker()  # its batches come first: one videos.list at a time
+            else:  # while the workers still send theirs: no page is left to wait for
                 self._fetch(self._request(batch), batch, self._quota, self._execute)
+                self._check_worker()
 
     def finish(self) -> dict[str, VideoRecord]:
-        self._wait_for_worker()
         for start in range(0, len(self._pending), PAGE_SIZE):
+            self._check_worker()
             batch = self._pending[start : start + PAGE_SIZE]
             self._fetch(self._request(batch), batch, self._quota, self._execute)
         self._pending = []
+        self._wait_for_worker()
         return self.found
 
     def close(self, at_once: bool = False) -> None:
