@@ -8,7 +8,9 @@ import json
 import os
 import sqlite3
 import subprocess
+import warnings
 
+from tests.apiserver import make_video, running_api_server
 from tests.conftest import SNAPSHOT, TODAY
 from tests.datasette_process import ROOT, talks_command
 
@@ -17,10 +19,12 @@ PAGES = ["--source", "none", "--page", str(SNAPSHOT / "webinar.md"), "--talks-pa
          "--today", TODAY]
 
 
-def talks(*args, key: str | None = None) -> subprocess.CompletedProcess:
+def talks(*args, key: str | None = None, endpoint: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YOUTUBE_")}
     if key:
         env["YOUTUBE_API_KEY"] = key
+    if endpoint:
+        env["YOUTUBE_API_ENDPOINT"] = endpoint
     return subprocess.run(talks_command(*args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
                           stdin=subprocess.DEVNULL)
 
@@ -104,3 +108,36 @@ def test_text_logs_away_from_a_terminal_are_quiet_unless_something_is_wrong(tmp_
                    "--no-talks-page", "--today", TODAY, "-q")
     assert failed.returncode == 1 and failed.stdout == ""
     assert failed.stderr.splitlines() == [f"Error: {ledger(path)['error']}"]
+
+
+def test_an_api_sync_is_as_quiet_and_its_json_logs_as_clean_as_any(tmp_path):
+    # google-api-core warns on import once a Python nears or passes Google's support dates
+    # (3.10 today): unfiltered, a healthy nightly on 3.10 printed it every run, and its
+    # JSON logs got a line that is not JSON.
+    with running_api_server(KEY) as api:
+        api.add_playlist("PLlogs", [make_video("aaaaaaaaaaa", "S01E01 - A talk")])
+        api_args = ["--source", "api", "--playlist", "PLlogs", *PAGES[2:]]
+        path = tmp_path / "talks.db"
+        text = talks("sync", "--db", str(path), *api_args, key=KEY, endpoint=api.endpoint)
+        assert text.returncode == 0, text.stderr
+        assert text.stderr == ""
+        assert text.stdout.startswith("sync 1 ok (api): 30 talks, ") and ", 2 requests, " in text.stdout
+        logged = talks("sync", "--db", str(path), *api_args, "--log-format", "json", key=KEY, endpoint=api.endpoint)
+    assert logged.returncode == 0, logged.stderr
+    lines = json_lines(logged.stderr)
+    assert lines[-1]["step"] == "done" and lines[-1]["counts"]["requests"] == 2
+
+
+def test_googles_python_support_notices_are_not_shown(tmp_path):
+    from sync.youtube._client import load_client_modules
+
+    load_client_modules()  # before google.api_core's first import: it warns as it loads
+    from google.api_core import _python_version_support as support
+
+    with warnings.catch_warnings(record=True) as shown:
+        # every Python is past Google's support on this day, and nearing it before
+        for day in (dt.date(2099, 1, 1), dt.date(2029, 8, 1)):
+            status = support.check_python_version(package="google.api_core", today=day)
+            assert status != support.PythonVersionStatus.PYTHON_VERSION_SUPPORTED
+        warnings.warn("any other warning", FutureWarning)
+    assert [str(w.message) for w in shown] == ["any other warning"]

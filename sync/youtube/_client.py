@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import threading
+import warnings
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
@@ -108,12 +109,17 @@ def _deferred_imports():
 def load_client_modules() -> None:
     """Import google-api-python-client and httplib2 (late: a run without the API never
     pays for them), leaving out what a key-only client never runs (_DEFERRED_MODULES)."""
+    # google-api-core warns on import, every run, as a Python nears or passes Google's
+    # support dates (3.10 since 2026-10, 3.11 from 2027-07): no fault of this run, and it
+    # would break a healthy nightly's quiet and the one-JSON-object-a-line logs.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=_GOOGLE_SUPPORT_NOTICES)
     with _IMPORT_LOCK, _deferred_imports():
         import googleapiclient.discovery  # noqa: F401
 
         from . import _http  # noqa: F401  (httplib2)
 
 
+_GOOGLE_SUPPORT_NOTICES = r"google\.api_core\._python_version_support"
 _IMPORT_LOCK = threading.Lock()  # one _DeferredFinder at a time (a background load may run)
 
 
