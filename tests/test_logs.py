@@ -128,7 +128,7 @@ def test_an_api_sync_is_as_quiet_and_its_json_logs_as_clean_as_any(tmp_path):
     assert lines[-1]["step"] == "done" and lines[-1]["counts"]["requests"] == 2
 
 
-def test_googles_python_support_notices_are_not_shown(tmp_path):
+def test_googles_python_support_notices_are_not_shown():
     from sync.youtube._client import load_client_modules
 
     load_client_modules()  # before google.api_core's first import: it warns as it loads

@@ -106,6 +106,9 @@ def _deferred_imports():
         sys.meta_path.remove(finder)
 
 
+_GOOGLE_SUPPORT_NOTICES = r"google\.api_core\._python_version_support"  # the module that warns
+
+
 def load_client_modules() -> None:
     """Import google-api-python-client and httplib2 (late: a run without the API never
     pays for them), leaving out what a key-only client never runs (_DEFERRED_MODULES)."""
@@ -119,7 +122,6 @@ def load_client_modules() -> None:
         from . import _http  # noqa: F401  (httplib2)
 
 
-_GOOGLE_SUPPORT_NOTICES = r"google\.api_core\._python_version_support"
 _IMPORT_LOCK = threading.Lock()  # one _DeferredFinder at a time (a background load may run)
 
 
